@@ -1,0 +1,5 @@
+"""``python -m symbackprop``."""
+
+from symbackprop.cli import main
+
+main()

@@ -1,0 +1,85 @@
+"""The typer application, its error handling and the helpers every command shares."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+
+import typer
+from rich.console import Console
+
+from symbackprop.errors import SymbackpropError
+
+app = typer.Typer(
+    name="symbackprop",
+    help="Backpropagation worked exactly, the way the lectures work it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_DISAGREEMENT = 1
+EXIT_BAD_INPUT = 2
+
+
+def console() -> Console:
+    """Standard output, with rich's markup and colour where it is a terminal."""
+    return Console(highlight=False, soft_wrap=False)
+
+
+def error_console() -> Console:
+    """Standard error, for the one-line messages of bad input."""
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def reports_errors(command: Callable) -> Callable:
+    """Turn the library's errors into one line on stderr and exit status 2, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except SymbackpropError as error:
+            error_console().print(f"symbackprop: error: {error}", markup=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+
+    return wrapper
+
+
+def warn(messages) -> None:
+    """Print warnings (a param that does not reach the loss, …) on stderr."""
+    for message in messages:
+        error_console().print(f"symbackprop: warning: {message}", markup=False)
+
+
+def parse_assignments(pairs: list[str], option: str) -> dict[str, str]:
+    """``NAME=VALUE`` options as a dict; a malformed or repeated one is bad input."""
+    found: dict[str, str] = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        name, value = name.strip(), value.strip()
+        if not equals or not name or not value:
+            raise SymbackpropError(f"expected NAME=VALUE, got {pair!r}", key=option)
+        if name in found:
+            raise SymbackpropError(f"{name!r} is given twice", key=option)
+        found[name] = value
+    return found
+
+
+def print_json(data: object) -> None:
+    """JSON on standard output, exactly as built (no rich markup, no wrapping)."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def number(value: float | None) -> str:
+    """A value for the terminal: six significant digits, as a lecture table would round."""
+    if value is None:
+        return "—"
+    return f"{value:.6g}"
+
+
+def main() -> None:
+    """The console script's entry point."""
+    app()

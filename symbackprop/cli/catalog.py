@@ -1,0 +1,68 @@
+"""``symbackprop list`` and ``symbackprop show``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from symbackprop.cli.app import app, console, print_json, reports_errors
+
+
+@app.command("list")
+@reports_errors
+def list_exercises(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the catalog as JSON.")] = False,
+) -> None:
+    """The catalog of built-in exercises, grouped by lecture."""
+    from symbackprop import catalog
+
+    entries = catalog.entries()
+    if as_json:
+        print_json([{"id": e.id, "title": e.title, "source": e.source, "path": str(e.path)} for e in entries])
+        return
+    out = console()
+    for lecture in dict.fromkeys(entry.lecture for entry in entries):
+        table = Table(title=lecture, title_justify="left", show_edge=False, pad_edge=False)
+        table.add_column("id", style="bold cyan", no_wrap=True)
+        table.add_column("title")
+        table.add_column("example")
+        for entry in entries:
+            if entry.lecture == lecture:
+                table.add_row(entry.id, entry.title, entry.source.partition(" — ")[2])
+        out.print(table)
+        out.print()
+
+
+@app.command()
+@reports_errors
+def show(
+    exercise: Annotated[str, typer.Argument(help="A catalog id or a path to a .toml file.")],
+) -> None:
+    """The graph of an exercise: equations, roles, the point and a drawing of the edges."""
+    from symbackprop.exercise import load
+    from symbackprop.printing import pretty_name, unicode, value_text
+
+    ex = load(exercise)
+    out = console()
+    out.print(f"[bold]{ex.id}[/bold]  {ex.title}")
+    if ex.source:
+        out.print(f"[dim]{ex.source}[/dim]")
+    out.print()
+    width = max(len(pretty_name(node)) for node in ex.equations)
+    for node, rhs in ex.equations.items():
+        out.print(f"  {pretty_name(node).rjust(width)} = {unicode(rhs)}")
+    out.print()
+    out.print(f"  loss    {pretty_name(ex.loss)}")
+    out.print(f"  params  {', '.join(map(pretty_name, ex.params)) or '—'}")
+    out.print(f"  inputs  {', '.join(map(pretty_name, ex.inputs)) or '—'}")
+    if ex.point:
+        point = ", ".join(f"{pretty_name(name)} = {value_text(value)}" for name, value in ex.point.items())
+        out.print(f"  at      {point}")
+    out.print()
+    out.print("[bold]edges[/bold] (each name → the nodes computed from it)")
+    for name in ex.graph.order:
+        children = ex.graph.children(name)
+        if children:
+            out.print(f"  {pretty_name(name).rjust(width)} → {', '.join(map(pretty_name, children))}")

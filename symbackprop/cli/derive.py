@@ -1,0 +1,138 @@
+"""``symbackprop derive``: the chain rule for each param, the way the lecture writes it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from symbackprop.cli.app import app, console, number, parse_assignments, print_json, reports_errors, warn
+
+CLOSED_DISPLAY_LIMIT = 600  # characters; a longer closed form is shown only with --form closed
+
+
+def _fraction(top: str, bottom: str) -> str:
+    from symbackprop.printing import pretty_name
+
+    return f"∂{pretty_name(top)}/∂{pretty_name(bottom)}"
+
+
+def _load(exercise: str | None, equations: list[str], wrt: list[str]):
+    from symbackprop.catalog import DEFAULT_EXERCISE
+    from symbackprop.errors import SymbackpropError
+    from symbackprop.exercise import from_equations, load, parse_equation_line
+
+    if equations:
+        if exercise is not None:
+            raise SymbackpropError("give an exercise or -e equations, not both", key="-e")
+        pairs = [parse_equation_line(line, index) for index, line in enumerate(equations, 1)]
+        return from_equations(pairs, params=wrt or None, id="equations", file="-e", keys="-e")
+    return load(exercise or DEFAULT_EXERCISE)
+
+
+def _delta_term(loss: str, child: str, local) -> str:
+    """One term of ∂L/∂node: ∂L/∂child · ∂child/∂node, without the trivial ∂L/∂L and ·1."""
+    from symbackprop.printing import unicode
+
+    factor = unicode(local)
+    if child == loss:
+        return factor
+    if local == 1:
+        return _fraction(loss, child)
+    if factor.startswith("-"):
+        factor = f"({factor})"
+    return f"{_fraction(loss, child)}·{factor}"
+
+
+def _render(gradient, forms: set[str], closed_explicit: bool) -> Panel:
+    from symbackprop.printing import pretty_name, unicode
+
+    lhs = _fraction(gradient.loss, gradient.wrt)
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold cyan", no_wrap=True)
+    grid.add_column()
+
+    if "chain" in forms:
+        lines = [
+            "·".join(_fraction(a, b) for a, b in zip(p.nodes[:0:-1], p.nodes[-2::-1], strict=True))
+            for p in gradient.paths
+        ]
+        grid.add_row("chain", Text(f"{lhs} = " + f"\n{' ' * len(lhs)} + ".join(lines or ["0"])))
+    if "paths" in forms:
+        rows = Table.grid(padding=(0, 2))
+        for index, path in enumerate(gradient.paths, 1):
+            route = " → ".join(pretty_name(node) for node in path.nodes)
+            rows.add_row(f"{index}", route, path.product_text(unicode, "·"), f"= {number(path.value)}")
+        if gradient.paths_omitted:
+            rows.add_row("…", f"{gradient.paths_omitted} more of {gradient.paths_total} paths not listed", "", "")
+        total = gradient.local_text(unicode, "·")
+        summary = f"sum = {total}" if total is not None else "sum over all paths"
+        if gradient.paths_total != 1:
+            rows.add_row("Σ", Text(summary), "", f"= {number(gradient.value)}")
+        grid.add_row("paths", rows)
+    if "delta" in forms:
+        rows = Table.grid(padding=(0, 1))
+        for step in gradient.delta:
+            terms = " + ".join(_delta_term(gradient.loss, child, local) for child, local in step.terms)
+            rows.add_row(_fraction(gradient.loss, step.node), f"= {terms}", f"= {number(step.value)}")
+        grid.add_row("delta", rows)
+    if "closed" in forms:
+        closed = unicode(gradient.closed)
+        if len(closed) > CLOSED_DISPLAY_LIMIT and not closed_explicit:
+            closed = f"({len(closed)} characters: --form closed prints it)"
+        grid.add_row("closed", Text(f"{lhs} = {closed}"))
+    if gradient.value is not None:
+        value = number(gradient.value)
+        exact = gradient.exact if "closed" in forms else None
+        if exact is not None and not exact.is_Integer:
+            value = f"{unicode(exact)} ≈ {value}"
+        grid.add_row("value", Text(f"{lhs} = {value}", style="bold"))
+    title = f"[bold]{lhs}[/bold]  ({gradient.paths_total} path{'s' if gradient.paths_total != 1 else ''})"
+    return Panel(grid, title=title, title_align="left")
+
+
+@app.command()
+@reports_errors
+def derive(
+    exercise: Annotated[
+        str | None, typer.Argument(help="A catalog id or a .toml file (default: two-branch-sigmoid).")
+    ] = None,
+    wrt: Annotated[list[str], typer.Option("--wrt", help="Differentiate with respect to P (repeatable).")] = [],  # noqa: B006
+    form: Annotated[str, typer.Option(help="chain, paths, delta, closed or all.")] = "all",
+    at: Annotated[list[str], typer.Option("--at", help="NAME=VALUE: evaluate at another point.")] = [],  # noqa: B006
+    equation: Annotated[
+        list[str], typer.Option("-e", "--equation", help='An ad-hoc graph: -e "E = (t - sigmoid(w*x))**2/2".')
+    ] = [],  # noqa: B006
+    max_paths: Annotated[int, typer.Option(help="List at most this many paths per param.", min=1)] = 64,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the derivation as JSON (SPEC §3).")] = False,
+) -> None:
+    """The chain rule for dL/dP: each path's local factors, their sum, the δ form, closed form, value."""
+    from symbackprop.engine import derive as derive_exercise
+    from symbackprop.engine import gradients
+    from symbackprop.errors import SymbackpropError
+    from symbackprop.report import FORMS, derivation_dict
+
+    if form not in FORMS:
+        raise SymbackpropError(f"unknown form {form!r} (one of {', '.join(FORMS)})", key="--form")
+    forms = set(FORMS) if form == "all" else {form}
+    ex = _load(exercise, equation, wrt)
+    warn(ex.warnings)
+    derivation = derive_exercise(ex, at=parse_assignments(at, "--at"), max_paths=max_paths)
+    found = gradients(derivation, wrt)
+    if as_json:
+        print_json(derivation_dict(derivation, found, forms | {"closed"}))
+        return
+    out = console()
+    heading = f"[bold]{ex.id}[/bold]" + (f"  {ex.title}" if ex.title else "")
+    if derivation.point is not None:
+        from symbackprop.printing import pretty_name, value_text
+
+        point = ", ".join(f"{pretty_name(n)} = {value_text(v)}" for n, v in derivation.point.items())
+        heading += f"\n[dim]at {point}[/dim]"
+    out.print(heading)
+    panels = [_render(gradient, forms, closed_explicit=form == "closed") for gradient in found.values()]
+    out.print(Group(*panels))

@@ -1,0 +1,33 @@
+"""The library's own error types; the CLI turns them into one line and exit status 2."""
+
+from __future__ import annotations
+
+
+class SymbackpropError(Exception):
+    """Bad input: says where (file, key) and what is wrong, in one line.
+
+    >>> str(SymbackpropError("E uses 'h4' before it is defined", source="net.toml", key="graph.E"))
+    "net.toml: graph.E: E uses 'h4' before it is defined"
+    """
+
+    def __init__(self, message: str, *, source: str | None = None, key: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.key = key
+
+    def located(self, source: str | None = None, key: str | None = None) -> SymbackpropError:
+        """The same error with a file and key filled in where they were missing."""
+        return type(self)(self.message, source=self.source or source, key=self.key or key)
+
+    def __str__(self) -> str:
+        where = [part for part in (self.source, self.key) if part]
+        return ": ".join([*where, self.message])
+
+
+class ParseError(SymbackpropError):
+    """An expression that is not in the plain syntax, with the column where reading stopped."""
+
+
+class EvaluationError(SymbackpropError):
+    """A value that does not exist at the point (log of a negative number, division by zero)."""

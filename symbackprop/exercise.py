@@ -1,0 +1,331 @@
+"""Exercises: ordered equations with roles and a point, from a TOML file, ``-e`` lines or Python.
+
+Every problem in the input is one :class:`SymbackpropError` naming the file, the key and
+what is wrong; nothing given is ignored.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import sympy
+
+from symbackprop import catalog
+from symbackprop.errors import SymbackpropError
+from symbackprop.functions import CONSTANTS, FUNCTIONS, Conventions
+from symbackprop.graph import CycleError, Graph
+from symbackprop.syntax import parse, tokenize
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# Sections this version reads; anything else in a file is reported, not skipped.
+_KNOWN_KEYS = {"id", "title", "source", "graph", "roles", "at", "conventions", "train", "stated"}
+
+
+def symbol(name: str) -> sympy.Symbol:
+    """The SymPy symbol of a graph name (all values in a network are real).
+
+    >>> symbol("w1").is_real
+    True
+    """
+    return sympy.Symbol(name, real=True)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """A worked example: equations in order, the loss, the params, the point and what is stated."""
+
+    id: str
+    equations: dict[str, sympy.Expr]
+    texts: dict[str, str]
+    loss: str
+    params: tuple[str, ...]
+    point: dict[str, sympy.Expr] | None = None
+    conventions: Conventions = Conventions()
+    title: str = ""
+    source: str = ""
+    path: str | None = None
+    train: dict = field(default_factory=dict)
+    stated: dict[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @cached_property
+    def graph(self) -> Graph:
+        """The structure: which names each node uses."""
+        return Graph({node: _names_in(rhs) for node, rhs in self.equations.items()})
+
+    @cached_property
+    def symbols(self) -> dict[str, sympy.Symbol]:
+        """The symbol of every name of the graph."""
+        return {name: symbol(name) for name in self.graph.names}
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """Free names that are not params."""
+        return tuple(name for name in self.graph.leaves if name not in self.params)
+
+    def at(self, overrides: Mapping[str, object] | None = None) -> dict[str, sympy.Expr] | None:
+        """The point with ``overrides`` (name → number or plain-syntax constant) applied.
+
+        Returns None when some free name has no value (an ad-hoc graph with no point).
+        """
+        point = dict(self.point or {})
+        for name, value in (overrides or {}).items():
+            if name not in self.graph.leaves:
+                raise SymbackpropError(
+                    f"{name!r} is not an input or param of {self.id} (they are: {', '.join(self.graph.leaves)})",
+                    key="--at",
+                )
+            point[name] = exact_number(value, key=f"--at {name}")
+        missing = [name for name in self.graph.leaves if name not in point]
+        if not missing:
+            return point
+        if point:
+            raise SymbackpropError(f"no value for {', '.join(missing)}", key="--at")
+        return None
+
+
+def _names_in(expr: sympy.Expr) -> tuple[str, ...]:
+    return tuple(sorted(s.name for s in expr.free_symbols))
+
+
+def exact_number(value: object, *, source: str | None = None, key: str | None = None) -> sympy.Expr:
+    """An exact real number from a TOML value or a plain-syntax constant like ``-2`` or ``pi/2``.
+
+    >>> exact_number(0.1), exact_number("2*pi")
+    (1/10, 2*pi)
+    """
+    if isinstance(value, bool):
+        raise SymbackpropError(f"expected a number, not {value!r}", source=source, key=key)
+    if isinstance(value, int):
+        return sympy.Integer(value)
+    if isinstance(value, float):
+        return sympy.Rational(repr(value))  # the decimal the user wrote, exactly
+    if isinstance(value, str):
+
+        def no_names(name: str) -> sympy.Expr:
+            raise SymbackpropError(f"expected a number, found the name {name!r}", source=source, key=key)
+
+        try:
+            number = parse(value, no_names)
+        except SymbackpropError as error:
+            raise error.located(source, key) from None
+        if number.is_number and number.is_real:
+            return number
+    raise SymbackpropError(f"expected a number, not {value!r}", source=source, key=key)
+
+
+def _check_name(name: str, *, source: str | None, key: str) -> None:
+    if not _NAME.match(name) or keyword.iskeyword(name):
+        raise SymbackpropError(f"{name!r} is not a valid name", source=source, key=key)
+    if name in FUNCTIONS or name in CONSTANTS:
+        raise SymbackpropError(f"{name!r} is a function or constant of the library", source=source, key=key)
+
+
+def _check_calls(text: str, callable_names: set[str], *, source: str | None, key: str) -> None:
+    # The parser reads "h3(1 - h3)" as a product, as students write it; in an equation,
+    # "sigmod(s1)" is far more likely a misspelt function, so a call of an unknown name is an error.
+    tokens = tokenize(text)
+    for token, following in zip(tokens, tokens[1:], strict=False):
+        if token.kind == "name" and following.text == "(" and token.text not in callable_names:
+            raise SymbackpropError(f"unknown function {token.text!r}", source=source, key=key)
+
+
+def from_equations(
+    equations: Iterable[tuple[str, str]] | Mapping[str, str],
+    *,
+    loss: str | None = None,
+    params: Iterable[str] | None = None,
+    at: Mapping[str, object] | None = None,
+    conventions: Mapping[str, object] | Conventions | None = None,
+    id: str = "equations",
+    file: str | None = None,
+    keys: str = "graph",
+    **extra,
+) -> Exercise:
+    """Build an exercise from ordered ``name = right side`` equations.
+
+    Free names that are neither defined nor params are inputs; with no ``params``, every free
+    name is a param. The loss defaults to the last equation.
+
+    >>> ex = from_equations({"q": "x + y", "f": "q*z"}, params=["x", "y", "z"], at={"x": -2, "y": 5, "z": -4})
+    >>> ex.loss, ex.params, ex.graph.leaves
+    ('f', ('x', 'y', 'z'), ('x', 'y', 'z'))
+    """
+    pairs = list(equations.items() if isinstance(equations, Mapping) else equations)
+    if not pairs:
+        raise SymbackpropError("no equations", source=file, key=keys)
+    defined: dict[str, int] = {}
+    for index, (name, text) in enumerate(pairs):
+        key = f"{keys}.{name}"
+        _check_name(name, source=file, key=key)
+        if name in defined:
+            raise SymbackpropError(f"{name!r} is defined twice", source=file, key=key)
+        if not isinstance(text, str):
+            raise SymbackpropError(f"expected an expression in quotes, not {text!r}", source=file, key=key)
+        defined[name] = index
+
+    param_list = list(params) if params is not None else None
+    for name in param_list or ():
+        key = f"roles.params.{name}"
+        if not isinstance(name, str):
+            raise SymbackpropError(f"expected a name, not {name!r}", source=file, key="roles.params")
+        _check_name(name, source=file, key=key)
+        if name in defined:
+            raise SymbackpropError(f"{name!r} is defined by an equation; a param is a free name", source=file, key=key)
+
+    callable_names = set(FUNCTIONS)
+    rhs: dict[str, sympy.Expr] = {}
+    for name, text in pairs:
+        key = f"{keys}.{name}"
+        try:
+            _check_calls(text, callable_names, source=file, key=key)
+            rhs[name] = parse(text, symbol)
+        except SymbackpropError as error:
+            raise error.located(file, key) from None
+    _check_order(pairs, rhs, defined, source=file, keys=keys)
+
+    graph = Graph({name: _names_in(expr) for name, expr in rhs.items()})
+    loss = loss if loss is not None else pairs[-1][0]
+    if not isinstance(loss, str) or loss not in defined:
+        raise SymbackpropError(f"the loss {loss!r} is not defined by an equation", source=file, key="roles.loss")
+    if param_list is None:
+        param_list = list(graph.leaves)
+    warnings = tuple(
+        f"{file or id}: roles.params: {name!r} does not reach the loss {loss}; its gradient is 0"
+        for name in param_list
+        if name not in graph.leaves or not graph.reaches(name, loss)
+    )
+    point = _read_point(at, graph, source=file) if at is not None else None
+    if not isinstance(conventions, Conventions):
+        try:
+            conventions = Conventions.from_mapping(dict(conventions or {}))
+        except SymbackpropError as error:
+            raise error.located(file) from None
+    return Exercise(
+        id=id,
+        equations=rhs,
+        texts=dict(pairs),
+        loss=loss,
+        params=tuple(param_list),
+        point=point,
+        conventions=conventions,
+        path=file,
+        warnings=warnings,
+        **extra,
+    )
+
+
+def _check_order(pairs, rhs, defined, *, source, keys) -> None:
+    """Each right side may use only earlier names; report a cycle as a cycle."""
+    for index, (name, _) in enumerate(pairs):
+        later = [used.name for used in rhs[name].free_symbols if defined.get(used.name, -1) >= index]
+        if not later:
+            continue
+        try:
+            Graph({node: _names_in(expr) for node, expr in rhs.items()}).order
+        except CycleError as error:
+            raise error.located(source, f"{keys}.{name}") from None
+        raise SymbackpropError(
+            f"uses {sorted(later)[0]!r} before it is defined (equations are read in order)",
+            source=source,
+            key=f"{keys}.{name}",
+        )
+
+
+def _read_point(at: Mapping[str, object], graph: Graph, *, source: str | None) -> dict[str, sympy.Expr]:
+    point = {}
+    for name, value in at.items():
+        if name not in graph.leaves:
+            what = "is defined by an equation" if name in graph.parents else "is not used by any equation"
+            raise SymbackpropError(f"{name!r} {what}; [at] gives inputs and params", source=source, key=f"at.{name}")
+        point[name] = exact_number(value, source=source, key=f"at.{name}")
+    missing = [name for name in graph.leaves if name not in point]
+    if missing:
+        raise SymbackpropError(f"missing value for {', '.join(missing)}", source=source, key="at")
+    return point
+
+
+def parse_equation_line(line: str, index: int) -> tuple[str, str]:
+    """Split one ``-e`` option, ``NAME = right side``, into its two sides.
+
+    >>> parse_equation_line("E = (t - y)**2/2", 1)
+    ('E', '(t - y)**2/2')
+    """
+    name, equals, text = line.partition("=")
+    if not equals or not name.strip() or not text.strip():
+        raise SymbackpropError(f"expected NAME = expression, got {line!r}", source="-e", key=f"equation {index}")
+    return name.strip(), text.strip()
+
+
+def load(reference: str | Path) -> Exercise:
+    """Load an exercise by catalog id or path to a ``.toml`` file."""
+    path = catalog.find(str(reference))
+    data = catalog.read_toml(path)
+    return from_toml(data, source=str(path), default_id=path.stem)
+
+
+def _table(data: dict, key: str, source: str) -> dict:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise SymbackpropError("expected a table", source=source, key=key)
+    return value
+
+
+def from_toml(data: dict, *, source: str, default_id: str) -> Exercise:
+    """An exercise from the parsed TOML of a file (SPEC §2)."""
+    for key in data:
+        if key not in _KNOWN_KEYS:
+            raise SymbackpropError(
+                f"unknown section or key (known: {', '.join(sorted(_KNOWN_KEYS))})", source=source, key=key
+            )
+    graph = _table(data, "graph", source)
+    if not graph:
+        raise SymbackpropError("missing: the equations of the graph", source=source, key="graph")
+    roles = _table(data, "roles", source)
+    for key in roles:
+        if key not in ("loss", "params"):
+            raise SymbackpropError("unknown role (known: loss, params)", source=source, key=f"roles.{key}")
+    params = roles.get("params")
+    if params is not None and not isinstance(params, list):
+        raise SymbackpropError("expected a list of names", source=source, key="roles.params")
+    if "at" not in data:
+        raise SymbackpropError("missing: the point the lecture evaluates at", source=source, key="at")
+    stated = _table(data, "stated", source)
+    for key, value in stated.items():
+        if not isinstance(value, str):
+            raise SymbackpropError(
+                f"stated values are strings, verbatim as the lecture prints them: write {str(value)!r} in quotes",
+                source=source,
+                key=f"stated.{key}",
+            )
+    train = _table(data, "train", source)
+    _check_train(train, source)
+    return from_equations(
+        graph,
+        loss=roles.get("loss"),
+        params=params,
+        at=_table(data, "at", source),
+        conventions=_table(data, "conventions", source),
+        id=str(data.get("id", default_id)),
+        file=source,
+        title=str(data.get("title", "")),
+        source=str(data.get("source", "")),
+        train=train,
+        stated=stated,
+    )
+
+
+def _check_train(train: dict, source: str) -> None:
+    for key, value in train.items():
+        if key == "lr" and isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            continue
+        if key == "steps" and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            continue
+        wanted = {"lr": "a positive number", "steps": "a whole number ≥ 0"}.get(key)
+        message = f"expected {wanted}, not {value!r}" if wanted else "unknown key (known: lr, steps)"
+        raise SymbackpropError(message, source=source, key=f"train.{key}")

@@ -1,0 +1,214 @@
+"""Printers: plain syntax (what the files and JSON use) and Unicode (what the terminal shows).
+
+Both dispatch on node type as SymPy's printers do (``_print_Sigmoid``), and both write a
+sum with its positive terms first, as the lectures do: ``y_t - y``, ``1 - h1``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy
+from sympy.printing.precedence import PRECEDENCE, precedence
+from sympy.printing.str import StrPrinter
+
+from symbackprop.functions import ActivationBase
+
+
+def _lecture_order(terms: list[sympy.Expr]) -> list[sympy.Expr]:
+    """Positive terms first, keeping SymPy's order otherwise: y_t - y rather than -y + y_t."""
+    return sorted(terms, key=lambda term: term.could_extract_minus_sign())
+
+
+class PlainPrinter(StrPrinter):
+    """The plain syntax of exercise files: ``sigmoid(s1)``, ``max(a, b)``, ``(y_t - y)**2/2``.
+
+    >>> from sympy import symbols
+    >>> y, t = symbols("y y_t")
+    >>> PlainPrinter().doprint(sympy.Mul(-1, t - y, evaluate=False))
+    '-(y_t - y)'
+    """
+
+    _default_settings = {**StrPrinter._default_settings, "order": "none"}
+
+    def _print_Add(self, expr, order=None):
+        terms = _lecture_order(list(expr.args))
+        parts = []
+        for index, term in enumerate(terms):
+            text = self._print(term)
+            if text.startswith("-"):
+                sign, text = "-", text[1:]
+            else:
+                sign = "+"
+            if precedence(term) < PRECEDENCE["Add"] or (sign == "-" and _is_unevaluated_negated_sum(term)):
+                text = f"({text})" if not text.startswith("(") else text
+            parts.append(text if index == 0 and sign == "+" else (f"-{text}" if index == 0 else f" {sign} {text}"))
+        return "".join(parts)
+
+    def _print_ActivationBase(self, expr):
+        return f"{expr.name}({', '.join(self._print(arg) for arg in expr.args)})"
+
+    def _print_Max(self, expr):
+        return f"max({', '.join(self._print(arg) for arg in expr.args)})"
+
+    def _print_Min(self, expr):
+        return f"min({', '.join(self._print(arg) for arg in expr.args)})"
+
+    def _print_Abs(self, expr):
+        return f"abs({self._print(expr.args[0])})"
+
+    def _print_Heaviside(self, expr):
+        return f"heaviside({', '.join(self._print(arg) for arg in expr.args)})"
+
+    def _print_Exp1(self, expr):
+        return "e"
+
+    def _print_Pi(self, expr):
+        return "pi"
+
+
+def _is_unevaluated_negated_sum(term: sympy.Expr) -> bool:
+    return term.is_Mul and len(term.args) == 2 and term.args[0] == -1 and term.args[1].is_Add
+
+
+_SUBSCRIPT = str.maketrans("0123456789aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def pretty_name(name: str) -> str:
+    """A name as the lecture writes it: w1 → w₁, x_t → xₜ, net1_2 → net¹₂, W1_12 → W¹₁₂.
+
+    >>> [pretty_name(n) for n in ("w1", "x_t", "net1_2", "W2_12", "delta")]
+    ['w₁', 'xₜ', 'net¹₂', 'W²₁₂', 'delta']
+    """
+    layered = re.fullmatch(r"([A-Za-z]+)(\d+)_(\d+)", name)
+    if layered:
+        stem, layer, index = layered.groups()
+        return stem + layer.translate(_SUPERSCRIPT) + index.translate(_SUBSCRIPT)
+    indexed = re.fullmatch(r"([A-Za-z]+?)_?(\d+)", name)
+    if indexed:
+        return indexed.group(1) + indexed.group(2).translate(_SUBSCRIPT)
+    subscripted = re.fullmatch(r"([A-Za-z]+)_([A-Za-z0-9]+)", name)
+    if subscripted and subscripted.group(2).translate(_SUBSCRIPT).isascii() is False:
+        sub = subscripted.group(2)
+        if all(ch in "0123456789aehijklmnoprstuvx" for ch in sub):
+            return subscripted.group(1) + sub.translate(_SUBSCRIPT)
+    return name
+
+
+_UNICODE_FUNCTIONS = {"sigmoid": "σ"}
+
+
+class UnicodePrinter(PlainPrinter):
+    """The terminal's form: subscripts, σ, superscript powers, · for products.
+
+    >>> from sympy import Symbol
+    >>> h = Symbol("h1")
+    >>> UnicodePrinter().doprint(h * (1 - h))
+    'h₁(1 - h₁)'
+    """
+
+    def _print_Symbol(self, expr):
+        return pretty_name(expr.name)
+
+    def _print_ActivationBase(self, expr):
+        name = _UNICODE_FUNCTIONS.get(expr.name, expr.name)
+        return f"{name}({', '.join(self._print(arg) for arg in expr.args)})"
+
+    def _print_Heaviside(self, expr):
+        # The unit step of a ReLU derivative: 1 above 0, 0 below, the convention at 0.
+        x, *at_zero = expr.args
+        inner = self._print(x)
+        if at_zero == [0]:
+            return f"[{inner} > 0]"
+        if at_zero == [1]:
+            return f"[{inner} ≥ 0]"
+        return f"H({inner})"
+
+    def _print_Exp1(self, expr):
+        return "e"
+
+    def _print_Pi(self, expr):
+        return "π"
+
+    def _print_Pow(self, expr, rational=False):
+        base, exponent = expr.args
+        if exponent.is_Integer and exponent > 1:
+            text = self.parenthesize(base, PRECEDENCE["Pow"])
+            return text + str(exponent).translate(_SUPERSCRIPT)
+        return super()._print_Pow(expr, rational)
+
+    def _print_Mul(self, expr):
+        text = super()._print_Mul(expr)
+        # "a*b*(c - d)" → "a·b(c - d)": juxtapose before a parenthesis as the lecture does.
+        text = text.replace("*(", "(").replace("*", "·")
+        return text
+
+
+_plain = PlainPrinter()
+_unicode = UnicodePrinter()
+
+
+def plain(expr: sympy.Expr) -> str:
+    """Plain syntax, parseable by :func:`symbackprop.syntax.parse`."""
+    return _plain.doprint(expr)
+
+
+def unicode(expr: sympy.Expr) -> str:
+    """The terminal's form of an expression."""
+    return _unicode.doprint(expr)
+
+
+def product(factors: list[sympy.Expr], printer=plain, separator: str = "*") -> str:
+    """A product of local factors in the order given, the numeric coefficient pulled in front
+    and negative powers gathered under one fraction bar.
+
+    ``factors`` run from the loss back to the param, as the lecture writes a chain.
+
+    >>> from sympy import symbols, Mul
+    >>> y, t, w, x = symbols("y y_t w5 x")
+    >>> product([Mul(-1, t - y, evaluate=False), sympy.Integer(1), w])
+    '-(y_t - y)*w5'
+    >>> product([-1 / (x + t)**2, 2 * w])
+    '-2*w5/(x + y_t)**2'
+    """
+    coefficient = sympy.Integer(1)
+    numerator: list[sympy.Expr] = []
+    denominator: list[sympy.Expr] = []
+    for factor in factors:
+        number, rest = factor.as_coeff_Mul()
+        coefficient *= number
+        for part in sympy.Mul.make_args(rest):
+            if part.is_Pow and part.exp.is_number and part.exp.is_negative:
+                denominator.append(part.base ** (-part.exp))
+            elif part != 1:
+                numerator.append(part)
+    p, q = sympy.fraction(coefficient)
+    if abs(p) != 1:
+        numerator.insert(0, abs(p))
+    if q != 1:
+        denominator.insert(0, q)
+
+    def joined(parts: list[sympy.Expr]) -> str:
+        return separator.join(f"({printer(part)})" if part.is_Add else printer(part) for part in parts)
+
+    text = joined(numerator) or "1"
+    if denominator:
+        bottom = joined(denominator)
+        if len(denominator) > 1:
+            bottom = f"({bottom})"
+        text = f"{text}/{bottom}"
+    return f"-{text}" if p < 0 else text
+
+
+def value_text(value: sympy.Expr) -> str:
+    """A point's value as the user wrote it: 0.5 rather than 1/2, but π as π.
+
+    >>> value_text(sympy.Rational(1, 2)), value_text(sympy.Integer(-4)), value_text(sympy.pi / 2)
+    ('0.5', '-4', 'π/2')
+    """
+    if value.is_Rational and not value.is_Integer:
+        decimal = float(value)
+        if sympy.Rational(repr(decimal)) == value:
+            return repr(decimal)
+    return unicode(value)

@@ -1,0 +1,60 @@
+"""The machine contract: derivations as plain data for ``--json`` (SPEC §3)."""
+
+from __future__ import annotations
+
+from symbackprop.engine import Derivation, Gradient
+from symbackprop.printing import plain
+
+FORMS = ("chain", "paths", "delta", "closed", "all")
+
+
+def chain_text(gradient: Gradient, fraction=lambda top, bottom: f"d{top}/d{bottom}") -> list[str]:
+    """The chain rule along each listed path, from the loss back: dE/dy*dy/ds4*…, one per path."""
+    return [
+        "*".join(fraction(top, bottom) for top, bottom in zip(path.nodes[:0:-1], path.nodes[-2::-1], strict=True))
+        for path in gradient.paths
+    ]
+
+
+def gradient_dict(gradient: Gradient, forms: set[str]) -> dict:
+    """One gradient in the fields of SPEC §3, plus the δ recursion and the exact value."""
+    data: dict = {
+        "local": gradient.local_text(),
+        "value": gradient.value,
+        "paths": [
+            {
+                "nodes": list(path.nodes),
+                "factors": [plain(factor) for factor in path.factors],
+                "product": path.product_text(),
+                "value": path.value,
+            }
+            for path in gradient.paths
+        ],
+        "paths_total": gradient.paths_total,
+        "paths_omitted": gradient.paths_omitted,
+        "chain": chain_text(gradient),
+        "delta": [
+            {
+                "node": step.node,
+                "terms": [{"child": child, "local": plain(local)} for child, local in step.terms],
+                "value": step.value,
+            }
+            for step in gradient.delta
+        ],
+    }
+    if "closed" in forms:
+        data["closed"] = plain(gradient.closed)
+        exact = gradient.exact
+        data["exact"] = plain(exact) if exact is not None else None
+    return data
+
+
+def derivation_dict(derivation: Derivation, gradients: dict[str, Gradient], forms: set[str]) -> dict:
+    """``derive --json``: the exercise, the loss, the point and each gradient."""
+    point = derivation.point
+    return {
+        "exercise": derivation.exercise.id,
+        "loss": derivation.exercise.loss,
+        "point": {name: float(value) for name, value in point.items()} if point is not None else None,
+        "gradients": {name: gradient_dict(gradient, forms) for name, gradient in gradients.items()},
+    }

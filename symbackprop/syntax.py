@@ -1,0 +1,251 @@
+"""The plain syntax of equations and answers, read by a whitelist parser that builds SymPy itself.
+
+Nothing here calls ``eval``, ``exec``, ``sympify`` or ``parse_expr``: the text is split into
+tokens, read by recursive descent with an explicit depth bound, and every node is built
+from the library's own table of functions. Numbers are exact (``0.1`` is 1/10).
+
+Grammar (``^`` and ``**`` are both power, right-associative; a product may be implicit,
+as in ``2h1`` or ``h3(1 - h3)``)::
+
+    sum     := product (("+" | "-") product)*
+    product := unary (("*" | "/" | implicit) unary)*
+    unary   := ("+" | "-") unary | power
+    power   := atom (("^" | "**") unary)?
+    atom    := number | name | name "(" sum ("," sum)* ")" | "(" sum ")"
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sympy
+
+from symbackprop.errors import ParseError
+from symbackprop.functions import CONSTANTS, FUNCTIONS
+
+MAX_LENGTH = 10_000
+MAX_DEPTH = 100
+MAX_RESULT_DIGITS = 10_000  # a number power larger than this is refused before it is computed
+
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<number>(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<op>\*\*|[-+*/^(),])
+    """,
+    re.VERBOSE,
+)
+# Typographic forms students paste from slides.
+_ALIASES = str.maketrans({"−": "-", "·": "*", "×": "*", "⋅": "*"})
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "number", "name", "op" or "end"
+    text: str
+    column: int  # 1-based, for error messages
+
+
+def tokenize(text: str, max_length: int = MAX_LENGTH) -> list[Token]:
+    """Split plain syntax into tokens; anything outside the whitelist is an error.
+
+    >>> [t.text for t in tokenize("2h1*(1 - h1)")]
+    ['2', 'h1', '*', '(', '1', '-', 'h1', ')', '']
+    """
+    if len(text) > max_length:
+        raise ParseError(f"too long ({len(text)} characters; at most {max_length})")
+    text = text.translate(_ALIASES)
+    tokens, position = [], 0
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None:
+            raise ParseError(f"at column {position + 1}: unexpected character {text[position]!r}")
+        if match.lastgroup != "space":
+            tokens.append(Token(match.lastgroup, match.group(), position + 1))
+        position = match.end()
+    tokens.append(Token("end", "", len(text) + 1))
+    return tokens
+
+
+NameResolver = Callable[[str], sympy.Expr]
+
+
+class _Reader:
+    """Recursive descent over the tokens, one method per grammar rule."""
+
+    def __init__(self, tokens: list[Token], resolve: NameResolver, max_depth: int):
+        self.tokens = tokens
+        self.index = 0
+        self.resolve = resolve
+        self.max_depth = max_depth
+        self.depth = 0
+
+    @property
+    def token(self) -> Token:
+        return self.tokens[self.index]
+
+    def fail(self, message: str) -> ParseError:
+        return ParseError(f"at column {self.token.column}: {message}")
+
+    def advance(self) -> Token:
+        token = self.token
+        self.index += 1
+        return token
+
+    def accept(self, *texts: str) -> Token | None:
+        if self.token.kind == "op" and self.token.text in texts:
+            return self.advance()
+        return None
+
+    def expect(self, text: str) -> None:
+        if not self.accept(text):
+            found = self.token.text or "the end"
+            raise self.fail(f"expected {text!r}, found {found!r}")
+
+    def descend(self) -> None:
+        # An explicit bound: Python's own recursion limit would end in a RecursionError.
+        self.depth += 1
+        if self.depth > self.max_depth:
+            raise self.fail(f"nested more than {self.max_depth} deep")
+
+    def sum(self) -> sympy.Expr:
+        self.descend()
+        terms = [self.product()]
+        while operator := self.accept("+", "-"):
+            term = self.product()
+            terms.append(term if operator.text == "+" else -term)
+        self.depth -= 1
+        return sympy.Add(*terms)
+
+    def starts_atom(self) -> bool:
+        token = self.token
+        return token.kind in ("number", "name") or (token.kind == "op" and token.text == "(")
+
+    def product(self) -> sympy.Expr:
+        result = self.unary()
+        while True:
+            if self.accept("*"):
+                result = result * self.unary()
+            elif self.accept("/"):
+                divisor = self.unary()
+                if divisor == 0:
+                    raise self.fail("division by zero")
+                result = result / divisor
+            elif self.starts_atom():  # implicit multiplication: 2h1, h3(1 - h3), (a)(b)
+                result = result * self.unary()
+            else:
+                return result
+
+    def unary(self) -> sympy.Expr:
+        if self.accept("-"):
+            self.descend()
+            value = -self.unary()
+            self.depth -= 1
+            return value
+        if self.accept("+"):
+            self.descend()
+            value = self.unary()
+            self.depth -= 1
+            return value
+        return self.power()
+
+    def power(self) -> sympy.Expr:
+        base = self.atom()
+        if not self.accept("^", "**"):
+            return base
+        self.descend()
+        exponent = self.unary()
+        self.depth -= 1
+        self.check_power_size(base, exponent)
+        if base == 0 and exponent.is_number and exponent.is_negative:
+            raise self.fail("division by zero")
+        return base**exponent
+
+    def check_power_size(self, base: sympy.Expr, exponent: sympy.Expr) -> None:
+        if not exponent.is_number:
+            return
+        size = abs(float(exponent)) if exponent.is_real else math.inf
+        if base.is_number and base.is_real and abs(float(base)) > 1:
+            size *= math.log10(abs(float(base)))
+        if size > MAX_RESULT_DIGITS:
+            raise self.fail("exponent too large")
+
+    def atom(self) -> sympy.Expr:
+        token = self.token
+        if token.kind == "number":
+            self.advance()
+            return sympy.Rational(token.text)
+        if token.kind == "name":
+            self.advance()
+            if token.text in FUNCTIONS:
+                return self.call(token)
+            if token.text in CONSTANTS:
+                return CONSTANTS[token.text]
+            return self.resolve(token.text)
+        if self.accept("("):
+            value = self.sum()
+            self.expect(")")
+            return value
+        raise self.fail(f"expected a number, a name or '(', found {token.text or 'the end'!r}")
+
+    def call(self, name: Token) -> sympy.Expr:
+        signature = FUNCTIONS[name.text]
+        if not self.accept("("):
+            raise self.fail(f"{name.text} is a function: write {name.text}(...)")
+        args = [self.sum()]
+        while self.accept(","):
+            args.append(self.sum())
+        self.expect(")")
+        upper = signature.max_args
+        if len(args) < signature.min_args or (upper is not None and len(args) > upper):
+            wanted = (
+                str(signature.min_args)
+                if upper == signature.min_args
+                else (f"{signature.min_args} or more" if upper is None else f"{signature.min_args} to {upper}")
+            )
+            raise ParseError(f"at column {name.column}: {name.text} takes {wanted} arguments, not {len(args)}")
+        try:
+            return signature.build(*args)
+        except (TypeError, ValueError) as error:
+            raise ParseError(f"at column {name.column}: {name.text}: {error}") from None
+
+
+def parse(
+    text: str,
+    resolve: NameResolver,
+    *,
+    max_length: int = MAX_LENGTH,
+    max_depth: int = MAX_DEPTH,
+) -> sympy.Expr:
+    """Read plain syntax into a SymPy expression; ``resolve`` turns each free name into a symbol.
+
+    >>> from sympy import Symbol
+    >>> parse("(y_t - y)^2/2", Symbol)
+    (-y + y_t)**2/2
+    >>> parse("2h1(1 - h1)", Symbol)
+    2*h1*(1 - h1)
+    """
+    if not text.strip():
+        raise ParseError("empty expression")
+    reader = _Reader(tokenize(text, max_length), resolve, max_depth)
+    value = reader.sum()
+    if reader.token.kind != "end":
+        raise reader.fail(f"unexpected {reader.token.text!r}")
+    return value
+
+
+def free_names(text: str) -> list[str]:
+    """The names an expression uses that are neither functions nor constants, in order of use.
+
+    >>> free_names("sigmoid(x_t*w1) + pi*w1")
+    ['x_t', 'w1']
+    """
+    seen: dict[str, None] = {}
+    for token in tokenize(text):
+        if token.kind == "name" and token.text not in FUNCTIONS and token.text not in CONSTANTS:
+            seen.setdefault(token.text)
+    return list(seen)
