@@ -79,6 +79,11 @@ def current_conventions() -> Conventions:
     return _conventions.get()
 
 
+def _exact(value: float) -> sympy.Rational:
+    """A convention as an exact number, so that derivatives stay exact: 0.5 → 1/2."""
+    return sympy.Rational(repr(float(value)))
+
+
 def _sigmoid_float(x: float) -> float:
     # Two branches so that exp never overflows for large |x|.
     if x >= 0:
@@ -191,7 +196,7 @@ class ReLU(ActivationBase):
     def fdiff(self, argindex=1):
         if argindex != 1:
             raise ArgumentIndexError(self, argindex)
-        return Heaviside(self.args[0], current_conventions().relu_grad_at_zero)
+        return Heaviside(self.args[0], _exact(current_conventions().relu_grad_at_zero))
 
     @classmethod
     def numeric(cls, x):
@@ -220,7 +225,7 @@ class LeakyReLU(ActivationBase):
             # β + (1 − β)·H(x): 1 above zero, β below; H(0) is chosen so that the
             # derivative at 0 is the convention (β itself by default, as PyTorch).
             at_zero = current_conventions().leaky_relu_grad_at_zero
-            h0 = 0 if at_zero is None or beta == 1 else (sympy.nsimplify(at_zero) - beta) / (1 - beta)
+            h0 = 0 if at_zero is None or beta == 1 else (_exact(at_zero) - beta) / (1 - beta)
             return beta + (1 - beta) * Heaviside(x, h0)
         if argindex == 2:
             return sympy.Min(x, 0)
@@ -318,8 +323,9 @@ class ELU(ActivationBase):
 
     @classmethod
     def eval(cls, x, alpha=None):
-        if x.is_zero:
-            return S.Zero
+        if x.is_number and x.is_extended_real:
+            scale = cls.defaults[0] if alpha is None else alpha
+            return x if x > 0 else scale * (sympy.exp(x) - 1)
 
     def fdiff(self, argindex=1):
         x, alpha = self.with_defaults()
@@ -384,11 +390,11 @@ def _abs_rule(expr, index):
     at_zero = current_conventions().abs_grad_at_zero
     if at_zero == 0:
         return sympy.sign(expr.args[0])
-    return 2 * Heaviside(expr.args[0], (sympy.nsimplify(at_zero) + 1) / 2) - 1
+    return 2 * Heaviside(expr.args[0], (_exact(at_zero) + 1) / 2) - 1
 
 
 def _tie():
-    return sympy.nsimplify(current_conventions().max_grad_at_tie)
+    return _exact(current_conventions().max_grad_at_tie)
 
 
 # SymPy's own max, min and abs fix their value at the kink (½ at a tie, 0 at 0); these rules

@@ -190,7 +190,13 @@ def product(factors: list[sympy.Expr], printer=plain, separator: str = "*") -> s
         denominator.insert(0, q)
 
     def joined(parts: list[sympy.Expr]) -> str:
-        return separator.join(f"({printer(part)})" if part.is_Add else printer(part) for part in parts)
+        text = ""
+        for part in parts:
+            piece = f"({printer(part)})" if part.is_Add else printer(part)
+            # "h₂(1 - h₂)" as the lecture writes it; plain syntax keeps its "*" to stay parseable
+            glue = "" if not text or (part.is_Add and separator != "*") else separator
+            text += glue + piece
+        return text
 
     text = joined(numerator) or "1"
     if denominator:

@@ -8,7 +8,6 @@ import sys
 from collections.abc import Callable
 
 import typer
-from rich.console import Console
 
 from symbackprop.errors import SymbackpropError
 
@@ -24,13 +23,18 @@ EXIT_DISAGREEMENT = 1
 EXIT_BAD_INPUT = 2
 
 
-def console() -> Console:
+# rich is imported when a command prints, not at start-up: --help must stay fast.
+def console():
     """Standard output, with rich's markup and colour where it is a terminal."""
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=False)
 
 
-def error_console() -> Console:
+def error_console():
     """Standard error, for the one-line messages of bad input."""
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 

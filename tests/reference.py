@@ -1,0 +1,60 @@
+"""Shared test helpers: the exercise folder and an independent plain-SymPy reference."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import sympy
+
+EXERCISES = Path(__file__).resolve().parent.parent / "exercises"
+
+# The textbook definitions, written here independently of symbackprop.functions.
+_DEFINITIONS = {
+    "sigmoid": lambda x, beta=1: 1 / (1 + sympy.exp(-beta * x)),
+    "tanh": lambda x, beta=1: sympy.tanh(beta * x),
+    "relu": lambda x: sympy.Max(x, 0),
+    "leaky_relu": lambda x, beta=sympy.Rational(1, 100): sympy.Piecewise((x, x >= 0), (beta * x, True)),
+    "softplus": lambda x, beta=1: sympy.log(1 + sympy.exp(beta * x)) / beta,
+    "swish": lambda x, beta=1: x / (1 + sympy.exp(-beta * x)),
+    "elu": lambda x, alpha=1: sympy.Piecewise((x, x > 0), (alpha * (sympy.exp(x) - 1), True)),
+    "softmax": lambda i, *xs: sympy.exp(xs[int(i) - 1]) / sum(sympy.exp(x) for x in xs),
+    "exp": sympy.exp,
+    "log": sympy.log,
+    "sqrt": sympy.sqrt,
+    "sin": sympy.sin,
+    "cos": sympy.cos,
+    "max": sympy.Max,
+    "min": sympy.Min,
+    "abs": sympy.Abs,
+    "pi": sympy.pi,
+    "e": sympy.E,
+}
+
+
+def substituted_loss(equations: dict[str, str], loss: str) -> sympy.Expr:
+    """The loss with every node replaced by its right side, by plain text substitution.
+
+    Independent of symbackprop's parser and derivative rules: the reference for its gradients.
+    """
+    closed: dict[str, str] = {}
+    for name, text in equations.items():
+        for earlier, value in closed.items():
+            text = re.sub(rf"\b{re.escape(earlier)}\b", f"({value})", text)
+        closed[name] = text
+    names = {
+        n: sympy.Symbol(n, real=True)
+        for n in set(re.findall(r"[A-Za-z_]\w*", closed[loss])) - set(_DEFINITIONS)
+    }
+    return sympy.sympify(closed[loss].replace("^", "**"), locals={**_DEFINITIONS, **names})
+
+
+def plain_gradient(equations: dict[str, str], loss: str, wrt: str, point: dict[str, float]) -> float:
+    """d loss / d wrt at ``point`` by sympy.diff of the fully substituted loss, then subs."""
+    expr = substituted_loss(equations, loss)
+    symbols = {s.name: s for s in expr.free_symbols}
+    if wrt not in symbols:
+        return 0.0
+    derivative = sympy.diff(expr, symbols[wrt])
+    values = {symbols[n]: sympy.nsimplify(v) for n, v in point.items() if n in symbols}
+    return float(derivative.subs(values).evalf(30))

@@ -1,0 +1,96 @@
+"""The command line through typer's CliRunner: derive, list, show."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from symbackprop.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_derive_with_no_exercise_works_the_two_branch_network():
+    out = invoke("derive")
+    assert "two-branch-sigmoid" in out
+    for param in ("w₁", "w₂", "w₃", "w₄", "w₅"):
+        assert f"∂E/∂{param}" in out
+    # one line per path, in the lecture's terms
+    assert "w₁ → s₁ → h₁ → s₂ → h₂ → s₄ → y → E" in out
+    assert "-(yₜ - y)·w₄·h₂(1 - h₂)·w₂·h₁(1 - h₁)·xₜ" in out
+    assert "∂E/∂h₁ = ∂E/∂s₂·w₂ + ∂E/∂s₃·w₃" in out
+
+
+def test_derive_json_keeps_the_spec_fields():
+    data = json.loads(invoke("derive", "two-branch-sigmoid", "--json", "--wrt", "w1"))
+    assert data["exercise"] == "two-branch-sigmoid" and data["loss"] == "E"
+    assert data["point"]["w2"] == 0.5
+    w1 = data["gradients"]["w1"]
+    assert set(w1) >= {"local", "closed", "value", "paths", "paths_total"}
+    assert w1["paths_total"] == 2
+    first = w1["paths"][0]
+    assert first["nodes"] == ["w1", "s1", "h1", "s2", "h2", "s4", "y", "E"]
+    assert first["factors"] == ["x_t", "h1*(1 - h1)", "w2", "h2*(1 - h2)", "w4", "1", "-(y_t - y)"]
+    assert math.isclose(sum(p["value"] for p in w1["paths"]), w1["value"], rel_tol=1e-12)
+
+
+def test_json_expressions_parse_back_in_the_plain_syntax():
+    from symbackprop.exercise import symbol
+    from symbackprop.syntax import parse
+
+    data = json.loads(invoke("derive", "four-paths", "--json"))
+    gradient = data["gradients"]["w"]
+    closed = parse(gradient["closed"], symbol)
+    assert math.isclose(float(closed.subs(symbol("w"), 0).evalf()), 2 * math.pi - 3)
+    assert gradient["exact"] == "-3 + 2*pi" or parse(gradient["exact"], symbol).equals(2 * parse("pi", symbol) - 3)
+
+
+def test_form_selects_what_is_shown():
+    out = invoke("derive", "fx-plus-y-times-z", "--form", "paths", "--wrt", "z")
+    assert "z → f" in out and "closed" not in out and "delta" not in out
+
+
+def test_ad_hoc_equations_with_at():
+    out = invoke("derive", "-e", "E = (t - sigmoid(w*x))**2/2", "--wrt", "w", "--at", "w=0", "--at", "x=2", "--at", "t=1")
+    # ∂E/∂w = −(t − σ(wx))·σ(1 − σ)·x = −(1 − ½)·¼·2 = −0.25 at w = 0
+    assert "∂E/∂w = -1/4 ≈ -0.25" in out
+
+
+def test_ad_hoc_equations_without_a_point_are_symbolic():
+    out = invoke("derive", "-e", "s = w*x", "-e", "E = s**2", "--wrt", "w")
+    assert "∂E/∂w" in out and "value" not in out
+
+
+def test_list_groups_by_lecture_and_json():
+    entries = json.loads(invoke("list", "--json"))
+    ids = {entry["id"] for entry in entries}
+    assert {"two-branch-sigmoid", "fx-plus-y-times-z", "z-equals-t-squared", "four-paths"} <= ids
+    assert all(set(entry) >= {"id", "title", "source", "path"} for entry in entries)
+    assert "003_86bcd916b05bbcd3.txt" in invoke("list")
+
+
+def test_show_prints_equations_roles_and_point():
+    out = invoke("show", "two-branch-sigmoid")
+    assert "h₁ = σ(s₁)" in out and "params  w₁, w₂, w₃, w₄, w₅" in out and "w₂ = 0.5" in out
+
+
+@pytest.mark.parametrize("command", [["--help"], ["derive", "--help"]])
+def test_help_does_not_import_sympy(command):
+    code = (
+        "import sys; from symbackprop.cli import app\n"
+        f"try:\n    app({command!r})\nexcept SystemExit:\n    pass\n"
+        "assert 'sympy' not in sys.modules and 'numpy' not in sys.modules, 'imported'"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

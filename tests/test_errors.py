@@ -1,0 +1,107 @@
+"""Every malformed input is one line naming the file, the key and the problem, exit status 2."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from symbackprop.cli import app
+
+runner = CliRunner()
+
+GOOD = """
+[graph]
+s = "w*x"
+h = "sigmoid(s)"
+E = "(t - h)**2/2"
+
+[roles]
+loss = "E"
+params = ["w"]
+
+[at]
+w = 0.5
+x = 1.0
+t = 1.0
+"""
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "ex.toml"
+    path.write_text(text)
+    return path
+
+
+def run_derive(path):
+    return runner.invoke(app, ["derive", str(path)])
+
+
+def one_error_line(result) -> str:
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def test_the_good_file_works(tmp_path):
+    assert run_derive(write(tmp_path, GOOD)).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("mutation", "key", "message"),
+    [
+        (lambda t: t.replace('s = "w*x"', 's = "w*x'), None, "TOML syntax"),
+        (lambda t: t.replace('h = "sigmoid(s)"', 'h = "sigmoid(s)"\nh = "s"'), None, "TOML syntax"),
+        (lambda t: t.replace('s = "w*x"', 's = "w*h"'), "graph.s", "cycle: "),
+        (lambda t: t.replace('h = "sigmoid(s)"', 'h = "sigmoid(s) + E2"\nE2 = "s"'), "graph.h", "uses 'E2' before it is defined"),
+        (lambda t: t.replace("sigmoid(s)", "sigmod(s)"), "graph.h", "unknown function 'sigmod'"),
+        (lambda t: t.replace("w = 0.5\n", ""), "at", "missing value for w"),
+        (lambda t: t.replace("w = 0.5", 'w = "half"'), "at.w", "expected a number"),
+        (lambda t: t.replace("w = 0.5", "w = 0.5\nq = 1"), "at.q", "'q' is not used by any equation"),
+        (lambda t: t.replace('loss = "E"', 'loss = "L"'), "roles.loss", "the loss 'L' is not defined"),
+        (lambda t: t.replace('params = ["w"]', 'params = ["s"]'), "roles.params.s", "defined by an equation"),
+        (lambda t: t + "\n[extra]\na = 1\n", "extra", "unknown section"),
+        (lambda t: t.replace('h = "sigmoid(s)"', 'h = "sigmoid(s,)"'), "graph.h", "at column 11"),
+        (lambda t: t.replace('h = "sigmoid(s)"', 'h = "sigmoid(s, 1, 2)"'), "graph.h", "sigmoid takes 1 to 2 arguments"),
+        (lambda t: t + "\n[conventions]\nrelu_grad_at_0 = 1\n", "conventions.relu_grad_at_0", "unknown convention"),
+    ],
+)
+def test_malformed_files(tmp_path, mutation, key, message):
+    path = write(tmp_path, mutation(GOOD))
+    line = one_error_line(run_derive(path))
+    assert line.startswith(f"symbackprop: error: {path}")
+    if key:
+        assert f": {key}: " in line
+    assert message in line
+
+
+def test_a_param_that_does_not_reach_the_loss_is_a_warning(tmp_path):
+    path = write(tmp_path, GOOD.replace('params = ["w"]', 'params = ["w", "u"]').replace("t = 1.0", "t = 1.0\n"))
+    path.write_text(path.read_text().replace('E = "(t - h)**2/2"', 'E = "(t - h)**2/2"\nz = "u*2"'))
+    path.write_text(path.read_text().replace("t = 1.0", "t = 1.0\nu = 3"))
+    result = runner.invoke(app, ["derive", str(path), "--form", "paths"])
+    assert result.exit_code == 0, result.output
+    assert "warning:" in result.output and "'u' does not reach the loss E; its gradient is 0" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["derive", "no-such-exercise"], "unknown exercise 'no-such-exercise'"),
+        (["derive", "missing.toml"], "missing.toml: no such file"),
+        (["derive", "fx-plus-y-times-z", "--wrt", "w9"], "--wrt: 'w9' is not a name"),
+        (["derive", "fx-plus-y-times-z", "--at", "x"], "--at: expected NAME=VALUE"),
+        (["derive", "fx-plus-y-times-z", "--at", "w=1"], "--at: 'w' is not an input or param"),
+        (["derive", "fx-plus-y-times-z", "--at", "x=abc"], "expected a number, found the name 'abc'"),
+        (["derive", "fx-plus-y-times-z", "--form", "pretty"], "--form: unknown form 'pretty'"),
+        (["derive", "-e", "E = w*"], "-e.E: at column 3: expected a number"),
+        (["derive", "-e", "E w"], "-e: equation 1: expected NAME = expression"),
+        (["derive", "-e", "a = x", "-e", "a = y"], "'a' is defined twice"),
+        (["derive", "-e", "E = log(w)", "--at", "w=-1"], "has no value at this point"),
+        (["show", "nothing-here"], "unknown exercise 'nothing-here'"),
+    ],
+)
+def test_bad_options_are_one_line(args, message):
+    line = one_error_line(runner.invoke(app, args))
+    assert message in line, line
