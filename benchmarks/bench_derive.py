@@ -88,16 +88,20 @@ def main() -> None:
     print(f"  baseline python -c 'import sympy':  {sympy_import:.3f} s   ratio {sympy_import / help_time:.1f}x")
 
     big_time, big = timed(all_gradients_local_form, [4, 4, 4, 4, 1])
-    print(f"4-4-4-4-1 sigmoid net, {len(big)} weights, parsed and every gradient in local form + value: "
-          f"{big_time:.3f} s   (target < 1 s)")
+    print(
+        f"4-4-4-4-1 sigmoid net, {len(big)} weights, parsed and every gradient in local form + value: "
+        f"{big_time:.3f} s   (target < 1 s)"
+    )
 
     small = dense_sigmoid_net([2, 4, 4, 1])
     ours_time, ours = timed(all_gradients_local_form, [2, 4, 4, 1])
     plain_time, plain = timed(plain_sympy, small, repeat=1)
     worst = max(abs(ours[p] - plain[p]) / max(abs(plain[p]), 1e-300) for p in small.params)
-    print(f"2-4-4-1 sigmoid net, {len(small.params)} weights: symbackprop {ours_time:.3f} s, "
-          f"plain SymPy diff+subs {plain_time:.2f} s   ratio {plain_time / ours_time:.0f}x "
-          f"(largest relative difference {worst:.1e})")
+    print(
+        f"2-4-4-1 sigmoid net, {len(small.params)} weights: symbackprop {ours_time:.3f} s, "
+        f"plain SymPy diff+subs {plain_time:.2f} s   ratio {plain_time / ours_time:.0f}x "
+        f"(largest relative difference {worst:.1e})"
+    )
 
 
 if __name__ == "__main__":

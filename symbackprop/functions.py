@@ -61,7 +61,8 @@ class Conventions:
         return cls(**{name: float(value) for name, value in values.items()})
 
 
-_conventions: ContextVar[Conventions] = ContextVar("conventions", default=Conventions())
+# Conventions is a frozen dataclass, so sharing one default instance is safe.
+_conventions: ContextVar[Conventions] = ContextVar("conventions", default=Conventions())  # noqa: B039
 
 
 @contextmanager
@@ -249,11 +250,11 @@ class Step(ActivationBase):
             return S.One if x >= 0 else (S.Zero if beta is None else beta)
 
     def fdiff(self, argindex=1):
-        x, beta = self.with_defaults()
+        x = self.args[0]
         if argindex == 1:
             return S.Zero  # flat on both sides; at 0 the convention (only 0 is allowed)
         if argindex == 2:
-            return 1 - Heaviside(x, 1)
+            return 1 - Heaviside(x, 1)  # the step is β only below 0
         raise ArgumentIndexError(self, argindex)
 
     @classmethod

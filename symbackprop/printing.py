@@ -7,12 +7,11 @@ sum with its positive terms first, as the lectures do: ``y_t - y``, ``1 - h1``.
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 import sympy
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
-
-from symbackprop.functions import ActivationBase
 
 
 def _lecture_order(terms: list[sympy.Expr]) -> list[sympy.Expr]:
@@ -29,7 +28,7 @@ class PlainPrinter(StrPrinter):
     '-(y_t - y)'
     """
 
-    _default_settings = {**StrPrinter._default_settings, "order": "none"}
+    _default_settings: ClassVar[dict] = {**StrPrinter._default_settings, "order": "none"}
 
     def _print_Add(self, expr, order=None):
         terms = _lecture_order(list(expr.args))
@@ -71,15 +70,16 @@ def _is_unevaluated_negated_sum(term: sympy.Expr) -> bool:
     return term.is_Mul and len(term.args) == 2 and term.args[0] == -1 and term.args[1].is_Add
 
 
-_SUBSCRIPT = str.maketrans("0123456789aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
+_SUBSCRIPTABLE = "0123456789aehijklmnoprstuvx"  # the letters Unicode has subscripts for
+_SUBSCRIPT = str.maketrans(_SUBSCRIPTABLE, "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
 def pretty_name(name: str) -> str:
     """A name as the lecture writes it: w1 → w₁, x_t → xₜ, net1_2 → net¹₂, W1_12 → W¹₁₂.
 
-    >>> [pretty_name(n) for n in ("w1", "x_t", "net1_2", "W2_12", "delta")]
-    ['w₁', 'xₜ', 'net¹₂', 'W²₁₂', 'delta']
+    >>> [pretty_name(n) for n in ("w1", "x_t", "net1_2", "W2_12", "delta", "y_true")]
+    ['w₁', 'xₜ', 'net¹₂', 'W²₁₂', 'delta', 'y_true']
     """
     layered = re.fullmatch(r"([A-Za-z]+)(\d+)_(\d+)", name)
     if layered:
@@ -89,10 +89,9 @@ def pretty_name(name: str) -> str:
     if indexed:
         return indexed.group(1) + indexed.group(2).translate(_SUBSCRIPT)
     subscripted = re.fullmatch(r"([A-Za-z]+)_([A-Za-z0-9]+)", name)
-    if subscripted and subscripted.group(2).translate(_SUBSCRIPT).isascii() is False:
-        sub = subscripted.group(2)
-        if all(ch in "0123456789aehijklmnoprstuvx" for ch in sub):
-            return subscripted.group(1) + sub.translate(_SUBSCRIPT)
+    # One letter reads as an index (x_t, t_k); a longer word (y_true) stays as written.
+    if subscripted and len(subscripted.group(2)) == 1 and subscripted.group(2) in _SUBSCRIPTABLE:
+        return subscripted.group(1) + subscripted.group(2).translate(_SUBSCRIPT)
     return name
 
 

@@ -9,12 +9,14 @@ import sympy
 
 EXERCISES = Path(__file__).resolve().parent.parent / "exercises"
 
+_LEAKY_SLOPE = sympy.Rational(1, 100)  # PyTorch's default negative slope
+
 # The textbook definitions, written here independently of symbackprop.functions.
 _DEFINITIONS = {
     "sigmoid": lambda x, beta=1: 1 / (1 + sympy.exp(-beta * x)),
     "tanh": lambda x, beta=1: sympy.tanh(beta * x),
     "relu": lambda x: sympy.Max(x, 0),
-    "leaky_relu": lambda x, beta=sympy.Rational(1, 100): sympy.Piecewise((x, x >= 0), (beta * x, True)),
+    "leaky_relu": lambda x, beta=_LEAKY_SLOPE: sympy.Piecewise((x, x >= 0), (beta * x, True)),
     "softplus": lambda x, beta=1: sympy.log(1 + sympy.exp(beta * x)) / beta,
     "swish": lambda x, beta=1: x / (1 + sympy.exp(-beta * x)),
     "elu": lambda x, alpha=1: sympy.Piecewise((x, x > 0), (alpha * (sympy.exp(x) - 1), True)),
@@ -42,10 +44,7 @@ def substituted_loss(equations: dict[str, str], loss: str) -> sympy.Expr:
         for earlier, value in closed.items():
             text = re.sub(rf"\b{re.escape(earlier)}\b", f"({value})", text)
         closed[name] = text
-    names = {
-        n: sympy.Symbol(n, real=True)
-        for n in set(re.findall(r"[A-Za-z_]\w*", closed[loss])) - set(_DEFINITIONS)
-    }
+    names = {n: sympy.Symbol(n, real=True) for n in set(re.findall(r"[A-Za-z_]\w*", closed[loss])) - set(_DEFINITIONS)}
     return sympy.sympify(closed[loss].replace("^", "**"), locals={**_DEFINITIONS, **names})
 
 

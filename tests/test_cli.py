@@ -62,7 +62,9 @@ def test_form_selects_what_is_shown():
 
 
 def test_ad_hoc_equations_with_at():
-    out = invoke("derive", "-e", "E = (t - sigmoid(w*x))**2/2", "--wrt", "w", "--at", "w=0", "--at", "x=2", "--at", "t=1")
+    out = invoke(
+        "derive", "-e", "E = (t - sigmoid(w*x))**2/2", "--wrt", "w", "--at", "w=0", "--at", "x=2", "--at", "t=1"
+    )
     # ∂E/∂w = −(t − σ(wx))·σ(1 − σ)·x = −(1 − ½)·¼·2 = −0.25 at w = 0
     assert "∂E/∂w = -1/4 ≈ -0.25" in out
 

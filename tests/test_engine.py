@@ -7,8 +7,8 @@ import tomllib
 
 import pytest
 import sympy
-
 from reference import EXERCISES, plain_gradient
+
 from symbackprop.engine import derive, gradients, local_derivative
 from symbackprop.exercise import from_equations, load, symbol
 from symbackprop.functions import Sigmoid, Softmax, Tanh
@@ -88,7 +88,15 @@ def test_two_branch_network_by_hand():
 
 def test_path_factors_read_as_the_lecture_writes_them():
     g = derive(load("two-branch-sigmoid")).gradient("w1")
-    assert [plain(f) for f in g.paths[0].factors] == ["x_t", "h1*(1 - h1)", "w2", "h2*(1 - h2)", "w4", "1", "-(y_t - y)"]
+    assert [plain(f) for f in g.paths[0].factors] == [
+        "x_t",
+        "h1*(1 - h1)",
+        "w2",
+        "h2*(1 - h2)",
+        "w4",
+        "1",
+        "-(y_t - y)",
+    ]
     assert g.paths[0].product_text() == "-(y_t - y)*w4*h2*(1 - h2)*w2*h1*(1 - h1)*x_t"
     assert g.local_text() == (
         "-(y_t - y)*w4*h2*(1 - h2)*w2*h1*(1 - h1)*x_t - (y_t - y)*w5*h3*(1 - h3)*w3*h1*(1 - h1)*x_t"
@@ -140,7 +148,9 @@ def test_activation_derivatives_use_the_node_name():
     ],
 )
 def test_losses_through_a_sigmoid(loss, hand):
-    ex = from_equations([("s", "w*x"), ("y", "sigmoid(s)"), ("E", loss)], params=["w"], at={"w": 0.8, "x": 1.0, "t": 1.0})
+    ex = from_equations(
+        [("s", "w*x"), ("y", "sigmoid(s)"), ("E", loss)], params=["w"], at={"w": 0.8, "x": 1.0, "t": 1.0}
+    )
     d = derive(ex)
     y = sigmoid(0.8)
     assert d.gradient("s").value == pytest.approx(hand(1.0, y), rel=1e-12)

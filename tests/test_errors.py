@@ -54,7 +54,11 @@ def test_the_good_file_works(tmp_path):
         (lambda t: t.replace('s = "w*x"', 's = "w*x'), None, "TOML syntax"),
         (lambda t: t.replace('h = "sigmoid(s)"', 'h = "sigmoid(s)"\nh = "s"'), None, "TOML syntax"),
         (lambda t: t.replace('s = "w*x"', 's = "w*h"'), "graph.s", "cycle: "),
-        (lambda t: t.replace('h = "sigmoid(s)"', 'h = "sigmoid(s) + E2"\nE2 = "s"'), "graph.h", "uses 'E2' before it is defined"),
+        (
+            lambda t: t.replace('h = "sigmoid(s)"', 'h = "sigmoid(s) + E2"\nE2 = "s"'),
+            "graph.h",
+            "uses 'E2' before it is defined",
+        ),
         (lambda t: t.replace("sigmoid(s)", "sigmod(s)"), "graph.h", "unknown function 'sigmod'"),
         (lambda t: t.replace("w = 0.5\n", ""), "at", "missing value for w"),
         (lambda t: t.replace("w = 0.5", 'w = "half"'), "at.w", "expected a number"),
@@ -63,7 +67,11 @@ def test_the_good_file_works(tmp_path):
         (lambda t: t.replace('params = ["w"]', 'params = ["s"]'), "roles.params.s", "defined by an equation"),
         (lambda t: t + "\n[extra]\na = 1\n", "extra", "unknown section"),
         (lambda t: t.replace('h = "sigmoid(s)"', 'h = "sigmoid(s,)"'), "graph.h", "at column 11"),
-        (lambda t: t.replace('h = "sigmoid(s)"', 'h = "sigmoid(s, 1, 2)"'), "graph.h", "sigmoid takes 1 to 2 arguments"),
+        (
+            lambda t: t.replace('h = "sigmoid(s)"', 'h = "sigmoid(s, 1, 2)"'),
+            "graph.h",
+            "sigmoid takes 1 to 2 arguments",
+        ),
         (lambda t: t + "\n[conventions]\nrelu_grad_at_0 = 1\n", "conventions.relu_grad_at_0", "unknown convention"),
     ],
 )
