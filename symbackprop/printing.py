@@ -14,7 +14,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
 
-def _lecture_order(terms: list[sympy.Expr]) -> list[sympy.Expr]:
+def lecture_order(terms: list[sympy.Expr]) -> list[sympy.Expr]:
     """Positive terms first, keeping SymPy's order otherwise: y_t - y rather than -y + y_t."""
     return sorted(terms, key=lambda term: term.could_extract_minus_sign())
 
@@ -31,7 +31,7 @@ class PlainPrinter(StrPrinter):
     _default_settings: ClassVar[dict] = {**StrPrinter._default_settings, "order": "none"}
 
     def _print_Add(self, expr, order=None):
-        terms = _lecture_order(list(expr.args))
+        terms = lecture_order(list(expr.args))
         parts = []
         for index, term in enumerate(terms):
             text = self._print(term)
@@ -158,11 +158,17 @@ def unicode(expr: sympy.Expr) -> str:
     return _unicode.doprint(expr)
 
 
-def product(factors: list[sympy.Expr], printer=plain, separator: str = "*") -> str:
+def slash(top: str, bottom: str, parts: int) -> str:
+    """A fraction in one line: a/b, with the denominator in parentheses when it is a product."""
+    return f"{top}/({bottom})" if parts > 1 else f"{top}/{bottom}"
+
+
+def product(factors: list[sympy.Expr], printer=plain, separator: str = "*", fraction=slash) -> str:
     """A product of local factors in the order given, the numeric coefficient pulled in front
     and negative powers gathered under one fraction bar.
 
-    ``factors`` run from the loss back to the param, as the lecture writes a chain.
+    ``factors`` run from the loss back to the param, as the lecture writes a chain;
+    ``fraction(top, bottom, parts)`` writes the fraction (LaTeX passes ``\\frac``).
 
     >>> from sympy import symbols, Mul
     >>> y, t, w, x = symbols("y y_t w5 x")
@@ -199,10 +205,7 @@ def product(factors: list[sympy.Expr], printer=plain, separator: str = "*") -> s
 
     text = joined(numerator) or "1"
     if denominator:
-        bottom = joined(denominator)
-        if len(denominator) > 1:
-            bottom = f"({bottom})"
-        text = f"{text}/{bottom}"
+        text = fraction(text, joined(denominator), len(denominator))
     return f"-{text}" if p < 0 else text
 
 

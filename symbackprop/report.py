@@ -16,7 +16,7 @@ def chain_text(gradient: Gradient, fraction=lambda top, bottom: f"d{top}/d{botto
     ]
 
 
-def gradient_dict(gradient: Gradient, forms: set[str]) -> dict:
+def gradient_dict(gradient: Gradient) -> dict:
     """One gradient in the fields of SPEC §3, plus the δ recursion and the exact value."""
     data: dict = {
         "local": gradient.local_text(),
@@ -42,19 +42,18 @@ def gradient_dict(gradient: Gradient, forms: set[str]) -> dict:
             for step in gradient.delta
         ],
     }
-    if "closed" in forms:
-        data["closed"] = plain(gradient.closed)
-        exact = gradient.exact
-        data["exact"] = plain(exact) if exact is not None else None
+    exact = gradient.exact
+    data["closed"] = plain(gradient.closed)
+    data["exact"] = plain(exact) if exact is not None else None
     return data
 
 
-def derivation_dict(derivation: Derivation, gradients: dict[str, Gradient], forms: set[str]) -> dict:
+def derivation_dict(derivation: Derivation, gradients: dict[str, Gradient]) -> dict:
     """``derive --json``: the exercise, the loss, the point and each gradient."""
     point = derivation.point
     return {
         "exercise": derivation.exercise.id,
         "loss": derivation.exercise.loss,
         "point": {name: float(value) for name, value in point.items()} if point is not None else None,
-        "gradients": {name: gradient_dict(gradient, forms) for name, gradient in gradients.items()},
+        "gradients": {name: gradient_dict(gradient) for name, gradient in gradients.items()},
     }

@@ -48,12 +48,24 @@ def substituted_loss(equations: dict[str, str], loss: str) -> sympy.Expr:
     return sympy.sympify(closed[loss].replace("^", "**"), locals={**_DEFINITIONS, **names})
 
 
-def plain_gradient(equations: dict[str, str], loss: str, wrt: str, point: dict[str, float]) -> float:
-    """d loss / d wrt at ``point`` by sympy.diff of the fully substituted loss, then subs."""
+def plain_gradient(
+    equations: dict[str, str], loss: str, wrt: str, point: dict[str, float], data: dict | None = None
+) -> float:
+    """d loss / d wrt at ``point`` by sympy.diff of the fully substituted loss, then subs.
+
+    With ``data`` (an exercise's [data] table: a list per input and ``reduce``), the loss is
+    summed or averaged over the samples, each sample's inputs added to ``point``.
+    """
     expr = substituted_loss(equations, loss)
     symbols = {s.name: s for s in expr.free_symbols}
     if wrt not in symbols:
         return 0.0
     derivative = sympy.diff(expr, symbols[wrt])
-    values = {symbols[n]: sympy.nsimplify(v) for n, v in point.items() if n in symbols}
-    return float(derivative.subs(values).evalf(30))
+    columns = {name: values for name, values in (data or {}).items() if name != "reduce"}
+    count = len(next(iter(columns.values()))) if columns else 1
+    total = 0.0
+    for k in range(count):
+        sample = point | {name: values[k] for name, values in columns.items()}
+        values = {symbols[n]: sympy.nsimplify(v) for n, v in sample.items() if n in symbols}
+        total += float(derivative.subs(values).evalf(30))
+    return total / count if (data or {}).get("reduce") == "mean" else total

@@ -39,12 +39,24 @@ def list_exercises(
 @reports_errors
 def show(
     exercise: Annotated[str, typer.Argument(help="A catalog id or a path to a .toml file.")],
+    dot: Annotated[bool, typer.Option("--dot", help="Write the graph as Graphviz DOT instead.")] = False,
+    edge_labels: Annotated[bool, typer.Option(help="With --dot: label edges with their local derivatives.")] = False,
 ) -> None:
     """The graph of an exercise: equations, roles, the point and a drawing of the edges."""
+    from symbackprop.errors import SymbackpropError
     from symbackprop.exercise import load
     from symbackprop.printing import pretty_name, unicode, value_text
 
+    if edge_labels and not dot:
+        raise SymbackpropError("labels the DOT graph's edges: give --dot too", key="--edge-labels")
     ex = load(exercise)
+    if dot:
+        import sys
+
+        from symbackprop.dot import graph_dot
+
+        sys.stdout.write(graph_dot(ex, edge_labels) + "\n")
+        return
     out = console()
     out.print(f"[bold]{ex.id}[/bold]  {ex.title}")
     if ex.source:

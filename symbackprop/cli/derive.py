@@ -109,6 +109,9 @@ def derive(
     ] = [],  # noqa: B006
     max_paths: Annotated[int, typer.Option(help="List at most this many paths per param.", min=1)] = 64,
     as_json: Annotated[bool, typer.Option("--json", help="Print the derivation as JSON (SPEC §3).")] = False,
+    as_latex: Annotated[
+        bool, typer.Option("--latex", help="Print every form as LaTeX align* blocks (as symbackprop latex).")
+    ] = False,
 ) -> None:
     """The chain rule for dL/dP: each path's local factors, their sum, the δ form, closed form, value."""
     from symbackprop.engine import derive as derive_exercise
@@ -118,13 +121,28 @@ def derive(
 
     if form not in FORMS:
         raise SymbackpropError(f"unknown form {form!r} (one of {', '.join(FORMS)})", key="--form")
+    if as_json and as_latex:
+        raise SymbackpropError("give --json or --latex, not both", key="--latex")
+    if (as_json or as_latex) and form != "all":
+        # JSON keeps every field of the contract and LaTeX writes the whole worked solution;
+        # dropping the option silently would mislead, so say so.
+        raise SymbackpropError(
+            "--form selects what the terminal shows; --json and --latex give every form", key="--form"
+        )
     forms = set(FORMS) if form == "all" else {form}
     ex = _load(exercise, equation, wrt)
     warn(ex.warnings)
     derivation = derive_exercise(ex, at=parse_assignments(at, "--at"), max_paths=max_paths)
     found = gradients(derivation, wrt)
     if as_json:
-        print_json(derivation_dict(derivation, found, forms | {"closed"}))
+        print_json(derivation_dict(derivation, found))
+        return
+    if as_latex:
+        import sys
+
+        from symbackprop.latex import derivation_latex
+
+        sys.stdout.write(derivation_latex(derivation, list(found)))
         return
     out = console()
     heading = f"[bold]{ex.id}[/bold]" + (f"  {ex.title}" if ex.title else "")

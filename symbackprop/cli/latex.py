@@ -1,0 +1,64 @@
+"""``symbackprop latex``: the worked solution of an exercise as LaTeX, for a handout."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from symbackprop.cli.app import app, parse_assignments, reports_errors, warn
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file, so that a reader never sees half a file."""
+    from symbackprop.errors import SymbackpropError
+
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise SymbackpropError(f"cannot write: {error.strerror}", source=str(path)) from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise SymbackpropError(f"cannot write: {error.strerror}", source=str(path)) from None
+
+
+@app.command()
+@reports_errors
+def latex(
+    exercise: Annotated[str, typer.Argument(help="A catalog id or a path to a .toml file.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE instead of stdout.")] = None,
+    standalone: Annotated[bool, typer.Option(help="A whole document that compiles with pdflatex.")] = False,
+    figure: Annotated[bool, typer.Option(help="Add the graph as a TikZ picture.")] = False,
+    edge_labels: Annotated[bool, typer.Option(help="Label the figure's edges with their local derivatives.")] = False,
+    wrt: Annotated[list[str], typer.Option("--wrt", help="Only the gradient for P (repeatable).")] = [],  # noqa: B006
+    at: Annotated[list[str], typer.Option("--at", help="NAME=VALUE: evaluate at another point.")] = [],  # noqa: B006
+) -> None:
+    """The worked solution as LaTeX: per param an align* block (chain rule, paths, δ, closed form, value)."""
+    from symbackprop.engine import derive
+    from symbackprop.errors import SymbackpropError
+    from symbackprop.exercise import load
+    from symbackprop.latex import derivation_latex, document, tikz_figure
+
+    if edge_labels and not figure:
+        raise SymbackpropError("labels the figure's edges: give --figure too", key="--edge-labels")
+    ex = load(exercise)
+    warn(ex.warnings)
+    derivation = derive(ex, at=parse_assignments(at, "--at"))
+    if standalone:
+        text = document(derivation, wrt or None, figure=figure, edge_labels=edge_labels)
+    else:
+        text = derivation_latex(derivation, wrt or None)
+        if figure:
+            text = tikz_figure(ex, edge_labels) + "\n\n" + text
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomically(output, text)

@@ -1,0 +1,319 @@
+r"""LaTeX worked solutions, checked against the lecture decks' own typesetting.
+
+Every expected string below is written by hand from the lecture's formulas (lecture 003's
+chain rules and products, lecture 001's f = (x + y)z, lecture 000's z = t²), in the tool's
+documented conventions: braces on every subscript (w_{1}), one space between factors, the
+numeric coefficient in front and one fraction bar, δ = −∂L/∂n as lecture 001 defines it.
+Values are recomputed here with plain floats, never taken from the tool.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import pytest
+import sympy
+
+from symbackprop import functions
+from symbackprop.engine import derive
+from symbackprop.exercise import from_equations
+from symbackprop.latex import (
+    LecturePrinter,
+    break_lines,
+    delta_name,
+    derivation_latex,
+    gradient_latex,
+    latex,
+    latex_name,
+    latex_text,
+    visible_width,
+)
+
+
+def sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("w1", "w_{1}"),  # SPEC §5
+        ("x_t", "x_{t}"),
+        ("y_t", "y_{t}"),
+        ("W1_12", "W^{1}_{12}"),  # W¹₁₂, lecture 001
+        ("net1_2", "net^{1}_{2}"),
+        ("s4", "s_{4}"),
+        ("h", "h"),
+        ("alpha", r"\alpha"),
+        ("y_tilde", r"\tilde{y}"),  # lecture 002
+    ],
+)
+def test_names_print_as_the_lecture_prints_them(name, expected):
+    assert latex_name(name) == expected
+    assert latex(sympy.Symbol(name)) == expected
+
+
+def test_the_error_term_of_a_layer_net_is_delta_l_i():
+    assert delta_name("net2_1") == r"\delta^{2}_{1}"  # δ²₁ of lecture 001
+    assert delta_name("h1") == r"\delta_{h_{1}}"
+
+
+def test_activations_print_as_functions():
+    s, beta = sympy.Symbol("s1"), sympy.Symbol("beta")
+    assert latex(functions.Sigmoid(s)) == r"\sigma\left(s_{1}\right)"
+    assert latex(functions.Sigmoid(s, beta)) == r"\sigma\left(\beta s_{1}\right)"  # lecture 000's σ(βx)
+    assert latex(functions.Tanh(s)) == r"\tanh\left(s_{1}\right)"
+    assert latex(functions.ReLU(s)) == r"\operatorname{ReLU}\left(s_{1}\right)"
+    assert latex(functions.Softmax(2, s, beta)) == r"\operatorname{softmax}_{2}\left(s_{1}, \beta\right)"
+
+
+def test_every_function_class_has_its_own_printer():
+    classes = [
+        cls
+        for _, cls in inspect.getmembers(functions, inspect.isclass)
+        if issubclass(cls, functions.ActivationBase) and cls.name
+    ]
+    assert len(classes) >= 9
+    for cls in classes:
+        assert hasattr(LecturePrinter, f"_print_{cls.__name__}"), cls.__name__
+
+
+def test_a_relu_derivative_is_the_lectures_cases():
+    # lecture 003: ∂h/∂s₁ = {1 if s₁ > 0; 0 if s₁ ≤ 0}  (PyTorch's value 0 at 0, the default)
+    ex = from_equations({"h": "relu(s1)", "E": "h*w"}, params=["w", "s1"])
+    (local,) = [ex for (node, parent), ex in derive(ex).local.items() if (node, parent) == ("h", "s1")]
+    assert latex(local) == r"\left(\begin{cases} 1, & s_{1} > 0 \\ 0, & s_{1} \leq 0 \end{cases}\right)"
+    # lecture 000: a'(x) = 1 for x ≥ 0, 0 for x < 0
+    assert latex(sympy.Heaviside(sympy.Symbol("x"), 1)) == (
+        r"\left(\begin{cases} 1, & x \geq 0 \\ 0, & x < 0 \end{cases}\right)"
+    )
+    assert latex(sympy.Heaviside(sympy.Symbol("x"), 0), heaviside="iverson") == "[x > 0]"
+
+
+def test_a_negated_difference_stays_as_the_lecture_writes_it():
+    y, t = sympy.Symbol("y"), sympy.Symbol("y_t")
+    assert latex(sympy.Mul(-1, t - y, evaluate=False)) == "-(y_{t} - y)"
+    assert latex((t - y) ** 2 / 2) == r"\frac{\left(y_{t} - y\right)^{2}}{2}"
+
+
+def test_unknown_option_is_bad_input():
+    from symbackprop.errors import SymbackpropError
+
+    with pytest.raises(SymbackpropError, match="colour"):
+        latex(sympy.Symbol("x"), colour="red")
+
+
+# ---- whole blocks ---------------------------------------------------------------------------
+
+
+def test_f_equals_x_plus_y_times_z():
+    # lecture 001: q = x + y, f = qz at x = −2, y = 5, z = −4; ∂f/∂x = ∂f/∂q ∂q/∂x = z·1 = −4
+    ex = from_equations({"q": "x + y", "f": "q*z"}, at={"x": -2, "y": 5, "z": -4})
+    expected = r"""\begin{align*}
+\frac{\partial f}{\partial x} &= \frac{\partial f}{\partial q} \frac{\partial q}{\partial x} \\
+&= z \\
+&= -4 \\[1ex]
+\delta_{q} &= -\frac{\partial f}{\partial q} = -z = 4 \\
+\frac{\partial f}{\partial x} &= -\delta_{q} = -4 \\[1ex]
+\frac{\partial f}{\partial x} &= z \\
+&= -4
+\end{align*}"""
+    assert gradient_latex(derive(ex).gradient("x")) == expected
+
+
+def test_z_equals_t_squared():
+    # lecture 000: ∂z/∂x = ∂z/∂t ∂t/∂x = 2t = 2(x + y); the closed form is SymPy's expanded 2x + 2y
+    ex = from_equations({"t": "x + y", "z": "t**2"}, at={"x": 1, "y": 2})
+    expected = r"""\begin{align*}
+\frac{\partial z}{\partial x} &= \frac{\partial z}{\partial t} \frac{\partial t}{\partial x} \\
+&= 2 t \\
+&= 6 \\[1ex]
+\delta_{t} &= -\frac{\partial z}{\partial t} = -2 t = -6 \\
+\frac{\partial z}{\partial x} &= -\delta_{t} = 6 \\[1ex]
+\frac{\partial z}{\partial x} &= 2 x + 2 y \\
+&= 6
+\end{align*}"""
+    assert gradient_latex(derive(ex).gradient("x")) == expected
+
+
+FOUR_PATHS = {"v": "exp(w)", "x": "v**2 + w", "t": "sin((w + v)*pi)", "y": "1/(x + t)"}
+
+
+def test_four_paths_chain_products_values_and_deltas():
+    # lecture 003 (Recap): y = 1/(x + t), x = v² + w, t = sin((w + v)π), v = eʷ, at w = 0.
+    # There v = 1, x = 1, t = 0, so −1/(x + t)² = −1 and π cos((w + v)π) = −π.
+    block = gradient_latex(derive(from_equations(FOUR_PATHS, at={"w": 0})).gradient("w"))
+    cos = r"\cos{\left(\pi \left(v + w\right) \right)}"
+    dy = r"\frac{\partial y}"
+    lines = [
+        r"\begin{align*}",
+        dy + r"{\partial w} &= " + dy + r"{\partial x} \frac{\partial x}{\partial v} \frac{\partial v}{\partial w} \\",
+        r"&\quad + " + dy + r"{\partial t} \frac{\partial t}{\partial v} \frac{\partial v}{\partial w} \\",
+        r"&\quad + " + dy + r"{\partial x} \frac{\partial x}{\partial w} \\",
+        r"&\quad + " + dy + r"{\partial t} \frac{\partial t}{\partial w} \\",
+        r"&= -\frac{2 v e^{w}}{\left(t + x\right)^{2}} \\",
+        r"&\quad - \frac{\pi " + cos + r" e^{w}}{\left(t + x\right)^{2}} \\",
+        r"&\quad - \frac{1}{\left(t + x\right)^{2}} \\",
+        r"&\quad - \frac{\pi " + cos + r"}{\left(t + x\right)^{2}} \\",
+        r"&= -2 + 3.14159 - 1 + 3.14159 \\",
+        r"&= 3.28319 \\[1ex]",
+        r"\delta_{t} &= -" + dy + r"{\partial t} = \frac{1}{\left(t + x\right)^{2}} = 1 \\",
+        r"\delta_{x} &= -" + dy + r"{\partial x} = \frac{1}{\left(t + x\right)^{2}} = 1 \\",
+        r"\delta_{v} &= -" + dy + r"{\partial v} = 2 \delta_{x} v + \delta_{t} \pi " + cos + r" = -1.14159 \\",
+        dy + r"{\partial w} &= -\delta_{v} e^{w} - \delta_{x} - \delta_{t} \pi " + cos + r" = 3.28319 \\[1ex]",
+    ]
+    head = "\n".join(lines) + "\n" + dy + r"{\partial w} &= "
+    assert block.startswith(head)
+    assert f"{2 * math.pi - 3:.6g}" == "3.28319"
+    # the lecture's answer, exactly: 2π − 3
+    assert block.endswith("\\\\\n&= 2 \\pi - 3 \\approx 3.28319\n\\end{align*}")
+
+
+TWO_BRANCH = {
+    "s1": "x_t*w1",
+    "h1": "sigmoid(s1)",
+    "s2": "h1*w2",
+    "h2": "sigmoid(s2)",
+    "s3": "h1*w3",
+    "h3": "sigmoid(s3)",
+    "s4": "h2*w4 + h3*w5",
+    "y": "s4",
+    "E": "(y_t - y)**2/2",
+}
+TWO_BRANCH_AT = {"x_t": 1.0, "y_t": 1.0, "w1": 1.0, "w2": 0.5, "w3": -1.0, "w4": 1.5, "w5": -0.5}
+
+
+def test_two_branch_network_writes_one_line_per_path_as_lecture_003():
+    ex = from_equations(TWO_BRANCH, params=["w1", "w2", "w3", "w4", "w5"], at=TWO_BRANCH_AT)
+    block = gradient_latex(derive(ex).gradient("w1"))
+    # lecture 003, "NN Differentiation Example": the two chains, then the two products.
+    chain1 = (
+        r"\frac{\partial E}{\partial y} \frac{\partial y}{\partial s_{4}} \frac{\partial s_{4}}{\partial h_{2}} "
+        r"\frac{\partial h_{2}}{\partial s_{2}} \frac{\partial s_{2}}{\partial h_{1}} "
+        r"\frac{\partial h_{1}}{\partial s_{1}} \frac{\partial s_{1}}{\partial w_{1}}"
+    )
+    chain2 = chain1.replace("h_{2}", "h_{3}").replace("s_{2}", "s_{3}")
+    h1 = sigmoid(1.0)
+    h2, h3 = sigmoid(0.5 * h1), sigmoid(-h1)
+    y = 1.5 * h2 - 0.5 * h3
+    path1 = -(1 - y) * 1.5 * h2 * (1 - h2) * 0.5 * h1 * (1 - h1) * 1
+    path2 = -(1 - y) * -0.5 * h3 * (1 - h3) * -1 * h1 * (1 - h1) * 1
+    assert path1 < 0 and path2 < 0
+    lines = [
+        r"\begin{align*}",
+        rf"\frac{{\partial E}}{{\partial w_{{1}}}} &= {chain1} \\",
+        rf"&\quad + {chain2} \\",
+        r"&= -(y_{t} - y) w_{4} h_{2}(1 - h_{2}) w_{2} h_{1}(1 - h_{1}) x_{t} \\",
+        r"&\quad - (y_{t} - y) w_{5} h_{3}(1 - h_{3}) w_{3} h_{1}(1 - h_{1}) x_{t} \\",
+        rf"&= {path1:.6g} - {-path2:.6g} \\",
+        rf"&= {path1 + path2:.6g} \\[1ex]",
+        rf"\delta_{{y}} &= -\frac{{\partial E}}{{\partial y}} = y_{{t}} - y = {1 - y:.6g} \\",
+    ]
+    assert block.splitlines()[: len(lines)] == lines
+    # the weight's gradient from the error terms: ∂E/∂w₁ = −δ_{s₁} x_t (lecture 001: −δ x)
+    assert rf"\frac{{\partial E}}{{\partial w_{{1}}}} &= -\delta_{{s_{{1}}}} x_{{t}} = {path1 + path2:.6g}" in block
+    assert r"\delta_{h_{1}} &= -\frac{\partial E}{\partial h_{1}} = \delta_{s_{2}} w_{2} + " in block
+
+
+def test_lecture_003_training_example_values():
+    # lecture 003, "Training of a Simple Neural Network": x_t = y_t = 1, w1 = w2 = 1;
+    # ∂E/∂w2 = −(y_t − y)h = −0.197, ∂E/∂w1 = −(y_t − y)w₂h(1 − h)x_t = −0.053
+    ex = from_equations(
+        {"s1": "x_t*w1", "h": "sigmoid(s1)", "s2": "h*w2", "y": "s2", "E": "(y_t - y)**2/2"},
+        params=["w1", "w2"],
+        at={"x_t": 1, "y_t": 1, "w1": 1, "w2": 1},
+    )
+    text = derivation_latex(derive(ex))
+    assert text.startswith("At $x_{t} = 1$, $y_{t} = 1$, $w_{1} = 1$, $w_{2} = 1$:\n\n\\begin{align*}")
+    assert text.count(r"\begin{align*}") == 2
+    for product, stated in [(r"-(y_{t} - y) w_{2} h(1 - h) x_{t}", -0.053), (r"-(y_{t} - y) h", -0.197)]:
+        value = text.split(f"&= {product} \\\\\n&= ")[1].split()[0]
+        assert round(float(value), 3) == stated
+
+
+def test_wrt_selects_and_orders_blocks():
+    ex = from_equations({"q": "x + y", "f": "q*z"}, at={"x": -2, "y": 5, "z": -4})
+    text = derivation_latex(derive(ex), ["z", "x"])
+    assert text.count(r"\begin{align*}") == 2
+    assert text.index(r"\partial z}") < text.index(r"\partial x}")
+
+
+def test_long_sums_break_across_lines():
+    # ten paths from w to E: the path sum and the closed form must not run off the page
+    equations = {f"a{i}": f"sin({i}*w)" for i in range(1, 11)}
+    equations["E"] = " + ".join(f"a{i}**2" for i in range(1, 11))
+    block = gradient_latex(derive(from_equations(equations, params=["w"], at={"w": 1})).gradient("w"))
+    lines = block.splitlines()[1:-1]
+    assert max(visible_width(line) for line in lines) <= 56 + 10
+    assert any(line.startswith(r"&\quad + ") for line in lines)
+
+
+def test_break_inside_parentheses_closes_and_reopens_them():
+    broken = break_lines(r"x \left(a + b + c + d\right)", 6)
+    for line in broken.split("\\\\\n"):
+        assert line.count(r"\left") == line.count(r"\right")
+    assert broken.replace(" \\right. \\\\\n&\\quad \\left. ", " ") == r"x \left(a + b + c + d\right)"
+
+
+def test_omitted_paths_are_said():
+    ex = from_equations({"a": "sin(w)", "b": "cos(w)", "E": "a*b"}, params=["w"], at={"w": 1})
+    block = gradient_latex(derive(ex, max_paths=1).gradient("w"))
+    assert r"&\quad + \dots \text{ (1 more of 2 paths not listed)} \\" in block
+    # the value never depends on listing the paths: cos²(1) − sin²(1)
+    assert f"&= {math.cos(1) ** 2 - math.sin(1) ** 2:.6g}" in block
+
+
+def test_text_is_escaped_for_pdflatex():
+    assert latex_text("50% of x_t & y — π") == r"50\% of x\_t \& y --- $\pi$"
+    assert latex_text("한") == "?"
+
+
+def test_lecture_001_error_terms_of_the_2_2_1_network():
+    # lecture 001, "Backpropagation example": x⁰ = (0.35, 0.9), t = 0.5, W¹ = [[0.1, 0.8], [0.4, 0.6]],
+    # W² = [0.3, 0.9]; δ²₁ = (t₁ − y₁)x²₁(1 − x²₁) = −0.0406, δ¹₁ = −0.0027, δ¹₂ = −0.0082
+    equations = {
+        "net1_1": "W1_11*x0_1 + W1_12*x0_2",
+        "x1_1": "sigmoid(net1_1)",
+        "net1_2": "W1_21*x0_1 + W1_22*x0_2",
+        "x1_2": "sigmoid(net1_2)",
+        "net2_1": "W2_11*x1_1 + W2_12*x1_2",
+        "x2_1": "sigmoid(net2_1)",
+        "L": "(t1 - x2_1)**2/2",
+    }
+    weights = {"W1_11": 0.1, "W1_12": 0.8, "W1_21": 0.4, "W1_22": 0.6, "W2_11": 0.3, "W2_12": 0.9}
+    ex = from_equations(equations, params=list(weights), at={"x0_1": 0.35, "x0_2": 0.9, "t1": 0.5, **weights})
+    text = derivation_latex(derive(ex), ["W1_11", "W1_21"])
+
+    def delta(line_start: str) -> float:
+        (line,) = {line for line in text.splitlines() if line.startswith(line_start)}
+        return float(line.rstrip(" \\").split(" = ")[-1])
+
+    assert abs(delta(r"\delta^{2}_{1} &= -\frac{\partial L}{\partial net^{2}_{1}} = ") - -0.0406) < 1e-4
+    assert abs(delta(r"\delta^{1}_{1} &= -\frac{\partial L}{\partial net^{1}_{1}} = ") - -0.0027) < 1e-4
+    assert abs(delta(r"\delta^{1}_{2} &= -\frac{\partial L}{\partial net^{1}_{2}} = ") - -0.0082) < 1e-4
+    # the lecture's recursion, δ¹₁ = x¹₁(1 − x¹₁) W²₁₁ δ²₁, here from the loss back
+    assert r"\delta_{x^{1}_{1}} &= -\frac{\partial L}{\partial x^{1}_{1}} = \delta^{2}_{1} W^{2}_{11} = " in text
+    # ∂L/∂W¹ᵢⱼ = −δ¹ᵢ x⁰ⱼ
+    assert r"\frac{\partial L}{\partial W^{1}_{11}} &= -\delta^{1}_{1} x^{0}_{1} = " in text
+    assert r"\frac{\partial L}{\partial W^{1}_{21}} &= -\delta^{1}_{2} x^{0}_{1} = " in text
+
+
+def test_a_data_set_sums_one_samples_formula():
+    # lecture 003: ∂E/∂wᵢ = Σ over the data of the chain rule; two samples of E = (t − w x)²
+    ex = from_equations({"y": "w*x", "E": "(t - y)**2"}, params=["w"], at={"w": 1}, data={"x": [1, 2], "t": [0, 1]})
+    text = derivation_latex(derive(ex))
+    # by hand: Σ −2(t − w x)x = −2(0 − 1)·1 − 2(1 − 2)·2 = 2 + 4 = 6
+    assert "summed over the 2 samples of $x$, $t$:" in text
+    assert r"&= \sum_{n=1}^{2} \Bigl(-2(t - y) x\Bigr) \\" + "\n&= 6 \\\\[1ex]" in text
+
+
+@pytest.mark.xfail(
+    not hasattr(__import__("symbackprop.engine").engine.Gradient, "_repr_latex_"),
+    reason="engine.py's _repr_latex_ methods are wired by the lead",
+    strict=True,
+)
+def test_jupyter_shows_derivations_as_latex():
+    d = derive(from_equations({"q": "x + y", "f": "q*z"}, at={"x": -2, "y": 5, "z": -4}))
+    assert d.gradient("z")._repr_latex_() == gradient_latex(d.gradient("z"))
+    assert d._repr_latex_() == derivation_latex(d)

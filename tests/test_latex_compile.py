@@ -1,0 +1,104 @@
+"""Every exercise's worked solution compiles with pdflatex, standalone and with its figure.
+
+CI installs Debian's texlive-latex-base and texlive-pictures; there a missing pdflatex is a
+failure, not a skip, so that this test cannot silently stop running.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from symbackprop.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+EXERCISES = sorted((ROOT / "exercises").glob("*.toml"))
+
+# Every function of the library, so that each printer's output is known to compile.
+# Every function of the library, side by side (not nested, so that the closed form stays small),
+# so that each printer's output is known to compile.
+ALL_FUNCTIONS = """
+[graph]
+s = "w*x"
+a = "sigmoid(s) + sigmoid(s, beta) + tanh(s) + tanh(s, beta)"
+b = "relu(s) + leaky_relu(s) + leaky_relu(s, 0.2) + step(s) + step(s, beta)"
+c = "softplus(s) + swish(s, beta) + elu(s) + elu(s, 2) + softmax(1, s, w) + softmax(2, s, w)"
+d = "exp(s) + log(s) + sqrt(s) + sin(s) + cos(s) + max(s, w) + min(s, w) + abs(s) + pi + e"
+E = "(t - a - b - c - d)**2/2"
+
+[roles]
+loss = "E"
+params = ["w", "beta"]
+
+[conventions]
+relu_grad_at_zero = 0.5
+
+[at]
+w = 0.5
+beta = 1.5
+x = 1
+t = 2
+"""
+
+
+def pdflatex() -> str:
+    found = shutil.which("pdflatex")
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("pdflatex is missing: CI must install texlive-latex-base and texlive-pictures")
+    pytest.skip("pdflatex is not installed (apt-get install texlive-latex-base texlive-pictures)")
+
+
+def compile_ok(tex: Path) -> None:
+    result = subprocess.run(
+        [pdflatex(), "-interaction=nonstopmode", "-halt-on-error", tex.name],
+        cwd=tex.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert tex.with_suffix(".pdf").stat().st_size > 0
+
+
+def write_document(source: Path, out: Path, *options: str) -> Path:
+    result = CliRunner().invoke(app, ["latex", str(source), "--standalone", *options, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_the_catalog_is_not_empty():
+    assert len(EXERCISES) >= 4
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda path: path.stem)
+def test_every_exercise_compiles_standalone_with_its_figure(exercise, tmp_path):
+    compile_ok(write_document(exercise, tmp_path / "solution.tex", "--figure", "--edge-labels"))
+
+
+def test_every_function_compiles(tmp_path):
+    source = tmp_path / "all-functions.toml"
+    source.write_text(ALL_FUNCTIONS)
+    out = write_document(source, tmp_path / "solution.tex", "--figure", "--edge-labels")
+    text = out.read_text()
+    for name in (r"\sigma", r"\tanh", "ReLU", "LeakyReLU", "step", "softplus", "swish", "ELU", "softmax"):
+        assert name in text
+    compile_ok(out)
+
+
+def test_a_fragment_compiles_inside_a_users_document(tmp_path):
+    fragment = tmp_path / "fragment.tex"
+    result = CliRunner().invoke(app, ["latex", "two-branch-sigmoid", "--figure", "-o", str(fragment)])
+    assert result.exit_code == 0, result.output
+    main = tmp_path / "handout.tex"
+    main.write_text(
+        "\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage{tikz}\n"
+        "\\begin{document}\n\\input{fragment}\n\\end{document}\n"
+    )
+    compile_ok(main)
