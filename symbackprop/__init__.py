@@ -29,6 +29,12 @@ _API = {
     "Gradient": "symbackprop.engine",
     "local_derivative": "symbackprop.engine",
     "parse": "symbackprop.syntax",
+    "train": "symbackprop.train",
+    "TrainStep": "symbackprop.train",
+    "audit": "symbackprop.audit",
+    "expand": "symbackprop.layers",
+    "gradient_latex": "symbackprop.latex",
+    "derivation_latex": "symbackprop.latex",
 }
 
 __all__ = sorted(_API)

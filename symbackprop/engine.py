@@ -9,6 +9,7 @@ only up to a bound: the gradient never depends on them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -49,7 +50,9 @@ def _terms(expr: sympy.Expr, var: sympy.Symbol, outputs: Mapping[sympy.Expr, sym
         base, exponent = expr.args
         reduced = base ** (exponent - 1)
         return [(exponent * number, (reduced, *inner)) for number, inner in _terms(base, var, outputs)]
-    if isinstance(expr, sympy.Function):
+    # Max and Min are not sympy.Function subclasses, but take their derivative (and its value
+    # at a tie) from the conventions like every other function.
+    if isinstance(expr, (sympy.Function, sympy.Max, sympy.Min)):
         found = []
         for index, arg in enumerate(expr.args):
             if arg.has(var):
@@ -126,6 +129,12 @@ class Gradient:
     value: float | None
     derivation: Derivation = field(repr=False, compare=False)
 
+    def _repr_latex_(self) -> str:
+        """Jupyter shows a gradient as its worked solution."""
+        from symbackprop.latex import gradient_latex  # latex imports this module
+
+        return gradient_latex(self)
+
     @property
     def paths_omitted(self) -> int:
         """How many paths were not listed (a dense network has exponentially many)."""
@@ -164,8 +173,8 @@ class Gradient:
     def exact(self) -> sympy.Expr | None:
         """The exact value at the point when it is short (2π − 3), else None."""
         point = self.derivation.point
-        if point is None:
-            return None
+        if point is None or self.derivation.exercise.data:
+            return None  # with data the closed form is one sample's; its value is not the total
         value = self.closed.xreplace({self.derivation.exercise.symbols[n]: v for n, v in point.items()})
         # Only a short closed number (2π − 3, −4) says more than the float does.
         if value.has(sympy.Float, ActivationBase) or sympy.count_ops(value) > EXACT_MAX_OPS:
@@ -173,17 +182,117 @@ class Gradient:
         return value
 
 
+@dataclass(frozen=True)
+class Overrides:
+    """Values to use instead of the computed ones: how a lecture carries its rounded numbers on."""
+
+    values: Mapping[str, float] = field(default_factory=dict)  # node (or leaf) values
+    locals: Mapping[tuple[str, str], float] = field(default_factory=dict)  # ∂child/∂parent, keyed (child, parent)
+    adjoints: Mapping[str, float] = field(default_factory=dict)  # ∂L/∂name
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One sample's forward and backward pass."""
+
+    values: dict[str, float]
+    local_values: dict[tuple[str, str], float]
+    adjoints: dict[str, float]
+
+
+@dataclass(frozen=True)
+class NumericPass:
+    """The forward and backward pass at a point, per sample and reduced over the data set."""
+
+    samples: tuple[Sample, ...]
+    adjoints: dict[str, float]  # ∂L/∂name of the summed or averaged loss
+    loss: float  # the summed or averaged loss
+
+    @property
+    def values(self) -> dict[str, float]:
+        """Node values (the first sample's, when there is data)."""
+        return self.samples[0].values
+
+    @property
+    def local_values(self) -> dict[tuple[str, str], float]:
+        """Edge values (the first sample's, when there is data)."""
+        return self.samples[0].local_values
+
+
+def _sample_pass(exercise: Exercise, local, point: Mapping[str, object], overrides: Overrides) -> Sample:
+    sym = exercise.symbols
+    env = {sym[name]: float(value) for name, value in point.items()}
+    env |= {sym[name]: value for name, value in overrides.values.items() if name in exercise.graph.leaves}
+    for node, rhs in exercise.equations.items():
+        if node in overrides.values:
+            env[sym[node]] = overrides.values[node]
+            continue
+        try:
+            env[sym[node]] = evaluate(rhs, env)
+        except SymbackpropError as error:
+            raise error.located(exercise.path or exercise.id, f"graph.{node}") from None
+    local_values = {}
+    for edge, derivative in local.items():
+        if edge in overrides.locals:
+            local_values[edge] = overrides.locals[edge]
+            continue
+        try:
+            local_values[edge] = evaluate(derivative, env)
+        except SymbackpropError as error:
+            raise error.located(exercise.path or exercise.id, f"∂{edge[0]}/∂{edge[1]}") from None
+    graph = exercise.graph
+    adjoint = dict.fromkeys(graph.names, 0.0)
+    adjoint[exercise.loss] = 1.0
+    # One reverse pass: each edge adds its path contribution; a node's ∂L/∂node is complete
+    # when it is reached, which is where an override (a lecture's rounded δ) takes its place.
+    for node in reversed(graph.order):
+        if node in overrides.adjoints:
+            adjoint[node] = overrides.adjoints[node]
+        for parent in graph.parents.get(node, ()):
+            adjoint[parent] += adjoint[node] * local_values[node, parent]
+    for name, value in overrides.adjoints.items():
+        adjoint[name] = value
+    return Sample({symbol.name: value for symbol, value in env.items()}, local_values, adjoint)
+
+
+def numeric_pass(
+    exercise: Exercise,
+    local: Mapping[tuple[str, str], sympy.Expr],
+    point: Mapping[str, object],
+    overrides: Overrides | None = None,
+) -> NumericPass:
+    """Forward and backward pass at ``point`` for every sample, with the loss summed or averaged.
+
+    ``local`` holds ∂child/∂parent per edge (``Derivation.local``); ``overrides`` replace
+    computed values as they are reached (for a data set they apply to every sample).
+    """
+    overrides = overrides or Overrides()
+    samples = tuple(_sample_pass(exercise, local, p, overrides) for p in exercise.sample_points(point))
+    scale = 1.0 / len(samples) if exercise.reduce == "mean" else 1.0
+    names = samples[0].adjoints
+    adjoints = {name: scale * math.fsum(s.adjoints[name] for s in samples) for name in names}
+    for name, value in overrides.adjoints.items():
+        adjoints[name] = value
+    loss = scale * math.fsum(s.values[exercise.loss] for s in samples)
+    return NumericPass(samples, adjoints, loss)
+
+
 class Derivation:
-    """Everything the chain rule gives for an exercise at a point: edges, values, gradients."""
+    """Everything the chain rule gives for an exercise at a point: edges, values, gradients.
+
+    With ``[data]`` the equations (and so every symbolic form) are one sample's; values,
+    path values and δ values are summed or averaged over the samples, like the loss.
+    """
 
     def __init__(self, exercise: Exercise, point: dict[str, sympy.Expr] | None, max_paths: int):
         self.exercise = exercise
         self.point = point
         self.max_paths = max_paths
         self.local = self._local_derivatives()
-        self.values = self._forward() if point is not None else None
-        self.local_values = self._local_values() if point is not None else None
-        self.adjoints = self._backward() if point is not None else None
+        self.numeric = numeric_pass(exercise, self.local, point) if point is not None else None
+        self.values = self.numeric.values if self.numeric else None
+        self.local_values = self.numeric.local_values if self.numeric else None
+        self.adjoints = self.numeric.adjoints if self.numeric else None
 
     def _local_derivatives(self) -> dict[tuple[str, str], sympy.Expr]:
         """∂v/∂u for every edge u → v, keyed (v, u)."""
@@ -201,35 +310,11 @@ class Derivation:
                     local[node, parent] = local_derivative(rhs, sym[parent], outputs)
         return local
 
-    def _forward(self) -> dict[str, float]:
-        ex = self.exercise
-        env = {ex.symbols[name]: float(value) for name, value in self.point.items()}
-        for node, rhs in ex.equations.items():
-            try:
-                env[ex.symbols[node]] = evaluate(rhs, env)
-            except SymbackpropError as error:
-                raise error.located(ex.path or ex.id, f"graph.{node}") from None
-        return {symbol.name: value for symbol, value in env.items()}
+    def _repr_latex_(self) -> str:
+        """Jupyter shows a derivation as the worked solution for every param."""
+        from symbackprop.latex import derivation_latex  # latex imports this module
 
-    def _local_values(self) -> dict[tuple[str, str], float]:
-        env = {self.exercise.symbols[name]: value for name, value in self.values.items()}
-        found = {}
-        for (node, parent), derivative in self.local.items():
-            try:
-                found[node, parent] = evaluate(derivative, env)
-            except SymbackpropError as error:
-                raise error.located(self.exercise.path or self.exercise.id, f"∂{node}/∂{parent}") from None
-        return found
-
-    def _backward(self) -> dict[str, float]:
-        """∂L/∂u for every name by one reverse pass: each edge adds its path contribution."""
-        graph = self.exercise.graph
-        adjoint = dict.fromkeys(graph.names, 0.0)
-        adjoint[self.exercise.loss] = 1.0
-        for node in reversed(graph.order):
-            for parent in graph.parents.get(node, ()):
-                adjoint[parent] += adjoint[node] * self.local_values[node, parent]
-        return adjoint
+        return derivation_latex(self)
 
     def gradient(self, wrt: str) -> Gradient:
         """∂L/∂wrt in every form."""
@@ -252,10 +337,10 @@ class Derivation:
     def _path(self, nodes: tuple[str, ...]) -> Path:
         edges = list(zip(nodes[1:], nodes[:-1], strict=True))  # (child, parent)
         value = None
-        if self.local_values is not None:
-            value = 1.0
-            for edge in edges:
-                value *= self.local_values[edge]
+        if self.numeric is not None:
+            per_sample = [math.prod(sample.local_values[edge] for edge in edges) for sample in self.numeric.samples]
+            scale = 1.0 / len(per_sample) if self.exercise.reduce == "mean" else 1.0
+            value = scale * math.fsum(per_sample)
         return Path(nodes=nodes, factors=tuple(self.local[edge] for edge in edges), value=value)
 
     def _delta(self, wrt: str) -> tuple[DeltaStep, ...]:

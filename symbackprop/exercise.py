@@ -6,6 +6,7 @@ what is wrong; nothing given is ignored.
 
 from __future__ import annotations
 
+import itertools
 import keyword
 import re
 from collections.abc import Iterable, Mapping
@@ -23,7 +24,8 @@ from symbackprop.syntax import parse, tokenize
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # Sections this version reads; anything else in a file is reported, not skipped.
-_KNOWN_KEYS = {"id", "title", "source", "graph", "roles", "at", "conventions", "train", "stated"}
+_KNOWN_KEYS = {"id", "title", "source", "graph", "layers", "roles", "at", "data", "conventions", "train", "stated"}
+REDUCTIONS = ("sum", "mean")
 
 
 def symbol(name: str) -> sympy.Symbol:
@@ -45,13 +47,31 @@ class Exercise:
     loss: str
     params: tuple[str, ...]
     point: dict[str, sympy.Expr] | None = None
-    conventions: Conventions = Conventions()
+    conventions: Conventions = field(default_factory=Conventions)
     title: str = ""
     source: str = ""
     path: str | None = None
     train: dict = field(default_factory=dict)
     stated: dict[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    # Several samples (SPEC §2 [data]): input name → one value per sample; the equations are
+    # one sample's, the loss over the data set is their sum or mean (``reduce``).
+    data: dict[str, tuple[sympy.Expr, ...]] = field(default_factory=dict)
+    reduce: str = "sum"
+    # Every form the lecture prints for a key, in order (a formula, the numbers put in, the
+    # result); ``stated`` keeps the last of them, the one the lecture ends on.
+    stated_forms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def samples(self) -> int:
+        """How many samples the loss is taken over (1 without ``[data]``)."""
+        return len(next(iter(self.data.values()))) if self.data else 1
+
+    def sample_points(self, point: Mapping[str, object]) -> list[dict[str, object]]:
+        """The point completed with each sample's data values, one dict per sample."""
+        if not self.data:
+            return [dict(point)]
+        return [dict(point) | {name: values[k] for name, values in self.data.items()} for k in range(self.samples)]
 
     @cached_property
     def graph(self) -> Graph:
@@ -75,13 +95,14 @@ class Exercise:
         """
         point = dict(self.point or {})
         for name, value in (overrides or {}).items():
-            if name not in self.graph.leaves:
+            if name not in self.graph.leaves or name in self.data:
                 raise SymbackpropError(
-                    f"{name!r} is not an input or param of {self.id} (they are: {', '.join(self.graph.leaves)})",
+                    f"{name!r} is not an input or param of {self.id} with one value "
+                    f"(they are: {', '.join(n for n in self.graph.leaves if n not in self.data)})",
                     key="--at",
                 )
             point[name] = exact_number(value, key=f"--at {name}")
-        missing = [name for name in self.graph.leaves if name not in point]
+        missing = [name for name in self.graph.leaves if name not in point and name not in self.data]
         if not missing:
             return point
         if point:
@@ -130,7 +151,7 @@ def _check_calls(text: str, callable_names: set[str], *, source: str | None, key
     # The parser reads "h3(1 - h3)" as a product, as students write it; in an equation,
     # "sigmod(s1)" is far more likely a misspelt function, so a call of an unknown name is an error.
     tokens = tokenize(text)
-    for token, following in zip(tokens, tokens[1:], strict=False):
+    for token, following in itertools.pairwise(tokens):
         if token.kind == "name" and following.text == "(" and token.text not in callable_names:
             raise SymbackpropError(f"unknown function {token.text!r}", source=source, key=key)
 
@@ -145,6 +166,8 @@ def from_equations(
     id: str = "equations",
     file: str | None = None,
     keys: str = "graph",
+    data: Mapping[str, Iterable[object]] | None = None,
+    reduce: str = "sum",
     **extra,
 ) -> Exercise:
     """Build an exercise from ordered ``name = right side`` equations.
@@ -200,7 +223,8 @@ def from_equations(
         for name in param_list
         if name not in graph.leaves or not graph.reaches(name, loss)
     )
-    point = _read_point(at, graph, source=file) if at is not None else None
+    samples = _read_data(data or {}, reduce, graph, param_list, source=file)
+    point = _read_point(at, graph, source=file, given=samples) if at is not None else None
     if not isinstance(conventions, Conventions):
         try:
             conventions = Conventions.from_mapping(dict(conventions or {}))
@@ -216,6 +240,8 @@ def from_equations(
         conventions=conventions,
         path=file,
         warnings=warnings,
+        data=samples,
+        reduce=reduce,
         **extra,
     )
 
@@ -227,7 +253,7 @@ def _check_order(pairs, rhs, defined, *, source, keys) -> None:
         if not later:
             continue
         try:
-            Graph({node: _names_in(expr) for node, expr in rhs.items()}).order
+            _ = Graph({node: _names_in(expr) for node, expr in rhs.items()}).order  # raises on a cycle
         except CycleError as error:
             raise error.located(source, f"{keys}.{name}") from None
         raise SymbackpropError(
@@ -237,14 +263,39 @@ def _check_order(pairs, rhs, defined, *, source, keys) -> None:
         )
 
 
-def _read_point(at: Mapping[str, object], graph: Graph, *, source: str | None) -> dict[str, sympy.Expr]:
+def _read_data(data, reduce, graph: Graph, params, *, source: str | None) -> dict[str, tuple[sympy.Expr, ...]]:
+    """``[data]``: one list of numbers per input, all of one length; ``reduce`` sum or mean."""
+    if reduce not in REDUCTIONS:
+        raise SymbackpropError(f'expected "sum" or "mean", not {reduce!r}', source=source, key="data.reduce")
+    samples: dict[str, tuple[sympy.Expr, ...]] = {}
+    for name, values in data.items():
+        key = f"data.{name}"
+        if name not in graph.leaves or name in params:
+            what = "a param" if name in params else "defined by an equation" if name in graph.parents else "unused"
+            raise SymbackpropError(f"{name!r} is {what}; [data] gives inputs", source=source, key=key)
+        if not isinstance(values, list) or not values:
+            raise SymbackpropError("expected a non-empty list of numbers, one per sample", source=source, key=key)
+        samples[name] = tuple(exact_number(value, source=source, key=key) for value in values)
+    lengths = {name: len(values) for name, values in samples.items()}
+    if len(set(lengths.values())) > 1:
+        listed = ", ".join(f"{name}: {n}" for name, n in lengths.items())
+        raise SymbackpropError(f"every list needs one value per sample ({listed})", source=source, key="data")
+    return samples
+
+
+def _read_point(
+    at: Mapping[str, object], graph: Graph, *, source: str | None, given: Mapping[str, object] | None = None
+) -> dict[str, sympy.Expr]:
+    given = given or {}
     point = {}
     for name, value in at.items():
+        if name in given:
+            raise SymbackpropError(f"{name!r} has its values in [data]", source=source, key=f"at.{name}")
         if name not in graph.leaves:
             what = "is defined by an equation" if name in graph.parents else "is not used by any equation"
             raise SymbackpropError(f"{name!r} {what}; [at] gives inputs and params", source=source, key=f"at.{name}")
         point[name] = exact_number(value, source=source, key=f"at.{name}")
-    missing = [name for name in graph.leaves if name not in point]
+    missing = [name for name in graph.leaves if name not in point and name not in given]
     if missing:
         raise SymbackpropError(f"missing value for {', '.join(missing)}", source=source, key="at")
     return point
@@ -284,8 +335,7 @@ def from_toml(data: dict, *, source: str, default_id: str) -> Exercise:
                 f"unknown section or key (known: {', '.join(sorted(_KNOWN_KEYS))})", source=source, key=key
             )
     graph = _table(data, "graph", source)
-    if not graph:
-        raise SymbackpropError("missing: the equations of the graph", source=source, key="graph")
+    layers = _table(data, "layers", source)
     roles = _table(data, "roles", source)
     for key in roles:
         if key not in ("loss", "params"):
@@ -293,31 +343,61 @@ def from_toml(data: dict, *, source: str, default_id: str) -> Exercise:
     params = roles.get("params")
     if params is not None and not isinstance(params, list):
         raise SymbackpropError("expected a list of names", source=source, key="roles.params")
-    if "at" not in data:
+    if "at" not in data and not layers:
         raise SymbackpropError("missing: the point the lecture evaluates at", source=source, key="at")
-    stated = _table(data, "stated", source)
-    for key, value in stated.items():
-        if not isinstance(value, str):
-            raise SymbackpropError(
-                f"stated values are strings, verbatim as the lecture prints them: write {str(value)!r} in quotes",
-                source=source,
-                key=f"stated.{key}",
-            )
+    at = dict(_table(data, "at", source))
+    loss = roles.get("loss")
+    if layers:
+        if graph:
+            raise SymbackpropError("give [graph] or [layers], not both", source=source, key="layers")
+        from symbackprop.layers import expand  # only files with layers need it
+
+        expansion = expand(layers, source=source)
+        graph, loss = dict(expansion.equations), loss or expansion.loss
+        params = params if params is not None else expansion.params
+        for name, value in expansion.point.items():
+            if name in at:
+                raise SymbackpropError(f"{name!r} is given in [layers] and in [at]", source=source, key=f"at.{name}")
+            at[name] = value
+    if not graph:
+        raise SymbackpropError("missing: the equations of the graph", source=source, key="graph")
+    stated, forms = _read_stated(_table(data, "stated", source), source)
     train = _table(data, "train", source)
     _check_train(train, source)
+    samples = dict(_table(data, "data", source))
+    reduce = samples.pop("reduce", "sum")
     return from_equations(
         graph,
-        loss=roles.get("loss"),
+        loss=loss,
         params=params,
-        at=_table(data, "at", source),
+        at=at,
         conventions=_table(data, "conventions", source),
         id=str(data.get("id", default_id)),
         file=source,
+        data=samples,
+        reduce=reduce,
         title=str(data.get("title", "")),
         source=str(data.get("source", "")),
         train=train,
         stated=stated,
+        stated_forms=forms,
     )
+
+
+def _read_stated(table: dict, source: str) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    """``[stated]``: a string, or a list of the strings the lecture prints in turn for one key."""
+    last, forms = {}, {}
+    for key, value in table.items():
+        values = value if isinstance(value, list) and value else [value]
+        for item in values:
+            if not isinstance(item, str):
+                raise SymbackpropError(
+                    f"stated values are strings, verbatim as the lecture prints them: write {str(item)!r} in quotes",
+                    source=source,
+                    key=f"stated.{key}",
+                )
+        last[key], forms[key] = values[-1], tuple(values)
+    return last, forms
 
 
 def _check_train(train: dict, source: str) -> None:

@@ -308,11 +308,6 @@ def test_a_data_set_sums_one_samples_formula():
     assert r"&= \sum_{n=1}^{2} \Bigl(-2(t - y) x\Bigr) \\" + "\n&= 6 \\\\[1ex]" in text
 
 
-@pytest.mark.xfail(
-    not hasattr(__import__("symbackprop.engine").engine.Gradient, "_repr_latex_"),
-    reason="engine.py's _repr_latex_ methods are wired by the lead",
-    strict=True,
-)
 def test_jupyter_shows_derivations_as_latex():
     d = derive(from_equations({"q": "x + y", "f": "q*z"}, at={"x": -2, "y": 5, "z": -4}))
     assert d.gradient("z")._repr_latex_() == gradient_latex(d.gradient("z"))

@@ -1,0 +1,111 @@
+"""Gradient descent as the lectures work it: w_{k+1} = w_k − η·∂L/∂w at w_k, one row per step.
+
+Every step is the engine's own forward and backward pass at the current params, so the
+table shows exactly the numbers ``derive`` would give there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from symbackprop.engine import Derivation, NumericPass, Overrides, numeric_pass
+from symbackprop.errors import SymbackpropError
+from symbackprop.exercise import Exercise
+
+
+@dataclass(frozen=True)
+class TrainStep:
+    """The values after ``step`` updates (step 0 is the ``[at]`` point).
+
+    With ``[data]``, ``nodes`` are the first sample's values; ``loss`` and ``gradients`` are
+    the summed or averaged ones the update uses.
+    """
+
+    step: int
+    params: dict[str, float]
+    nodes: dict[str, float]
+    loss: float
+    gradients: dict[str, float]
+
+
+def settings(exercise: Exercise, lr: float | None, steps: int | None) -> tuple[float, int]:
+    """The learning rate and step count: as given, else the exercise's ``[train]`` table.
+
+    >>> from symbackprop.exercise import from_equations
+    >>> settings(from_equations({"L": "w**2"}, train={"lr": 0.1, "steps": 2}), None, 5)
+    (0.1, 5)
+    """
+    lr = exercise.train.get("lr") if lr is None else lr
+    steps = exercise.train.get("steps", 1) if steps is None else steps
+    if lr is None:
+        raise SymbackpropError(f"{exercise.id} has no [train] lr; give --lr", key="--lr")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or lr <= 0:
+        raise SymbackpropError(f"the learning rate must be a positive number, not {lr!r}", key="--lr")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise SymbackpropError(f"the number of steps must be a whole number ≥ 0, not {steps!r}", key="--steps")
+    return float(lr), steps
+
+
+def passes(
+    exercise: Exercise,
+    lr: float,
+    steps: int,
+    overrides: dict[int, Overrides] | None = None,
+    local: dict | None = None,
+) -> list[tuple[dict[str, float], NumericPass]]:
+    """The point and the numeric pass at every step; ``overrides[k]`` replace values at step k.
+
+    An override of a param at step k (a lecture's rounded w₁) is the value step k starts from.
+    ``local`` is the edges' local derivatives when the caller already has them.
+    """
+    point = exercise.at()
+    if point is None:
+        raise SymbackpropError(f"{exercise.id} has no point to start from", key="at")
+    local = local if local is not None else Derivation(exercise, None, max_paths=1).local
+    current = {name: float(value) for name, value in point.items()}
+    found = []
+    for step in range(steps + 1):
+        extra = (overrides or {}).get(step, Overrides())
+        current |= {name: value for name, value in extra.values.items() if name in current}
+        result = numeric_pass(exercise, local, current, extra)
+        found.append((dict(current), result))
+        current = {
+            name: value - lr * result.adjoints.get(name, 0.0) if name in exercise.params else value
+            for name, value in current.items()
+        }
+    return found
+
+
+def train(exercise: Exercise, *, lr: float | None = None, steps: int | None = None) -> list[TrainStep]:
+    """``steps`` updates of gradient descent from the ``[at]`` point: ``steps + 1`` rows.
+
+    >>> from symbackprop.exercise import from_equations
+    >>> rows = train(from_equations({"L": "w**2 - 2*w + 2"}, at={"w": 3}), lr=0.1, steps=2)
+    >>> [round(row.params["w"], 6) for row in rows], [round(row.loss, 6) for row in rows]
+    ([3.0, 2.6, 2.28], [5.0, 3.56, 2.6384])
+    """
+    lr, steps = settings(exercise, lr, steps)
+    rows = []
+    for step, (point, result) in enumerate(passes(exercise, lr, steps)):
+        rows.append(
+            TrainStep(
+                step=step,
+                params={name: point[name] for name in exercise.params if name in point},
+                nodes={name: result.values[name] for name in exercise.graph.nodes},
+                loss=result.loss,
+                gradients={name: result.adjoints.get(name, 0.0) for name in exercise.params},
+            )
+        )
+    return rows
+
+
+def train_dict(exercise: Exercise, lr: float, rows: list[TrainStep]) -> dict:
+    """``train --json`` (SPEC §3)."""
+    return {
+        "exercise": exercise.id,
+        "lr": lr,
+        "steps": [
+            {"step": r.step, "params": r.params, "nodes": r.nodes, "loss": r.loss, "gradients": r.gradients}
+            for r in rows
+        ],
+    }
