@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from symbackprop.cli.app import EXIT_DISAGREEMENT, app, console, print_json, reports_errors
 
@@ -45,6 +44,8 @@ def _number(value) -> str:
 
 
 def _print(entries) -> None:
+    from rich.table import Table
+
     out = console()
     for exercise in dict.fromkeys(entry.exercise for entry in entries):
         table = Table(title=exercise, title_justify="left", show_lines=False)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from symbackprop.cli.app import app, console, print_json, reports_errors
 
@@ -16,6 +15,8 @@ def list_exercises(
     as_json: Annotated[bool, typer.Option("--json", help="Print the catalog as JSON.")] = False,
 ) -> None:
     """The catalog of built-in exercises, grouped by lecture."""
+    from rich.table import Table
+
     from symbackprop import catalog
 
     entries = catalog.entries()

@@ -5,10 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Group
-from rich.panel import Panel
-from rich.table import Table
-from rich.text import Text
 
 from symbackprop.cli.app import app, console, number, parse_assignments, print_json, reports_errors, warn
 
@@ -48,7 +44,12 @@ def _delta_term(loss: str, child: str, local) -> str:
     return f"{_fraction(loss, child)}·{factor}"
 
 
-def _render(gradient, forms: set[str], closed_explicit: bool) -> Panel:
+def _render(gradient, forms: set[str], closed_explicit: bool):
+    """One gradient as a rich panel: a row per form asked for, then the value."""
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
     from symbackprop.printing import pretty_name, unicode
 
     lhs = _fraction(gradient.loss, gradient.wrt)
@@ -114,6 +115,8 @@ def derive(
     ] = False,
 ) -> None:
     """The chain rule for dL/dP: each path's local factors, their sum, the δ form, closed form, value."""
+    from rich.console import Group
+
     from symbackprop.engine import derive as derive_exercise
     from symbackprop.engine import gradients
     from symbackprop.errors import SymbackpropError

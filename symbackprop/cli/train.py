@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from symbackprop.cli.app import app, console, number, print_json, reports_errors, warn
 
@@ -45,8 +44,10 @@ def train(
 WIDE = 8  # more quantities than this: one row per quantity, one column per step
 
 
-def _table(ex, lr: float, rows) -> Table:
+def _table(ex, lr: float, rows):
     """The lecture's table: a column per quantity, or a row per quantity for a wide network."""
+    from rich.table import Table
+
     from symbackprop.printing import pretty_name
 
     loss = pretty_name(ex.loss)
