@@ -319,7 +319,8 @@ class Derivation:
     def gradient(self, wrt: str) -> Gradient:
         """∂L/∂wrt in every form."""
         ex = self.exercise
-        if wrt not in ex.graph.names or wrt == ex.loss:
+        # A declared param that no equation uses is allowed: its gradient is 0 (the loader warns).
+        if (wrt not in ex.graph.names and wrt not in ex.params) or wrt == ex.loss:
             raise SymbackpropError(
                 f"{wrt!r} is not a name of {ex.id} other than the loss (params: {', '.join(ex.params) or 'none'})",
                 key="--wrt",
@@ -330,7 +331,7 @@ class Derivation:
             paths=tuple(self._path(nodes) for nodes in ex.graph.paths(wrt, ex.loss, self.max_paths)),
             paths_total=ex.graph.count_paths(wrt, ex.loss),
             delta=self._delta(wrt),
-            value=self.adjoints[wrt] if self.adjoints else None,
+            value=self.adjoints.get(wrt, 0.0) if self.adjoints else None,
             derivation=self,
         )
 

@@ -59,8 +59,8 @@ class Graph:
         return self.leaves + self.nodes
 
     def children(self, name: str) -> list[str]:
-        """The nodes computed directly from ``name``."""
-        return self._children[name]
+        """The nodes computed directly from ``name`` (none for a name no equation uses)."""
+        return self._children.get(name, [])
 
     @cached_property
     def order(self) -> tuple[str, ...]:

@@ -217,3 +217,5 @@ def test_a_param_that_does_not_reach_the_loss_has_gradient_zero_and_a_warning():
     assert any("'u' does not reach the loss E" in warning for warning in ex.warnings)
     d = derive(ex)
     assert d.gradient("w").value == 2.0
+    unused = d.gradient("u")
+    assert (unused.value, unused.paths_total, unused.paths, unused.closed) == (0.0, 0, (), 0)

@@ -1,0 +1,147 @@
+"""Benchmark of the NumPy evaluator (issue 4), run by hand: python benchmarks/bench_numeric.py
+
+Forward and backward of the two-branch sigmoid network (exercises/two-branch-sigmoid.toml)
+over one batch of 100 000 samples, the loss summed, every weight's gradient:
+
+1. symbackprop.numeric, against
+2. PyTorch's CPU autograd on the same float64 batch, with its default threads (target: numeric
+   at least as fast); for context also torch on one thread (NumPy's ops run on one) and the
+   same network hand-written in NumPy (the floor for any evaluator that calls one NumPy op
+   per operation), and
+3. the ``micrograd`` package, one sample at a time, as micrograd works (target: numeric ≥ 1000×).
+   micrograd over 100 000 samples would take minutes, so it is timed on the first 2 000 and
+   extrapolated linearly: its cost per sample does not depend on the sample.
+
+Every ratio printed is measured in this one run; each time is the best of several repeats.
+Needs ``pip install torch==2.13.0 micrograd``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import torch
+from micrograd.engine import Value
+
+from symbackprop import numeric
+from symbackprop.exercise import load
+
+SAMPLES = 100_000
+MICROGRAD_SAMPLES = 2_000
+
+
+def best_of(function, repeat: int) -> tuple[float, object]:
+    """The fastest of ``repeat`` runs after one warm-up, and the last result."""
+    result = function()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def torch_gradients(x: np.ndarray, t: np.ndarray, weights: dict[str, float]) -> dict[str, float]:
+    """The same network written in torch, on the same float64 batch."""
+    xt, tt = torch.from_numpy(x), torch.from_numpy(t)
+    w = {name: torch.tensor(value, dtype=torch.float64, requires_grad=True) for name, value in weights.items()}
+    h1 = torch.sigmoid(xt * w["w1"])
+    h2, h3 = torch.sigmoid(h1 * w["w2"]), torch.sigmoid(h1 * w["w3"])
+    y = h2 * w["w4"] + h3 * w["w5"]
+    loss = ((tt - y) ** 2 / 2).sum()
+    loss.backward()
+    return {name: float(tensor.grad) for name, tensor in w.items()}
+
+
+def numpy_by_hand(x: np.ndarray, t: np.ndarray, weights: dict[str, float]) -> dict[str, float]:
+    """This one network's backward pass written out in NumPy: the fewest ops, no generality."""
+    w1, w2, w3, w4, w5 = (weights[f"w{k}"] for k in range(1, 6))
+
+    def sigmoid(z):
+        return 1.0 / (1.0 + np.exp(-z))
+
+    h1 = sigmoid(x * w1)
+    h2, h3 = sigmoid(h1 * w2), sigmoid(h1 * w3)
+    residual = h2 * w4 + h3 * w5 - t  # ∂E/∂y
+    d2, d3 = residual * w4 * h2 * (1 - h2), residual * w5 * h3 * (1 - h3)
+    d1 = (d2 * w2 + d3 * w3) * h1 * (1 - h1)
+    return {"w1": d1 @ x, "w2": d2 @ h1, "w3": d3 @ h1, "w4": residual @ h2, "w5": residual @ h3}
+
+
+def micrograd_sigmoid(v: Value) -> Value:
+    """σ as a micrograd op (the package has only +, *, ** and relu), written micrograd's way."""
+    s = 1.0 / (1.0 + math.exp(-v.data))
+    out = Value(s, (v,), "sigmoid")
+
+    def _backward():
+        v.grad += s * (1.0 - s) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def micrograd_gradients(x: np.ndarray, t: np.ndarray, weights: dict[str, float]) -> dict[str, float]:
+    """One graph per sample, micrograd's ``backward`` on each, gradients summed over the samples."""
+    totals = dict.fromkeys(weights, 0.0)
+    for xi, ti in zip(x.tolist(), t.tolist(), strict=True):
+        w = {name: Value(value) for name, value in weights.items()}
+        h1 = micrograd_sigmoid(w["w1"] * xi)
+        h2, h3 = micrograd_sigmoid(h1 * w["w2"]), micrograd_sigmoid(h1 * w["w3"])
+        y = h2 * w["w4"] + h3 * w["w5"]
+        loss = (ti - y) ** 2 * 0.5
+        loss.backward()
+        for name, value in w.items():
+            totals[name] += value.grad
+    return totals
+
+
+def largest_difference(a: dict[str, float], b: dict[str, float]) -> float:
+    return max(abs(a[k] - b[k]) / max(abs(b[k]), 1e-300) for k in b)
+
+
+def main() -> None:
+    ex = load("two-branch-sigmoid")
+    weights = {name: float(ex.point[name]) for name in ex.params}
+    rng = np.random.default_rng(0)
+    x, t = rng.normal(size=SAMPLES), rng.normal(size=SAMPLES)
+    inputs = {"x_t": x, "t": t} if "t" in ex.inputs else {"x_t": x, "y_t": t}
+
+    ours_time, ours = best_of(lambda: numeric.gradients(ex, inputs), repeat=30)
+    torch_time, reference = best_of(lambda: torch_gradients(x, t, weights), repeat=30)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    torch_one_time, _ = best_of(lambda: torch_gradients(x, t, weights), repeat=30)
+    torch.set_num_threads(threads)
+    hand_time, hand = best_of(lambda: numpy_by_hand(x, t, weights), repeat=30)
+    subset = slice(0, MICROGRAD_SAMPLES)
+    micro_subset_time, micro = best_of(lambda: micrograd_gradients(x[subset], t[subset], weights), repeat=3)
+    micro_time = micro_subset_time * SAMPLES / MICROGRAD_SAMPLES
+    check_subset = numeric.gradients(ex, {"x_t": x[subset], "y_t": t[subset]})
+
+    print(f"two-branch sigmoid network, forward + backward, {SAMPLES:,} samples, float64, loss summed")
+    print(f"  symbackprop.numeric:           {ours_time * 1e3:8.2f} ms")
+    print(
+        f"  torch autograd, {threads} threads:     {torch_time * 1e3:8.2f} ms   "
+        f"torch/numeric = {torch_time / ours_time:.2f}   (target ≥ 1)"
+    )
+    print(
+        f"  torch autograd, 1 thread:      {torch_one_time * 1e3:8.2f} ms   "
+        f"torch/numeric = {torch_one_time / ours_time:.2f}"
+    )
+    print(f"  NumPy by hand, this net only:  {hand_time * 1e3:8.2f} ms   hand/numeric = {hand_time / ours_time:.2f}")
+    print(
+        f"  micrograd, one by one:         {micro_time * 1e3:8.0f} ms   extrapolated from {MICROGRAD_SAMPLES:,} "
+        f"samples ({micro_subset_time * 1e3:.0f} ms)   "
+        f"micrograd/numeric = {micro_time / ours_time:,.0f}   (target ≥ 1000)"
+    )
+    print(
+        "  largest relative difference: numeric vs torch "
+        f"{largest_difference(ours, reference):.1e}, vs NumPy by hand {largest_difference(ours, hand):.1e}, "
+        f"vs micrograd on its subset {largest_difference(check_subset, micro):.1e}"
+    )
+
+
+if __name__ == "__main__":
+    main()

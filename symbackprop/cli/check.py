@@ -1,0 +1,89 @@
+"""``symbackprop check``: each gradient from the symbolic engine, NumPy and finite differences."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from symbackprop.cli.app import EXIT_DISAGREEMENT, app, console, number, print_json, reports_errors, warn
+
+
+def _references(exercise: str | None, every: bool) -> list[str]:
+    from symbackprop import catalog
+    from symbackprop.errors import SymbackpropError
+
+    if every and exercise is not None:
+        raise SymbackpropError("give an exercise or --all, not both", key="--all")
+    if every:
+        return [str(entry.path) for entry in catalog.entries()]
+    return [exercise or catalog.DEFAULT_EXERCISE]
+
+
+def _run(references: list[str], show_progress: bool) -> list:
+    from symbackprop.check import check
+    from symbackprop.exercise import load
+
+    def one(reference: str):
+        ex = load(reference)
+        warn(ex.warnings)
+        return check(ex)
+
+    if not show_progress:
+        return [one(reference) for reference in references]
+    from rich.progress import Progress
+
+    results = []
+    # On stderr, and gone when done: the table on stdout stays clean.
+    with Progress(console=_progress_console(), transient=True) as progress:
+        task = progress.add_task("checking", total=len(references))
+        for reference in references:
+            results.append(one(reference))
+            progress.advance(task)
+    return results
+
+
+def _progress_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _table(result):
+    from rich.table import Table
+
+    verdict = "[green]ok[/green]" if result.ok else "[bold red]DISAGREE[/bold red]"
+    table = Table(title=f"{result.id}: {verdict}", title_justify="left")
+    for heading in ("param", "symbolic", "NumPy", "finite difference", "max rel. error", ""):
+        table.add_column(heading, justify="left" if heading == "param" else "right")
+    for name, param in result.params.items():
+        fd = number(param.finite_difference) + (" (kink: not compared)" if param.kink else "")
+        mark = "[green]✓[/green]" if param.ok else "[bold red]✗[/bold red]"
+        table.add_row(name, number(param.symbolic), number(param.numpy), fd, f"{param.max_rel_error:.1e}", mark)
+    return table
+
+
+@app.command()
+@reports_errors
+def check(
+    exercise: Annotated[
+        str | None, typer.Argument(help="A catalog id or a .toml file (default: two-branch-sigmoid).")
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Check every exercise of the catalog.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON (SPEC §3).")] = False,
+) -> None:
+    """Each gradient three ways: symbolic, an independent NumPy backprop, finite differences."""
+    references = _references(exercise, every)
+    results = _run(references, show_progress=every and sys.stdout.isatty())
+    if as_json:
+        print_json({"exercises": [result.to_dict() for result in results]})
+    else:
+        out = console()
+        for result in results:
+            out.print(_table(result))
+        failed = [result.id for result in results if not result.ok]
+        summary = f"{len(results) - len(failed)} of {len(results)} exercises agree"
+        out.print(summary + (f"; disagreements in {', '.join(failed)}" if failed else ""))
+    if not all(result.ok for result in results):
+        raise typer.Exit(EXIT_DISAGREEMENT)

@@ -1,0 +1,779 @@
+"""An independent NumPy backpropagation engine: a batch of samples forward, then one reverse pass.
+
+It exists to check the symbolic engine, so it shares none of its derivatives: the equations'
+right sides are compiled once into a tape of primitive ops (one entry per distinct
+sub-expression, named equations linked by their symbols), run forward on arrays (one value
+per sample at every entry, a block of samples at a time), then backward with its own table
+of local-derivative rules,
+:data:`RULES`, one entry per op, micrograd- and tinygrad-style. An op with no rule is an
+error naming it. Nothing here calls SymPy's ``diff``/``fdiff`` or the engine.
+
+>>> from symbackprop.exercise import from_equations
+>>> ex = from_equations({"s": "w*x", "E": "(t - sigmoid(s))**2/2"}, params=["w"], at={"w": 0.0, "t": 1.0, "x": 1.0})
+>>> gradients(ex)  # −(t − σ)·σ(1 − σ)·x at σ = ½
+{'w': -0.125}
+>>> gradients(ex, inputs={"x": [1.0, 2.0], "t": [1.0, 1.0]}, reduce="mean")   # (−0.125 − 0.25)/2
+{'w': -0.1875}
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+from sympy import Heaviside
+
+from symbackprop.errors import EvaluationError, SymbackpropError
+from symbackprop.exercise import REDUCTIONS, Exercise
+from symbackprop.functions import (
+    ELU,
+    Conventions,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Step,
+    Swish,
+    Tanh,
+)
+
+Array = np.ndarray | float
+
+# ---------------------------------------------------------------------------------------------
+# The rules. ``forward(*args)`` gives the op's value; ``backward(g, out, args, conv, needs)``
+# gives ∂L/∂arg for each argument (None where ``needs`` is False: nothing upstream wants it),
+# given g = ∂L/∂out. ``branch(args)``, for ops that are not smooth everywhere, says on which
+# side of its kink each sample lies (0: exactly at it), which is where a finite difference
+# cannot be trusted and a convention decides the derivative.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The forward value, the local derivatives and (for kinked ops) the branch of one op."""
+
+    forward: Callable[..., Array]
+    backward: Callable[..., list]
+    branch: Callable[..., Array] | None = None
+
+
+def _sigmoid(z: Array) -> Array:
+    # exp(−z) overflows to inf for z < −709 and then 1/(1 + inf) = 0, the right limit;
+    # the overflow warning is silenced by the caller's errstate. In place: one new array.
+    if not _batched(z):
+        return 1.0 / (1.0 + np.exp(-z))
+    result = np.negative(z)
+    np.exp(result, out=result)
+    result += 1.0
+    return np.reciprocal(result, out=result)
+
+
+def _scaled(x: Array, beta: Array) -> Array:
+    return x if _is_one(beta) else beta * x
+
+
+def _is_one(value: Array) -> bool:
+    return isinstance(value, float) and value == 1.0
+
+
+def _step_of(x: Array, below: float, at_zero: float, above: float) -> Array:
+    """A piecewise-constant slope: ``below`` for x < 0, ``at_zero`` at 0, ``above`` for x > 0."""
+    return np.where(x > 0, above, np.where(x < 0, below, at_zero))
+
+
+def _sign(x: Array) -> Array:
+    return np.sign(x)
+
+
+# A ``needs`` entry is 0 (not wanted), PER_SAMPLE, or TOTAL: the argument is one number for
+# every sample (a param), so only its gradient summed over the batch is wanted. A rule may then
+# return that sum itself, wrapped in Summed (a product does, with one dot product).
+PER_SAMPLE, TOTAL = 1, 2
+
+
+class Summed(float):
+    """A gradient already summed over the batch by the rule that computed it."""
+
+
+def _add_forward(*args):
+    return np.add(*args) if len(args) == 2 else functools.reduce(np.add, args)
+
+
+def _mul_forward(*args):
+    return np.multiply(*args) if len(args) == 2 else functools.reduce(np.multiply, args)
+
+
+def _add_backward(g, out, args, conv, needs):
+    return [g if need else None for need in needs]
+
+
+def _mul_backward(g, out, args, conv, needs):
+    # Products of the other factors, not out/arg: an argument may be exactly zero.
+    if len(args) == 2:  # by far the most common: spare the general loop
+        return [_times(g, args[1], needs[0]), _times(g, args[0], needs[1])]
+    grads = []
+    for index, need in enumerate(needs):
+        others = [value for other, value in enumerate(args) if other != index]
+        grads.append(_times(g, functools.reduce(np.multiply, others), need))
+    return grads
+
+
+def _times(g, rest, need):
+    """g·rest, the gradient one factor of a product receives; summed at once when only the total is wanted."""
+    if not need:
+        return None
+    if need == TOTAL and type(g) is np.ndarray and type(rest) is np.ndarray and g.ndim == rest.ndim == 1:
+        return Summed(np.dot(g, rest))  # Σ_samples g·rest without the product array
+    return g * rest
+
+
+def _pow_forward(base, exponent):
+    if isinstance(exponent, float) and exponent == 2.0:
+        return base * base
+    return np.power(base, exponent)
+
+
+def _pow_backward(g, out, args, conv, needs):
+    base, exponent = args
+    d_base = d_exponent = None
+    if needs[0]:
+        if isinstance(exponent, float) and exponent == 2.0:
+            d_base = g * 2.0 * base
+        else:
+            d_base = g * exponent * np.power(base, exponent - 1.0)
+    if needs[1]:
+        d_exponent = g * out * np.log(base)
+    return [d_base, d_exponent]
+
+
+def _unary(derivative: Callable[[Array, Array], Array]):
+    """The backward step of a one-argument op: g · f′, f′ from the argument and the output."""
+
+    def backward(g, out, args, conv, needs):
+        return [g * derivative(args[0], out)]
+
+    return backward
+
+
+def _sigmoid_forward(x, beta=1.0):
+    return _sigmoid(_scaled(x, beta))
+
+
+def _sigmoid_backward(g, out, args, conv, needs):
+    x, beta = (*args, 1.0)[:2]
+    slope = 1.0 - out
+    slope *= out  # σ′(z) = σ(z)(1 − σ(z)) at z = βx
+    d_beta = g * x * slope if _needs(needs, 1) else None
+    if needs[0]:
+        slope *= g
+        return [_scaled(slope, beta), d_beta]
+    return [None, d_beta]
+
+
+def _tanh_forward(x, beta=1.0):
+    return np.tanh(_scaled(x, beta))
+
+
+def _tanh_backward(g, out, args, conv, needs):
+    x, beta = (*args, 1.0)[:2]
+    slope = 1.0 - out * out  # tanh′(z) = 1 − tanh²(z) at z = βx
+    return [g * _scaled(slope, beta) if needs[0] else None, g * x * slope if _needs(needs, 1) else None]
+
+
+def _needs(needs: Sequence[bool], index: int) -> bool:
+    return len(needs) > index and needs[index]
+
+
+def _relu_backward(g, out, args, conv, needs):
+    return [g * _step_of(args[0], 0.0, conv.relu_grad_at_zero, 1.0)]
+
+
+def _leaky_forward(x, beta=0.01):
+    return np.where(x >= 0, x, beta * x)
+
+
+def _leaky_backward(g, out, args, conv, needs):
+    x, beta = (*args, 0.01)[:2]
+    at_zero = beta if conv.leaky_relu_grad_at_zero is None else conv.leaky_relu_grad_at_zero
+    d_x = g * np.where(x > 0, 1.0, np.where(x < 0, beta, at_zero)) if needs[0] else None
+    d_beta = g * np.minimum(x, 0.0) if _needs(needs, 1) else None  # the slope multiplies x only below 0
+    return [d_x, d_beta]
+
+
+def _step_forward(x, beta=0.0):
+    return np.where(x >= 0, 1.0, beta)
+
+
+def _step_backward(g, out, args, conv, needs):
+    x = args[0]
+    # Flat on both sides; at 0 the convention (functions.Conventions allows only 0 there).
+    d_x = g * _step_of(x, 0.0, conv.step_grad_at_zero, 0.0) if needs[0] else None
+    d_beta = g * np.where(x < 0, 1.0, 0.0) if _needs(needs, 1) else None
+    return [d_x, d_beta]
+
+
+def _softplus_forward(x, beta=1.0):
+    z = _scaled(x, beta)
+    # max(z, 0) + log(1 + e^(−|z|)): never overflows, and exact to float64 for large |z|.
+    return (np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))) / beta
+
+
+def _softplus_backward(g, out, args, conv, needs):
+    x, beta = (*args, 1.0)[:2]
+    gate = _sigmoid(_scaled(x, beta))
+    d_x = g * gate if needs[0] else None
+    d_beta = g * (x * gate - out) / beta if _needs(needs, 1) else None  # d/dβ of log(1 + e^(βx))/β
+    return [d_x, d_beta]
+
+
+def _swish_forward(x, beta=1.0):
+    return x * _sigmoid(_scaled(x, beta))
+
+
+def _swish_backward(g, out, args, conv, needs):
+    x, beta = (*args, 1.0)[:2]
+    gate = _sigmoid(_scaled(x, beta))
+    slope = gate * (1.0 - gate)
+    d_x = g * (gate + _scaled(x, beta) * slope) if needs[0] else None
+    d_beta = g * x * x * slope if _needs(needs, 1) else None
+    return [d_x, d_beta]
+
+
+def _elu_forward(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+
+
+def _elu_backward(g, out, args, conv, needs):
+    x, alpha = (*args, 1.0)[:2]
+    below = np.exp(np.minimum(x, 0.0))
+    # Slope α·eˣ at and below 0 (α at 0, as PyTorch takes it), 1 above.
+    d_x = g * np.where(x > 0, 1.0, alpha * below) if needs[0] else None
+    d_alpha = g * np.where(x > 0, 0.0, below - 1.0) if _needs(needs, 1) else None
+    return [d_x, d_alpha]
+
+
+def _softmax_parts(args):
+    index, *xs = args
+    top = functools.reduce(np.maximum, xs)
+    weights = [np.exp(x - top) for x in xs]
+    total = functools.reduce(np.add, weights)
+    return int(index) - 1, weights, total
+
+
+def _softmax_forward(*args):
+    i, weights, total = _softmax_parts(args)
+    return weights[i] / total
+
+
+def _softmax_backward(g, out, args, conv, needs):
+    i, weights, total = _softmax_parts(args)
+    grads = [None]  # the index is not differentiable
+    for j, need in enumerate(needs[1:]):
+        if not need:
+            grads.append(None)
+        elif j == i:
+            grads.append(g * out * (1.0 - out))  # ∂s_i/∂x_i = s_i(1 − s_i)
+        else:
+            grads.append(-g * out * (weights[j] / total))  # ∂s_i/∂x_j = −s_i·s_j
+    return grads
+
+
+def _extreme_backward(larger: bool):
+    """max or min: the argument that wins takes the gradient; at a tie each tied one takes the convention."""
+    pick = np.maximum if larger else np.minimum
+
+    def backward(g, out, args, conv, needs):
+        grads = []
+        for index, need in enumerate(needs):
+            if not need:
+                grads.append(None)
+                continue
+            margin = _margin(args, index, pick)
+            wins = margin > 0 if larger else margin < 0
+            grads.append(g * np.where(wins, 1.0, np.where(margin == 0, conv.max_grad_at_tie, 0.0)))
+        return grads
+
+    def branch(*args):
+        return np.stack(np.broadcast_arrays(*[np.sign(_margin(args, k, pick)) for k in range(len(args))]))
+
+    return backward, branch
+
+
+def _margin(args, index, pick):
+    """The argument minus the best of the others (max or min)."""
+    others = args[:index] + args[index + 1 :]
+    return args[index] - functools.reduce(pick, others)
+
+
+def _abs_backward(g, out, args, conv, needs):
+    return [g * _step_of(args[0], -1.0, conv.abs_grad_at_zero, 1.0)]
+
+
+def _heaviside_forward(x, at_zero=0.5):
+    return np.where(x > 0, 1.0, np.where(x < 0, 0.0, at_zero))
+
+
+def _heaviside_backward(g, out, args, conv, needs):
+    x = args[0]
+    # Flat on both sides of the jump, taken as 0 at it (the step's convention); the value at
+    # zero is the second argument, so that is what it moves.
+    return [g * 0.0 * x if needs[0] else None, g * np.where(x == 0, 1.0, 0.0) if _needs(needs, 1) else None]
+
+
+def _first_sign(*args):
+    return np.sign(args[0])
+
+
+def _maybe_one(branch_test: Callable[[tuple], bool]):
+    """A branch function that reports kinks only when ``branch_test(args)`` says the op has one."""
+
+    def branch(*args):
+        return np.sign(args[0]) if branch_test(args) else np.ones_like(args[0])
+
+    return branch
+
+
+_MAX_BACKWARD, _MAX_BRANCH = _extreme_backward(larger=True)
+_MIN_BACKWARD, _MIN_BRANCH = _extreme_backward(larger=False)
+
+# One entry per op. Anything else in an equation is refused by name (see _rule).
+RULES: dict[type, Rule] = {
+    sympy.Add: Rule(_add_forward, _add_backward),
+    sympy.Mul: Rule(_mul_forward, _mul_backward),
+    sympy.Pow: Rule(_pow_forward, _pow_backward),
+    sympy.exp: Rule(np.exp, _unary(lambda x, out: out)),
+    sympy.log: Rule(np.log, _unary(lambda x, out: 1.0 / x)),
+    sympy.sin: Rule(np.sin, _unary(lambda x, out: np.cos(x))),
+    sympy.cos: Rule(np.cos, _unary(lambda x, out: -np.sin(x))),
+    sympy.Max: Rule(lambda *a: functools.reduce(np.maximum, a), _MAX_BACKWARD, _MAX_BRANCH),
+    sympy.Min: Rule(lambda *a: functools.reduce(np.minimum, a), _MIN_BACKWARD, _MIN_BRANCH),
+    sympy.Abs: Rule(np.abs, _abs_backward, _first_sign),
+    Heaviside: Rule(_heaviside_forward, _heaviside_backward, _first_sign),
+    Sigmoid: Rule(_sigmoid_forward, _sigmoid_backward),
+    Tanh: Rule(_tanh_forward, _tanh_backward),
+    ReLU: Rule(lambda x: np.maximum(x, 0.0), _relu_backward, _first_sign),
+    # A slope of 1 below zero (β = 1 for leaky ReLU, α = 1 for ELU) leaves no kink at 0.
+    LeakyReLU: Rule(_leaky_forward, _leaky_backward, _maybe_one(lambda a: len(a) < 2 or np.any(a[1] != 1.0))),
+    Step: Rule(_step_forward, _step_backward, _first_sign),
+    Softplus: Rule(_softplus_forward, _softplus_backward),
+    Swish: Rule(_swish_forward, _swish_backward),
+    ELU: Rule(_elu_forward, _elu_backward, _maybe_one(lambda a: len(a) > 1 and np.any(a[1] != 1.0))),
+    Softmax: Rule(_softmax_forward, _softmax_backward),
+}
+
+
+def _rule(expr: sympy.Expr) -> Rule:
+    rule = RULES.get(type(expr)) or RULES.get(expr.func)
+    if rule is None:
+        raise SymbackpropError(f"the NumPy evaluator has no rule for {type(expr).__name__} (in {expr})")
+    return rule
+
+
+# ---------------------------------------------------------------------------------------------
+# The tape: every distinct sub-expression of the equations, in an order where arguments come
+# first. A named node's symbol is linked to its right side's entry, so the tape is one DAG.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One tape entry: a leaf (an input or param), a constant, or an op on earlier entries."""
+
+    expr: sympy.Expr
+    rule: Rule | None = None
+    args: tuple[int, ...] = ()
+    leaf: str | None = None
+    constant: float | None = None
+
+
+@dataclass(frozen=True)
+class Tape:
+    """An exercise compiled for NumPy: the entries, and where each name's value is."""
+
+    entries: tuple[Entry, ...]
+    names: dict[str, int]  # leaf or node name → entry
+    loss: int
+    leaves: dict[str, frozenset[int]]  # leaf name → entries whose value depends on it
+    # The forward steps (entry, forward rule, arguments), and reverse sweeps worked out so far.
+    ops: tuple[tuple[int, Callable, tuple[int, ...]], ...] = ()
+    leaf_entries: tuple[int, ...] = ()
+    sweeps: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+def compile_tape(exercise: Exercise) -> Tape:
+    """The exercise's equations as a tape; an op with no NumPy rule is an error naming it.
+
+    >>> from symbackprop.exercise import from_equations
+    >>> tape = compile_tape(from_equations({"q": "x + y", "f": "q*z"}))
+    >>> [str(entry.expr) for entry in tape.entries]
+    ['x', 'y', 'x + y', 'z', 'q*z']
+    """
+    entries: list[Entry] = []
+    memo: dict[sympy.Expr, int] = {}
+    names: dict[str, int] = {}
+
+    def visit(expr: sympy.Expr) -> int:
+        if expr in memo:
+            return memo[expr]
+        if expr.is_Symbol:
+            if expr.name in names:
+                return names[expr.name]
+            entry = Entry(expr, leaf=expr.name)
+        elif expr.is_number and not expr.has(sympy.Function):
+            entry = Entry(expr, constant=_constant(expr))
+        else:
+            rule = _rule(expr)
+            entry = Entry(expr, rule=rule, args=tuple(visit(arg) for arg in expr.args))
+        entries.append(entry)
+        memo[expr] = len(entries) - 1
+        if entry.leaf is not None:
+            names[entry.leaf] = memo[expr]
+        return memo[expr]
+
+    for node, rhs in exercise.equations.items():
+        try:
+            names[node] = visit(rhs)
+        except SymbackpropError as error:
+            raise error.located(exercise.path or exercise.id, f"graph.{node}") from None
+    ops = tuple((index, entry.rule.forward, entry.args) for index, entry in enumerate(entries) if entry.rule)
+    leaf_entries = tuple(index for index, entry in enumerate(entries) if entry.leaf is not None)
+    return Tape(tuple(entries), names, names[exercise.loss], _dependents(entries), ops, leaf_entries)
+
+
+def _constant(expr: sympy.Expr) -> float:
+    value = complex(expr)
+    if value.imag:
+        raise SymbackpropError(f"{expr} is not a real number")
+    return value.real
+
+
+def _dependents(entries: Sequence[Entry]) -> dict[str, frozenset[int]]:
+    depends: list[frozenset[str]] = []
+    for entry in entries:
+        if entry.leaf is not None:
+            depends.append(frozenset({entry.leaf}))
+        else:
+            depends.append(frozenset().union(*(depends[a] for a in entry.args)))
+    leaves = {entry.leaf for entry in entries if entry.leaf is not None}
+    return {leaf: frozenset(i for i, found in enumerate(depends) if leaf in found) for leaf in leaves}
+
+
+# ---------------------------------------------------------------------------------------------
+# Forward and backward over a batch.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Backprop:
+    """One forward and backward pass over a batch."""
+
+    loss: float  # summed or averaged over the samples
+    gradients: dict[str, float]  # ∂loss/∂P for each P asked for
+    samples: int
+
+
+def _batch(exercise: Exercise, inputs, params) -> tuple[dict[str, Array], int]:
+    """Leaf values: the exercise's point and data, overridden by ``inputs`` and ``params``."""
+    leaves: dict[str, Array] = {name: float(value) for name, value in (exercise.point or {}).items()}
+    for name, values in exercise.data.items():
+        leaves[name] = np.array([float(v) for v in values])
+    for name, value in {**(inputs or {}), **(params or {})}.items():
+        if name not in exercise.graph.leaves:
+            raise SymbackpropError(f"{name!r} is not an input or param of {exercise.id}", key=name)
+        array = np.asarray(value, dtype=np.float64)
+        if array.ndim > 1:
+            raise SymbackpropError(f"expected one value per sample, got shape {array.shape}", key=name)
+        leaves[name] = float(array) if array.ndim == 0 else array
+    missing = [name for name in exercise.graph.leaves if name not in leaves]
+    if missing:
+        raise SymbackpropError(f"no value for {', '.join(missing)}", source=exercise.path or exercise.id)
+    sizes = {name: len(value) for name, value in leaves.items() if isinstance(value, np.ndarray)}
+    if len(set(sizes.values())) > 1:
+        listed = ", ".join(f"{name}: {n}" for name, n in sizes.items())
+        raise SymbackpropError(f"every input needs one value per sample ({listed})", source=exercise.path)
+    return leaves, next(iter(sizes.values()), 1)
+
+
+def _forward(tape: Tape, leaves: Mapping[str, Array]) -> list[Array]:
+    values: list[Array] = [entry.constant for entry in tape.entries]
+    for index in tape.leaf_entries:
+        values[index] = leaves[tape.entries[index].leaf]
+    with np.errstate(all="ignore"):  # a value that does not exist is reported by name below
+        for index, forward, args in tape.ops:
+            value = forward(*[values[a] for a in args])
+            # A value shared by every sample stays a float (np.where gives 0-d arrays).
+            values[index] = value if type(value) is not np.ndarray or value.ndim else float(value)
+    return values
+
+
+def _check_finite(exercise: Exercise, tape: Tape, values: Sequence[Array], first: int = 0) -> None:
+    # NaN and inf flow on to the loss, so one test of the loss finds them; only then is every
+    # node looked at, to name the first that has no value.
+    if np.all(np.isfinite(values[tape.loss])):
+        return
+    for node in exercise.equations:
+        value = np.atleast_1d(values[tape.names[node]])
+        if not np.all(np.isfinite(value)):
+            sample = first + int(np.flatnonzero(~np.isfinite(value))[0]) + 1
+            raise EvaluationError(
+                f"{node} has no finite value (sample {sample})",
+                source=exercise.path or exercise.id,
+                key=f"graph.{node}",
+            )
+
+
+def _backward(tape: Tape, values: Sequence[Array], steps: Sequence[tuple], seed: float, conv: Conventions) -> list:
+    """∂loss/∂entry for every entry on the reverse sweep ``steps`` (see :func:`_sweep`).
+
+    An entry whose value is one number for every sample (a param, a constant) gets its
+    adjoint as the total over the batch; an entry with one value per sample, per sample.
+    """
+    adjoints: list = [None] * len(tape.entries)
+    adjoints[tape.loss] = seed
+    with np.errstate(all="ignore"):
+        samples = _samples_in(values)
+        for index, backward, args, needs, _ in steps:
+            g = adjoints[index]
+            if g is None:
+                continue
+            grads = backward(g, values[index], [values[a] for a in args], conv, needs)
+            adjoints[index] = None  # done with: its memory serves the next steps (cache-sized blocks)
+            for a, need, grad in zip(args, needs, grads, strict=False):
+                if grad is None:
+                    continue
+                if isinstance(grad, Summed):
+                    grad = float(grad)
+                elif need == TOTAL:
+                    grad = _total(grad, samples)
+                adjoints[a] = grad if adjoints[a] is None else adjoints[a] + grad
+    return adjoints
+
+
+def _sweep(tape: Tape, wrt: tuple[str, ...], leaves: Mapping[str, Array]) -> list[tuple]:
+    """The reverse sweep's steps, worked out once per tape, ``wrt`` and which leaves are batches.
+
+    Each step: (entry, its backward rule, its arguments, what each argument needs, whether the
+    entry has one value per sample).
+    """
+    batches = frozenset(name for name, value in leaves.items() if _batched(value))
+    key = (wrt, batches)
+    if key not in tape.sweeps:
+        # An entry has one value per sample when any of its arguments has: no op reduces.
+        shape: list[bool] = []
+        for entry in tape.entries:
+            shape.append(entry.leaf in batches if entry.leaf is not None else any(shape[a] for a in entry.args))
+        wanted = frozenset().union(*(tape.leaves.get(name, frozenset()) for name in wrt))
+        steps = []
+        for index in range(tape.loss, -1, -1):
+            entry = tape.entries[index]
+            if entry.rule is None:
+                continue
+            per_sample = shape[index]
+            needs = tuple(
+                0 if a not in wanted else TOTAL if per_sample and not shape[a] else PER_SAMPLE for a in entry.args
+            )
+            if any(needs):
+                steps.append((index, entry.rule.backward, entry.args, needs, per_sample))
+        tape.sweeps[key] = steps
+    return tape.sweeps[key]
+
+
+def _samples_in(values: Sequence[Array]) -> int:
+    return next((len(value) for value in values if _batched(value)), 1)
+
+
+def _batched(value: Array) -> bool:
+    return isinstance(value, np.ndarray) and value.ndim > 0
+
+
+def _total(grad: Array, samples: int) -> float:
+    """A per-sample contribution to an entry shared by every sample, summed over the batch."""
+    return float(np.sum(grad)) if _batched(grad) else float(grad) * samples
+
+
+def _scale(reduce: str, samples: int) -> float:
+    if reduce not in REDUCTIONS:
+        raise SymbackpropError(f'expected "sum" or "mean", not {reduce!r}', key="reduce")
+    return 1.0 / samples if reduce == "mean" else 1.0
+
+
+def tape_of(exercise: Exercise) -> Tape:
+    """The exercise's tape, compiled once per exercise object."""
+    # Exercises are frozen but not hashable (dict fields): the tape is kept on the object,
+    # the way functools.cached_property keeps the exercise's graph.
+    tape = exercise.__dict__.get("_numeric_tape")
+    if tape is None:
+        tape = exercise.__dict__["_numeric_tape"] = compile_tape(exercise)
+    return tape
+
+
+# Samples per block. A block's working set (its node values and the adjoints in flight, 62 KB
+# each) stays in the CPU's cache and comes from malloc's heap. Whole-batch arrays of 100 000
+# float64 (800 KB) are above glibc's mmap threshold, so every temporary would be fresh pages
+# and the page faults would cost more than the arithmetic: 2-3x slower end to end, measured
+# with benchmarks/bench_numeric.py, where 4096 to 8000 did best (fewer blocks, less Python per
+# sample; larger ones spill the cache). Blocks on a thread pool were slower on two CPUs: the
+# per-op Python work holds the GIL.
+BLOCK = 8000
+
+
+def backprop(
+    exercise: Exercise,
+    inputs: Mapping[str, object] | None = None,
+    params: Mapping[str, float] | None = None,
+    *,
+    wrt: Sequence[str] | None = None,
+    reduce: str | None = None,
+) -> Backprop:
+    """Forward and backward over a batch: ``inputs`` map names to arrays, one value per sample.
+
+    Inputs and params not given take the exercise's ``[at]``/``[data]`` values; ``reduce``
+    ("sum" or "mean") defaults to the exercise's. The batch is worked in blocks of
+    :data:`BLOCK` samples.
+    """
+    tape = tape_of(exercise)
+    leaves, samples = _batch(exercise, inputs, params)
+    scale = _scale(reduce or exercise.reduce, samples)
+    wrt = tuple(exercise.params if wrt is None else wrt)
+    for name in wrt:
+        if name not in exercise.graph.leaves and name not in exercise.params:
+            raise SymbackpropError(f"{name!r} is not an input or param of {exercise.id}", key="wrt")
+    steps = _sweep(tape, wrt, leaves)
+    blocks = [_block(exercise, tape, leaves, samples, steps, wrt, scale, start) for start in range(0, samples, BLOCK)]
+    return Backprop(
+        loss=math.fsum(loss for loss, _ in blocks),
+        gradients={name: math.fsum(found[name] for _, found in blocks) for name in wrt},
+        samples=samples,
+    )
+
+
+def _block(exercise, tape: Tape, leaves, samples: int, steps, wrt, scale: float, start: int) -> tuple[float, dict]:
+    """The loss and gradients of the samples from ``start``, one block, weighted by ``scale``."""
+    stop = min(start + BLOCK, samples)
+    block = {name: value[start:stop] if _batched(value) else value for name, value in leaves.items()}
+    values = _forward(tape, block)
+    loss = scale * _total(values[tape.loss], stop - start)
+    if not math.isfinite(loss):  # NaN and inf flow on into the summed loss
+        _check_finite(exercise, tape, values, first=start)
+    # The seed ∂loss/∂(loss of one sample) is the reduction's scale; a loss that is the same
+    # for every sample is seeded with its total weight at once.
+    per_sample = _batched(values[tape.loss])
+    seed = scale if per_sample else scale * (stop - start)
+    adjoints = _backward(tape, values, steps, seed, exercise.conventions)
+    return loss, {name: _gradient(adjoints, tape, name) for name in wrt}
+
+
+def forward(
+    exercise: Exercise, inputs: Mapping[str, object] | None = None, params: Mapping[str, float] | None = None
+) -> dict[str, Array]:
+    """Every name's value over the batch: an array per sample, or a float when all samples share it.
+
+    >>> from symbackprop.exercise import load
+    >>> float(forward(load("fx-plus-y-times-z"))["q"])   # q = x + y at x = −2, y = 5
+    3.0
+    """
+    tape = tape_of(exercise)
+    leaves, _ = _batch(exercise, inputs, params)
+    values = _forward(tape, leaves)
+    _check_finite(exercise, tape, values)
+    return {name: values[index] for name, index in tape.names.items()}
+
+
+def _gradient(adjoints: Sequence, tape: Tape, name: str) -> float:
+    adjoint = adjoints[tape.names[name]] if name in tape.names else None
+    if adjoint is None:
+        return 0.0  # the name does not reach the loss
+    if isinstance(adjoint, float):
+        return adjoint
+    return float(np.sum(adjoint))  # an input with one value per sample: its gradient over the batch
+
+
+def gradients(
+    exercise: Exercise,
+    inputs: Mapping[str, object] | None = None,
+    params: Mapping[str, float] | None = None,
+    *,
+    reduce: str | None = None,
+) -> dict[str, float]:
+    """∂loss/∂P for every param, the loss summed or averaged over the batch in ``inputs``."""
+    return backprop(exercise, inputs, params, reduce=reduce).gradients
+
+
+def loss(
+    exercise: Exercise,
+    inputs: Mapping[str, object] | None = None,
+    params: Mapping[str, float] | None = None,
+    *,
+    reduce: str | None = None,
+) -> float:
+    """The loss alone (forward only), summed or averaged over the batch."""
+    return _loss_and_branches(exercise, inputs, params, reduce)[0]
+
+
+def _loss_and_branches(exercise, inputs, params, reduce) -> tuple[float, list[tuple[int, np.ndarray]]]:
+    tape = tape_of(exercise)
+    leaves, samples = _batch(exercise, inputs, params)
+    values = _forward(tape, leaves)
+    _check_finite(exercise, tape, values)
+    with np.errstate(all="ignore"):
+        branches = [
+            (index, np.asarray(entry.rule.branch(*[values[a] for a in entry.args])))
+            for index, entry in enumerate(tape.entries)
+            if entry.rule is not None and entry.rule.branch is not None
+        ]
+    return _scale(reduce or exercise.reduce, samples) * _total(values[tape.loss], samples), branches
+
+
+# ---------------------------------------------------------------------------------------------
+# Central finite differences: the third witness, which knows no derivative rule at all.
+# ---------------------------------------------------------------------------------------------
+
+# Central differences err by h²·|L‴|/6 (truncation) plus about ε·|L|/h (rounding of the two
+# losses); the sum is smallest at h ≈ ε^(1/3) ≈ 6e-6 for float64, where both are ≈ ε^(2/3) ≈ 4e-11
+# relative to the loss's scale. Scaled by |p| so that the step stays representable for large p.
+FD_STEP = float(np.finfo(np.float64).eps) ** (1 / 3)
+
+
+@dataclass(frozen=True)
+class FiniteDifference:
+    """A central difference for one param, and why it cannot be trusted, if it cannot."""
+
+    value: float
+    kink: str | None  # the op whose kink lies at or within one step of the point, or None
+
+
+def finite_difference(
+    exercise: Exercise,
+    param: str,
+    inputs: Mapping[str, object] | None = None,
+    params: Mapping[str, float] | None = None,
+    *,
+    reduce: str | None = None,
+) -> FiniteDifference:
+    """(L(p + h) − L(p − h))/2h with h = ε^(1/3)·max(1, |p|), and any kink that spoils it."""
+    tape = tape_of(exercise)
+    leaves, _ = _batch(exercise, inputs, params)
+    if param not in leaves:
+        return FiniteDifference(0.0, None)  # no equation uses it: the loss does not move
+    p = float(leaves[param]) if not isinstance(leaves[param], np.ndarray) else None
+    if p is None:
+        raise SymbackpropError(f"{param!r} has one value per sample; finite differences need a param", key=param)
+    step = FD_STEP * max(1.0, abs(p))
+    # Make p ± h exact in binary, so that the division by 2h uses the step actually taken.
+    step = (p + step) - p
+    given = {**(params or {}), param: p}
+    _, center = _loss_and_branches(exercise, inputs, given, reduce)
+    up, above = _loss_and_branches(exercise, inputs, {**given, param: p + step}, reduce)
+    down, below = _loss_and_branches(exercise, inputs, {**given, param: p - step}, reduce)
+    moved = tape.leaves.get(param, frozenset())
+    kink = None
+    for (index, here), (_, plus), (_, minus) in zip(center, above, below, strict=True):
+        if index in moved and (np.any(here == 0) or np.any(plus != here) or np.any(minus != here)):
+            kink = str(tape.entries[index].expr)
+            break
+    return FiniteDifference((up - down) / (2.0 * step), kink)

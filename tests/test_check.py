@@ -1,0 +1,163 @@
+"""``check`` as a library call and as ``symbackprop check``: verdicts, JSON, exit statuses."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from reference import EXERCISES
+from typer.testing import CliRunner
+
+from symbackprop import numeric
+from symbackprop.check import ParamCheck, _compare, check, relative_error
+from symbackprop.cli import app
+from symbackprop.errors import SymbackpropError
+from symbackprop.exercise import from_equations, load
+from symbackprop.functions import Conventions, Sigmoid
+
+runner = CliRunner()
+
+ALL = sorted(path.stem for path in EXERCISES.glob("*.toml"))
+
+
+@pytest.mark.parametrize("exercise", ALL)
+def test_every_exercise_agrees_three_ways(exercise):
+    result = check(load(EXERCISES / f"{exercise}.toml"))
+    assert result.ok, result.to_dict()
+
+
+def test_the_three_values_are_the_gradient_written_out():
+    # f = (x + y)z at (−2, 5, −4): ∂f/∂x = z = −4 by all three witnesses.
+    x = check(load("fx-plus-y-times-z")).params["x"]
+    assert x.symbolic == x.numpy == -4.0
+    assert x.finite_difference == pytest.approx(-4.0, rel=1e-8)
+    assert x.ok and x.kink is None
+
+
+def test_a_wrong_numpy_rule_is_a_disagreement(monkeypatch):
+    # A sigmoid whose backward step forgets the (1 − σ) factor.
+    wrong = numeric.Rule(numeric.RULES[Sigmoid].forward, lambda g, out, args, conv, needs: [g * out, None])
+    monkeypatch.setitem(numeric.RULES, Sigmoid, wrong)
+    result = check(load("two-branch-sigmoid"))
+    assert not result.ok
+    w4 = result.params["w4"]  # w4 does not pass through a sigmoid's derivative: still agrees
+    assert w4.ok
+    assert not result.params["w1"].ok and result.params["w1"].max_rel_error > 1e-3
+
+
+def test_disagreement_with_finite_differences_alone_fails():
+    # Symbolic and NumPy agree with each other but not with the difference quotient.
+    fd = numeric.FiniteDifference(value=1.1, kink=None)
+    assert not _compare(1.0, 1.0, fd, scale=1.0).ok
+    assert _compare(1.0, 1.0, numeric.FiniteDifference(1.0 + 1e-9, None), scale=1.0).ok
+
+
+def test_at_a_kink_the_finite_difference_is_reported_but_not_compared():
+    ex = from_equations(
+        {"E": "relu(w - v)"}, params=["w"], at={"w": 1, "v": 1}, conventions=Conventions(relu_grad_at_zero=1)
+    )
+    w = check(ex).params["w"]
+    assert (w.symbolic, w.numpy) == (1.0, 1.0)  # the convention
+    assert w.finite_difference == pytest.approx(0.5)  # the mean of the slopes 0 and 1
+    assert w.kink is not None and w.ok
+
+
+def test_a_nan_is_never_a_pass():
+    assert not _compare(float("nan"), float("nan"), numeric.FiniteDifference(float("nan"), None), 1.0).ok
+
+
+def test_relative_error_measures_small_gradients_against_the_loss_scale():
+    assert relative_error(1.0, 1.1) == pytest.approx(0.1 / 1.1)
+    # 1e-9 apart near 0: absolute error over 1e-3 of the loss's scale, not 100 %.
+    assert relative_error(1e-9, 2e-9) == pytest.approx(1e-6)
+
+
+def test_check_with_data_uses_every_sample():
+    ex = from_equations(
+        {"E": "(t - w*x)**2/2"}, params=["w"], at={"w": 1.0}, data={"x": [1, 2], "t": [0, 0]}, reduce="mean"
+    )
+    w = check(ex).params["w"]
+    assert w.ok and w.numpy == pytest.approx(2.5)  # ½(1·1 + 2·2)
+
+
+def test_an_exercise_with_no_point_is_bad_input():
+    with pytest.raises(SymbackpropError, match="needs a point"):
+        check(from_equations({"E": "w*x"}, params=["w"]))
+
+
+def test_param_check_json_has_the_spec_fields():
+    fields = ParamCheck(1.0, 1.0, 1.0, 0.0, True).to_dict()
+    assert set(fields) >= {"symbolic", "numpy", "finite_difference", "max_rel_error", "ok"}
+
+
+# ---------------------------------------------------------------------------------------------
+# The command
+# ---------------------------------------------------------------------------------------------
+
+
+def test_check_json_is_exactly_the_spec_shape():
+    result = runner.invoke(app, ["check", "two-branch-sigmoid", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert list(data) == ["exercises"]
+    (entry,) = data["exercises"]
+    assert entry["id"] == "two-branch-sigmoid" and entry["ok"] is True
+    assert list(entry["params"]) == ["w1", "w2", "w3", "w4", "w5"]
+    for fields in entry["params"].values():
+        assert set(fields) >= {"symbolic", "numpy", "finite_difference", "max_rel_error", "ok"}
+
+
+def test_check_all_json_lists_every_exercise_without_a_progress_bar_when_piped():
+    result = runner.invoke(app, ["check", "--all", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)  # nothing but JSON on stdout
+    assert sorted(entry["id"] for entry in data["exercises"]) == sorted(
+        load(EXERCISES / f"{name}.toml").id for name in ALL
+    )
+
+
+def test_check_table_says_the_verdict():
+    result = runner.invoke(app, ["check", "fx-plus-y-times-z"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "fx-plus-y-times-z: ok" in result.stdout and "1 of 1 exercises agree" in result.stdout
+
+
+def test_a_disagreement_exits_1(monkeypatch):
+    wrong = numeric.Rule(numeric.RULES[Sigmoid].forward, lambda g, out, args, conv, needs: [g * out, None])
+    monkeypatch.setitem(numeric.RULES, Sigmoid, wrong)
+    result = runner.invoke(app, ["check", "two-branch-sigmoid"], env={"COLUMNS": "200"})
+    assert result.exit_code == 1
+    assert "DISAGREE" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["check", "no-such-exercise"], "unknown exercise 'no-such-exercise'"),
+        (["check", "two-branch-sigmoid", "--all"], "--all: give an exercise or --all, not both"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, message):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_broken_file_is_named(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('[graph]\nE = "log(w)"\n[roles]\nparams = ["w"]\n[at]\nw = -1\n')
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 2
+    assert str(path) in result.stderr and "Traceback" not in result.output
+
+
+def test_params_that_do_not_reach_the_loss_have_gradient_zero_three_ways():
+    # v reaches only u, z no equation at all: both are 0; ∂(w·x)/∂w = x = 2.
+    ex = from_equations({"u": "v*2", "E": "w*x"}, loss="E", params=["w", "v", "z"], at={"w": 1, "x": 2, "v": 1})
+    result = check(ex)
+    assert result.ok
+    assert result.params["w"].numpy == 2.0
+    for name in ("v", "z"):
+        found = result.params[name]
+        assert (found.symbolic, found.numpy, found.finite_difference) == (0.0, 0.0, 0.0)
