@@ -35,6 +35,12 @@ _API = {
     "expand": "symbackprop.layers",
     "gradient_latex": "symbackprop.latex",
     "derivation_latex": "symbackprop.latex",
+    "check": "symbackprop.check",
+    "Grader": "symbackprop.grade",
+    "grade_class": "symbackprop.grade",
+    "load_for_grading": "symbackprop.grade",
+    "read_answers": "symbackprop.answers",
+    "parse_latex": "symbackprop.latex_syntax",
 }
 
 __all__ = sorted(_API)

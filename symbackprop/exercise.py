@@ -24,7 +24,11 @@ from symbackprop.syntax import parse, tokenize
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # Sections this version reads; anything else in a file is reported, not skipped.
-_KNOWN_KEYS = {"id", "title", "source", "graph", "layers", "roles", "at", "data", "conventions", "train", "stated"}
+# [questions] belongs to grading: grade.read_questions reads and checks it.
+_KNOWN_KEYS = {
+    *("id", "title", "source", "graph", "layers", "roles", "at", "data", "conventions", "train", "stated"),
+    "questions",
+}
 REDUCTIONS = ("sum", "mean")
 
 

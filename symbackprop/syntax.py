@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import sympy
@@ -29,11 +29,13 @@ from symbackprop.functions import CONSTANTS, FUNCTIONS
 MAX_LENGTH = 10_000
 MAX_DEPTH = 100
 MAX_RESULT_DIGITS = 10_000  # a number power larger than this is refused before it is computed
+MAX_LITERAL_EXPONENT = 400  # 1e999999999 would be a billion-digit integer before anything else runs
+MAX_LITERAL_DIGITS = 1_000  # Python refuses to convert longer digit strings to int
 
 _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
-  | (?P<number>(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)
+  | (?P<number>([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op>\*\*|[-+*/^(),])
     """,
@@ -45,6 +47,8 @@ _ALIASES = str.maketrans({"−": "-", "·": "*", "×": "*", "⋅": "*"})
 
 @dataclass(frozen=True)
 class Token:
+    """One token of an expression: its kind, its text and where it starts."""
+
     kind: str  # "number", "name", "op" or "end"
     text: str
     column: int  # 1-based, for error messages
@@ -178,19 +182,30 @@ class _Reader:
         token = self.token
         if token.kind == "number":
             self.advance()
-            return sympy.Rational(token.text)
+            return self.number(token)
         if token.kind == "name":
             self.advance()
             if token.text in FUNCTIONS:
                 return self.call(token)
             if token.text in CONSTANTS:
                 return CONSTANTS[token.text]
-            return self.resolve(token.text)
+            try:
+                return self.resolve(token.text)
+            except ParseError as error:
+                raise ParseError(f"at column {token.column}: {error.message}") from None
         if self.accept("("):
             value = self.sum()
             self.expect(")")
             return value
         raise self.fail(f"expected a number, a name or '(', found {token.text or 'the end'!r}")
+
+    def number(self, token: Token) -> sympy.Expr:
+        """A number literal, exactly; bounded so that building it cannot take long."""
+        mantissa, _, exponent = token.text.lower().partition("e")
+        digits = exponent.lstrip("+-")
+        if len(mantissa) > MAX_LITERAL_DIGITS or len(digits) > 6 or (digits and int(digits) > MAX_LITERAL_EXPONENT):
+            raise ParseError(f"at column {token.column}: number too large or too long: {token.text[:20]}…")
+        return sympy.Rational(token.text)
 
     def call(self, name: Token) -> sympy.Expr:
         signature = FUNCTIONS[name.text]
@@ -231,11 +246,63 @@ def parse(
     """
     if not text.strip():
         raise ParseError("empty expression")
-    reader = _Reader(tokenize(text, max_length), resolve, max_depth)
+    return read_tokens(tokenize(text, max_length), resolve, max_depth=max_depth)
+
+
+def read_tokens(tokens: list[Token], resolve: NameResolver, *, max_depth: int = MAX_DEPTH) -> sympy.Expr:
+    """Read an already tokenized expression (plain syntax, or LaTeX turned into the same tokens).
+
+    >>> from sympy import Symbol
+    >>> read_tokens(tokenize("a*b"), Symbol)
+    a*b
+    """
+    if len(tokens) <= 1:
+        raise ParseError("empty expression")
+    reader = _Reader(tokens, resolve, max_depth)
     value = reader.sum()
     if reader.token.kind != "end":
         raise reader.fail(f"unexpected {reader.token.text!r}")
     return value
+
+
+def whitelist(symbols: Mapping[str, sympy.Symbol]) -> NameResolver:
+    """A resolver that knows only ``symbols`` (a graph's names); ``w_5`` is read as ``w5``.
+
+    Students write subscripts with or without the underscore, so ``h_3`` finds ``h3`` when the
+    graph has no ``h_3``. Any other name is a parse error: an answer cannot introduce symbols.
+
+    >>> from sympy import Symbol
+    >>> resolve = whitelist({"w5": Symbol("w5")})
+    >>> resolve("w_5")
+    w5
+    >>> resolve("os")
+    Traceback (most recent call last):
+    ...
+    symbackprop.errors.ParseError: unknown name 'os'
+    """
+
+    def resolve(name: str) -> sympy.Symbol:
+        for candidate in (name, name.replace("_", "")):
+            if candidate in symbols:
+                return symbols[candidate]
+        raise ParseError(f"unknown name {name[:40]!r}")
+
+    return resolve
+
+
+def parse_answer(text: str, symbols: Mapping[str, sympy.Symbol], *, max_length: int = MAX_LENGTH) -> sympy.Expr:
+    """A student's answer in plain syntax, with only ``symbols``, the functions and pi, e allowed.
+
+    >>> from sympy import Symbol
+    >>> h3 = Symbol("h3")
+    >>> parse_answer("h_3(1 - h_3)", {"h3": h3})
+    h3*(1 - h3)
+    >>> parse_answer("__import__('os')", {"h3": h3})
+    Traceback (most recent call last):
+    ...
+    symbackprop.errors.ParseError: at column 12: unexpected character "'"
+    """
+    return parse(text, whitelist(symbols), max_length=max_length)
 
 
 def free_names(text: str) -> list[str]:

@@ -1,0 +1,112 @@
+"""``symbackprop grade``: a class's answers graded, with a table per student and a class summary."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from symbackprop.cli.app import app, console, reports_errors, warn
+
+_STYLE = {
+    "correct": "green",
+    "correct_rounding": "green",
+    "carried_forward": "cyan",
+    "wrong": "red",
+    "unparsable": "magenta",
+    "timeout": "yellow",
+    "missing": "dim",
+}
+
+
+@app.command()
+@reports_errors
+def grade(
+    exercise: Annotated[str, typer.Argument(help="A catalog id or a .toml file (with [questions], or every dL/dP).")],
+    answers: Annotated[str, typer.Argument(help="Answers: CSV student,question,answer or student,<q>,…; or JSON.")],
+    json_file: Annotated[str | None, typer.Option("--json", help="Write the report as JSON (SPEC §3) to FILE.")] = None,
+    csv_file: Annotated[str | None, typer.Option("--csv", help="Write one row per answer as CSV to FILE.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", help="Worker processes (0: grade in this process).")] = (
+        os.cpu_count() or 1
+    ),
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds allowed per answer.")] = 10.0,
+) -> None:
+    """Grade a class's answers: a verdict, points and feedback per answer, a summary per question."""
+    from symbackprop.answers import read_answers
+    from symbackprop.errors import SymbackpropError
+    from symbackprop.grade import Grader, csv_text, grade_class, json_text, load_for_grading, write_atomic
+
+    if jobs < 0:
+        raise SymbackpropError(f"expected 0 or more, not {jobs}", key="--jobs")
+    if not timeout > 0:
+        raise SymbackpropError(f"expected a positive number of seconds, not {timeout}", key="--timeout")
+    ex, questions = load_for_grading(exercise)
+    warn(ex.warnings)
+    rows = read_answers(answers)
+    grader = Grader(ex, questions)
+    grader.symbolic_points  # noqa: B018 — computed once here, inherited by every worker
+    report = _run(grader, rows, jobs, timeout, grade_class)
+    if json_file:
+        write_atomic(json_file, json_text(report))
+    if csv_file:
+        write_atomic(csv_file, csv_text(report))
+    _print(report)
+
+
+def _run(grader, rows, jobs, timeout, grade_class):
+    """Grade, with a progress bar on a terminal only (nothing when piped)."""
+    if not sys.stderr.isatty():
+        return grade_class(grader, rows, jobs=jobs, timeout=timeout)
+    from rich.progress import Progress
+
+    # No refresh thread: workers are forked while it runs.
+    with Progress(console=_stderr(), auto_refresh=False, transient=True) as bar:
+        task = bar.add_task("grading", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+            bar.refresh()
+
+        return grade_class(grader, rows, jobs=jobs, timeout=timeout, progress=advance)
+
+
+def _stderr():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _print(report) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from symbackprop.grade import echo, report_dict
+
+    data = report_dict(report)
+    out = console()
+    for student, result in data["students"].items():
+        table = Table(
+            title=f"{escape(student) or '(no name)'}: {result['total']:g} / {result['max']:g}", title_justify="left"
+        )
+        for heading in ("question", "answer", "verdict", "points", "feedback"):
+            table.add_column(heading, overflow="fold")
+        for key, entry in result["answers"].items():
+            verdict = entry["verdict"]
+            style = _STYLE.get(verdict, "")
+            table.add_row(
+                escape(key),
+                escape(echo(entry["answer"])[:60]),
+                f"[{style}]{verdict}[/{style}]" if style else verdict,
+                f"{entry['points']:g}/{entry['max']:g}",
+                escape(entry["feedback"]),
+            )
+        out.print(table)
+    summary = Table(title=f"{report.exercise}: class summary", title_justify="left")
+    for heading in ("question", "right", "answered", "missing", "most common mistake"):
+        summary.add_column(heading)
+    for qid, row in data["summary"].items():
+        mistake = f"{row['most_common_mistake']} ({row['most_common_count']})" if row["most_common_mistake"] else "—"
+        summary.add_row(escape(qid), str(row["right"]), str(row["answers"]), str(row["missing"]), escape(mistake))
+    out.print(summary)

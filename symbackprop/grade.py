@@ -1,0 +1,849 @@
+"""Grading answers: questions, one verdict per answer, carried-forward credit, the class report.
+
+An answer is read by the whitelist parsers (plain or LaTeX), never evaluated as code. A
+symbolic answer is the same as the reference when their values agree at the exercise's
+point and at several seeded random points, every node name taking its value from the
+graph there, so ``h3``, ``sigmoid(s3)`` and the closed form are all one answer. SymPy's
+``simplify`` is asked only when the numbers cannot decide, and each answer is graded in a
+worker process under a wall-clock timeout that the parent process enforces (:func:`run_tasks`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import random
+import re
+import zlib
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+
+import sympy
+
+from symbackprop import catalog
+from symbackprop.diagnose import (
+    ROUNDED_EARLY,
+    PointData,
+    Variant,
+    forward,
+    gradient_variants,
+    significant,
+    value_variants,
+)
+from symbackprop.engine import Overrides, derive, numeric_pass
+from symbackprop.errors import ParseError, SymbackpropError
+from symbackprop.exercise import Exercise, from_toml
+from symbackprop.latex_syntax import parse_any
+from symbackprop.quantities import Quantity, parse_quantity
+from symbackprop.values import evaluate
+
+VERDICTS = ("correct", "correct_rounding", "carried_forward", "wrong", "unparsable", "timeout", "missing")
+RIGHT = ("correct", "correct_rounding", "carried_forward")
+FORMS = ("symbolic", "numeric", "auto")
+MODES = ("sigfigs", "relative", "absolute")
+RANDOM_POINTS = 4
+AGREE = 1e-8  # relative: the same expression evaluated two ways
+DIFFER = 1e-5  # relative: certainly a different expression
+SIMPLIFY_MAX_OPS = 400  # beyond this, simplify is not tried at all
+ECHO_LIMIT = 200  # characters of an answer repeated in reports
+_DECIMAL = re.compile(r"\s*[-+−]?\s*(?P<int>[0-9]*)(?:\.(?P<frac>[0-9]*))?(?:[eE](?P<exp>[-+]?[0-9]{1,4}))?\s*\Z")
+_QUESTION_KEYS = {"ask", "form", "points", "mode", "tolerance", "sigfigs", "partial"}
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a ``[questions.qN]`` table asks: a quantity, in which form, for how many points."""
+
+    id: str
+    quantity: Quantity
+    form: str = "symbolic"
+    points: float = 1.0
+    mode: str = "sigfigs"  # numeric tolerance: as many significant figures as written, or relative/absolute
+    tolerance: float | None = None
+    sigfigs: int = 3  # the fewest significant figures a numeric answer may be written with
+    partial: Mapping[str, float] = field(default_factory=dict)  # diagnosis → fraction of the points
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The grade of one answer: verdict, points, diagnoses, one line of feedback."""
+
+    verdict: str
+    points: float
+    max_points: float
+    diagnoses: tuple[str, ...] = ()
+    feedback: str = ""
+    value: float | None = None  # a numeric answer's value, carried forward into later steps
+    half_unit: float | None = None  # half a unit of its last written digit
+
+
+def load_for_grading(reference: str | Path) -> tuple[Exercise, dict[str, Question]]:
+    """The exercise and its questions: ``[questions]`` read from the raw TOML.
+
+    ``[questions]`` is grading's own section, so it is taken out before the exercise loader
+    sees the file (the loader reports unknown sections).
+    """
+    path = catalog.find(str(reference))
+    data = catalog.read_toml(path)
+    table = data.pop("questions", None)
+    exercise = from_toml(data, source=str(path), default_id=path.stem)
+    return exercise, read_questions(exercise, table, source=str(path))
+
+
+def read_questions(exercise: Exercise, table: object, *, source: str | None = None) -> dict[str, Question]:
+    """``[questions]`` as Question objects; with none, every dL/dP is a symbolic question worth 1.
+
+    >>> from symbackprop.exercise import from_equations
+    >>> ex = from_equations({"q": "x + y", "f": "q*z"}, at={"x": -2, "y": 5, "z": -4})
+    >>> list(read_questions(ex, None))
+    ['df/dx', 'df/dy', 'df/dz']
+    """
+    if table is None:
+        return {
+            f"d{exercise.loss}/d{p}": Question(
+                f"d{exercise.loss}/d{p}", parse_quantity(f"d{exercise.loss}/d{p}", exercise)
+            )
+            for p in exercise.params
+        }
+    if not isinstance(table, dict):
+        raise SymbackpropError("expected tables [questions.ID]", source=source, key="questions")
+    return {qid: _question(exercise, qid, spec, source) for qid, spec in table.items()}
+
+
+def _question(exercise: Exercise, qid: str, spec: object, source: str | None) -> Question:
+    key = f"questions.{qid}"
+    if not isinstance(spec, dict):
+        raise SymbackpropError("expected a table with ask, form, points", source=source, key=key)
+    for name in spec:
+        if name not in _QUESTION_KEYS:
+            raise SymbackpropError(
+                f"unknown key (known: {', '.join(sorted(_QUESTION_KEYS))})", source=source, key=f"{key}.{name}"
+            )
+    ask = spec.get("ask")
+    if not isinstance(ask, str):
+        raise SymbackpropError('expected ask = a quantity key such as "dE/dw3"', source=source, key=f"{key}.ask")
+    try:
+        quantity = parse_quantity(ask, exercise)
+    except SymbackpropError as error:
+        raise SymbackpropError(error.message, source=source, key=f"{key}.ask") from None
+    form = spec.get("form", "symbolic")
+    mode = spec.get("mode", "sigfigs")
+    points = spec.get("points", 1)
+    tolerance = spec.get("tolerance")
+    sigfigs = spec.get("sigfigs", 3)
+    partial = spec.get("partial", {})
+    checks = [
+        (form in FORMS, "form", f"expected one of {', '.join(FORMS)}"),
+        (mode in MODES, "mode", f"expected one of {', '.join(MODES)}"),
+        (_positive(points), "points", "expected a positive number"),
+        (tolerance is None or _positive(tolerance), "tolerance", "expected a positive number"),
+        (
+            isinstance(sigfigs, int) and not isinstance(sigfigs, bool) and sigfigs >= 1,
+            "sigfigs",
+            "expected a whole number ≥ 1",
+        ),
+        (mode == "sigfigs" or tolerance is not None, "tolerance", f"mode {mode!r} needs a tolerance"),
+        (isinstance(partial, dict), "partial", "expected a table of diagnosis = fraction"),
+    ]
+    for ok, name, message in checks:
+        if not ok:
+            raise SymbackpropError(message, source=source, key=f"{key}.{name}")
+    from symbackprop.diagnose import KINDS
+
+    for kind, fraction in partial.items():
+        if kind not in KINDS or not (_positive(fraction) or fraction == 0) or fraction > 1:
+            raise SymbackpropError(
+                f"expected a fraction from 0 to 1 for one of {', '.join(KINDS)}",
+                source=source,
+                key=f"{key}.partial.{kind}",
+            )
+    return Question(qid, quantity, form, float(points), mode, tolerance, sigfigs, dict(partial))
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+@dataclass(frozen=True)
+class Written:
+    """A numeric answer's value and, when it is a plain decimal, the precision it was written with."""
+
+    value: float
+    sigfigs: int | None = None
+    half_unit: float | None = None  # half a unit of the last digit written
+
+
+def written_precision(text: str, value: float) -> Written:
+    """The precision of a decimal as written: ``-0.0197`` has 3 significant figures, ±0.00005.
+
+    >>> written_precision("-0.0197", -0.0197)
+    Written(value=-0.0197, sigfigs=3, half_unit=5e-05)
+    >>> written_precision("2*pi - 3", 3.28).sigfigs is None
+    True
+    """
+    match = _DECIMAL.match(text)
+    if not match or not (match["int"] or match["frac"]):
+        return Written(value)
+    digits = (match["int"] or "") + (match["frac"] or "")
+    significant_digits = digits.lstrip("0") or "0"
+    exponent = int(match["exp"] or 0) - len(match["frac"] or "")
+    return Written(value, len(significant_digits), 0.5 * 10.0**exponent)
+
+
+class Grader:
+    """Everything one exercise needs to grade answers, computed once and shared by the workers."""
+
+    def __init__(self, exercise: Exercise, questions: Mapping[str, Question], *, random_points: int = RANDOM_POINTS):
+        self.exercise = exercise
+        self.questions = dict(questions)
+        self.derivation = derive(exercise)
+        self.local = self.derivation.local
+        self.random_points = random_points
+        self._steps: dict[int, PointData] = {}
+
+    # -- the points answers are checked at ------------------------------------------------
+
+    @cached_property
+    def symbolic_points(self) -> list[PointData]:
+        """The exercise's point and seeded random points near it (one sample each)."""
+        ex = self.exercise
+        base = ex.sample_points(ex.at() or {})[0] if ex.at() is not None else {}
+        leaves = {name: float(base.get(name, 0.5)) for name in ex.graph.leaves}
+        rng = random.Random(zlib.crc32(ex.id.encode()))  # the same points every run: same report
+        points = []
+        candidates = [leaves] + [
+            {name: value + (rng.random() - 0.5) * (0.5 + 0.5 * abs(value)) for name, value in leaves.items()}
+            for _ in range(self.random_points * 5)
+        ]
+        for candidate in candidates:
+            try:
+                points.append(forward(ex, self.local, candidate))
+            except (SymbackpropError, ArithmeticError, ValueError, TypeError):
+                continue  # a point where the graph has no value (log of a negative)
+            if len(points) > self.random_points:
+                break
+        return points
+
+    def step_point(self, step: int) -> PointData:
+        """The numbers after ``step`` gradient-descent updates (step 0 is the ``[at]`` point)."""
+        if step not in self._steps:
+            self._steps[step] = self._pass(self._params_at(step))
+        return self._steps[step]
+
+    def _params_at(self, step: int) -> dict[str, float]:
+        point = {name: float(value) for name, value in (self.exercise.at() or {}).items()}
+        if step == 0:
+            return point
+        from symbackprop.train import train
+
+        rows = train(self.exercise, steps=step)
+        return point | rows[step].params
+
+    def _pass(self, point: Mapping[str, float], overrides: Overrides | None = None) -> PointData:
+        result = numeric_pass(self.exercise, self.local, point, overrides)
+        scale = 1.0 / len(result.samples) if self.exercise.reduce == "mean" else 1.0
+        return PointData(result.values, tuple(s.local_values for s in result.samples), scale, result.adjoints)
+
+    # -- grading one answer ----------------------------------------------------------------
+
+    def question(self, key: str) -> Question | None:
+        """The question an answers file names: a ``[questions]`` id, else a quantity key."""
+        if key in self.questions:
+            return self.questions[key]
+        try:
+            quantity = parse_quantity(key, self.exercise)
+        except SymbackpropError:
+            return None
+        return Question(key, quantity, "auto", 1.0)
+
+    def grade(self, key: str, answer: str | None) -> Verdict:
+        """The verdict on one answer to the question ``key``.
+
+        >>> from symbackprop.exercise import from_equations
+        >>> g = Grader(from_equations({"h": "sigmoid(w*x)", "E": "(t - h)**2/2"}, params=["w"],
+        ...     at={"w": 1, "x": 2, "t": 1}), {})
+        >>> g.grade("dE/dw", "-(t - h)*h(1 - h)*x").verdict
+        'correct'
+        >>> g.grade("dE/dw", "-(t - h)*h*x").feedback
+        'the derivative of sigmoid at h is h*(1 - h), not h'
+        """
+        question = self.question(key)
+        if question is None:
+            return Verdict("unparsable", 0.0, 0.0, feedback=f"{key[:40]!r} is not a question of {self.exercise.id}")
+        if answer is None or not answer.strip():
+            return Verdict("missing", 0.0, question.points, feedback="no answer")
+        form = question.form
+        if form == "auto":
+            form = "numeric" if _looks_numeric(answer) else "symbolic"
+        if form == "numeric":
+            return self.grade_numeric(question, answer)
+        return self.grade_symbolic(question, answer)
+
+    def reference(self, quantity: Quantity, point: PointData) -> float:
+        """The value a quantity has at a point."""
+        if not quantity.gradient:
+            return point.values[quantity.name]
+        value = point.adjoints[quantity.name]
+        return -value if quantity.negated else value
+
+    def variants(self, quantity: Quantity, *, numeric: bool) -> list[Variant]:
+        """The reference with each typical mistake made (see :mod:`symbackprop.diagnose`)."""
+        if not quantity.gradient:
+            return value_variants(quantity.name)
+        return gradient_variants(
+            self.exercise, self.derivation.gradient(quantity.name), negated=quantity.negated, numeric=numeric
+        )
+
+    def grade_symbolic(self, question: Question, answer: str) -> Verdict:
+        """A formula: equal on the graph, or wrong with what was done wrong."""
+        try:
+            expr = parse_any(answer, self.exercise.symbols)
+        except ParseError as error:
+            return Verdict("unparsable", 0.0, question.points, feedback=f"cannot read the answer: {error}")
+        points = self.symbolic_points
+        got = [_value_or_none(expr, self._env(p)) for p in points]
+        want = [self.reference(question.quantity, p) for p in points]
+        pairs = [(g, w) for g, w in zip(got, want, strict=True) if g is not None]
+        if pairs and all(_close(g, w, AGREE) for g, w in pairs) and len(pairs) == len(points):
+            return Verdict("correct", question.points, question.points, feedback="correct")
+        # When the numbers cannot decide (no value at some points, or a near-miss), ask SymPy, bounded.
+        undecided = not any(not _close(g, w, DIFFER) for g, w in pairs)
+        if undecided and self._simplifies_to_zero(expr, question.quantity):
+            return Verdict("correct", question.points, question.points, feedback="correct")
+        checked = [i for i, g in enumerate(got) if g is not None]
+        for variant in self.variants(question.quantity, numeric=False):
+            try:
+                if checked and all(_close(got[i], variant.value(points[i]), AGREE) for i in checked):
+                    return self._wrong(question, variant)
+            except (ArithmeticError, ValueError, KeyError):
+                continue
+        if expr.is_number and got[0] is not None and _close(got[0], want[0], 1e-3):
+            return Verdict("wrong", 0.0, question.points, feedback="a number where a formula was asked")
+        return Verdict("wrong", 0.0, question.points, feedback=_not_equal(question, got[0], want[0]))
+
+    def _env(self, point: PointData) -> dict[sympy.Symbol, float]:
+        return {
+            self.exercise.symbols[name]: value for name, value in point.values.items() if name in self.exercise.symbols
+        }
+
+    def _simplifies_to_zero(self, expr: sympy.Expr, quantity: Quantity) -> bool:
+        closed = self.derivation.closed_nodes
+        if quantity.gradient:
+            reference = self.derivation.gradient(quantity.name).closed * (-1 if quantity.negated else 1)
+        else:
+            reference = self.exercise.symbols[quantity.name].xreplace(closed)
+        difference = expr.xreplace(closed) - reference
+        if sympy.count_ops(difference) > SIMPLIFY_MAX_OPS:
+            return False
+        return sympy.simplify(difference.rewrite(sympy.exp)) == 0
+
+    def grade_numeric(self, question: Question, answer: str) -> Verdict:
+        """A number: within the precision written (or the question's tolerance), else diagnosed."""
+        try:
+            expr = parse_any(answer, {})
+            value = evaluate(expr, {})
+        except SymbackpropError as error:
+            return Verdict("unparsable", 0.0, question.points, feedback=f"cannot read a number: {error}")
+        if not math.isfinite(value):
+            return Verdict("unparsable", 0.0, question.points, feedback="not a finite number")
+        written = written_precision(answer, value)
+        return replace(self._numeric(question, written), value=value, half_unit=written.half_unit)
+
+    def _numeric(self, question: Question, written: Written) -> Verdict:
+        value = written.value
+        point = self.step_point(question.quantity.step)
+        want = self.reference(question.quantity, point)
+        if _close(value, want, 1e-9):
+            return Verdict("correct", question.points, question.points, feedback="correct", value=value)
+        enough = question.mode != "sigfigs" or (written.sigfigs or question.sigfigs) >= question.sigfigs
+        if enough and self.within(question, written, want):
+            return Verdict(
+                "correct_rounding",
+                question.points,
+                question.points,
+                feedback=f"correct (exact value {want:.6g})",
+                value=value,
+            )
+        if question.mode == "sigfigs" and written.sigfigs is not None and written.sigfigs < question.sigfigs:
+            # Too few digits to tell one mistake from another: no diagnosis is trustworthy.
+            if self.within(question, written, want):
+                feedback = f"too few significant figures (at least {question.sigfigs})"
+                return Verdict("wrong", 0.0, question.points, feedback=feedback)
+            return Verdict("wrong", 0.0, question.points, feedback=_not_equal(question, value, want))
+        for variant in self.variants(question.quantity, numeric=True):
+            try:
+                target = variant.value(point)
+            except (ArithmeticError, ValueError, KeyError):
+                continue
+            if not _close(target, want, 1e-9) and self.within(question, written, target):
+                return replace(self._wrong(question, variant), value=value)
+        digits = self._rounded_early(question, written)
+        if digits:
+            figures = "figure" if digits == 1 else "figures"
+            message = f"rounded too early: what node values rounded to {digits} significant {figures} give"
+            found = Variant((ROUNDED_EARLY,), message, lambda p: 0.0)
+            return replace(self._wrong(question, found), value=value)
+        return Verdict("wrong", 0.0, question.points, feedback=_not_equal(question, value, want), value=value)
+
+    def within(self, question: Question, written: Written, target: float) -> bool:
+        """Whether a written number stands for ``target`` under the question's tolerance."""
+        difference = abs(written.value - target)
+        if question.mode == "absolute":
+            return difference <= question.tolerance
+        if question.mode == "relative":
+            return difference <= question.tolerance * abs(target)
+        if written.half_unit is None:
+            return _close(written.value, target, 1e-3)  # an expression of decimals: no digits to count
+        return difference <= written.half_unit * (1 + 1e-9)
+
+    def _rounded_early(self, question: Question, written: Written) -> int | None:
+        """The d for which rounding every intermediate value to d figures gives the answer, if any."""
+        if self.exercise.data or written.sigfigs is None:
+            return None
+        leaves = self._params_at(question.quantity.step)
+        want = self.reference(question.quantity, self.step_point(question.quantity.step))
+        for digits in range(1, 6):
+            try:
+                point = forward(self.exercise, self.local, leaves, lambda v, d=digits: significant(v, d))
+                target = self.reference(question.quantity, point)
+            except (SymbackpropError, ArithmeticError, ValueError):
+                continue
+            if not _close(target, want, 1e-9) and self.within(question, written, target):
+                return digits
+        return None
+
+    def _wrong(self, question: Question, variant: Variant) -> Verdict:
+        fractions = [question.partial.get(kind, 0.0) for kind in variant.kinds]
+        points = question.points * min(fractions) if fractions else 0.0
+        return Verdict("wrong", points, question.points, variant.kinds, variant.feedback)
+
+    # -- carried forward -------------------------------------------------------------------
+
+    def carried_forward(
+        self, question: Question, verdict: Verdict, others: Sequence[tuple[Question, Verdict]]
+    ) -> Verdict:
+        """``verdict`` turned into carried_forward when the student's own earlier values explain it."""
+        if verdict.verdict != "wrong" or verdict.value is None:
+            return verdict
+        used = [
+            (q, v)
+            for q, v in others
+            if v.value is not None and q.quantity.key != question.quantity.key and q.form != "symbolic"
+        ]
+        if not used:
+            return verdict
+        want = self.reference(question.quantity, self.step_point(question.quantity.step))
+        written = Written(verdict.value, None, verdict.half_unit)
+        # The fewest of the student's values that explain the answer: each alone, then all together.
+        for chosen in [[pair] for pair in used] + ([used] if len(used) > 1 else []):
+            try:
+                target = self._carried_value(question.quantity, chosen)
+            except (SymbackpropError, ArithmeticError, ValueError, KeyError):
+                continue
+            if target is None or _close(target, want, 1e-9) or not self.within(question, written, target):
+                continue
+            names = ", ".join(f"{q.quantity.key} = {v.value:.6g}" for q, v in chosen)
+            feedback = f"correct from your own earlier value {names}"
+            return Verdict("carried_forward", question.points, question.points, (), feedback, verdict.value)
+        return verdict
+
+    def _carried_value(self, quantity: Quantity, used: Sequence[tuple[Question, Verdict]]) -> float | None:
+        """The quantity recomputed with the student's own values put in where they were computed."""
+        by_step: dict[int, dict[str, dict]] = {}
+        for q, v in used:
+            slot = by_step.setdefault(q.quantity.step, {"values": {}, "adjoints": {}})
+            name = q.quantity.name
+            if q.quantity.gradient:
+                slot["adjoints"][name] = -v.value if q.quantity.negated else v.value
+            else:
+                slot["values"][name] = v.value
+        lr = self.exercise.train.get("lr")
+        if quantity.step > 0 and lr is None:
+            return None
+        current = self._params_at(0)
+        for step in range(quantity.step + 1):
+            slot = by_step.get(step, {"values": {}, "adjoints": {}})
+            current |= {n: x for n, x in slot["values"].items() if n in current}
+            overrides = Overrides(values=slot["values"], adjoints=slot["adjoints"])
+            point = self._pass(current, overrides)
+            if step == quantity.step:
+                return self.reference(quantity, point)
+            current = {
+                n: x - lr * point.adjoints.get(n, 0.0) if n in self.exercise.params else x for n, x in current.items()
+            }
+        return None
+
+
+def _looks_numeric(answer: str) -> bool:
+    """An answer with no letters but e and pi is a number (for questions with no declared form)."""
+    letters = re.sub(r"\\?(pi|e|exp|frac|cdot|left|right|sqrt|times)", "", answer)
+    return not re.search(r"[A-Za-z_]", letters)
+
+
+def _value_or_none(expr: sympy.Expr, env: Mapping[sympy.Symbol, float]) -> float | None:
+    try:
+        value = evaluate(expr, env)
+    except (SymbackpropError, ArithmeticError, ValueError, TypeError, KeyError, RecursionError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _close(a: float, b: float, rel: float) -> bool:
+    return abs(a - b) <= rel * max(abs(a), abs(b)) + 1e-12
+
+
+def _not_equal(question: Question, got: float | None, want: float) -> str:
+    if got is None:
+        return f"not equal to {question.quantity.label} (the answer has no value at the point)"
+    return f"not equal to {question.quantity.label}: {got:.6g} at the point, expected {want:.6g}"
+
+
+def mistakes(entries) -> Counter:
+    """How often each diagnosis (or verdict, for answers without one) occurs among answers not right.
+
+    An unanswered question is not counted as a mistake: the summary counts those apart.
+    """
+    found = Counter()
+    for entry in entries:
+        if entry.verdict.verdict in (*RIGHT, "missing"):
+            continue
+        for kind in entry.verdict.diagnoses or (entry.verdict.verdict,):
+            found[kind] += 1
+    return found
+
+
+# -- a class: worker processes, timeouts, the report ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the report: an answer of the file (``row``) or a question left unanswered."""
+
+    row: int | None
+    student: str
+    question: str
+    answer: str | None
+    verdict: Verdict
+    counted: bool = True  # False for an earlier duplicate: the last answer to a question counts
+    seconds: float = 0.0  # wall-clock time spent grading it (kept out of reports: they must repeat)
+
+
+@dataclass(frozen=True)
+class ClassReport:
+    """Every entry of a graded class, in file order, then the missing answers."""
+
+    exercise: str
+    questions: dict[str, Question]
+    entries: list[Entry]
+
+    def students(self) -> list[str]:
+        """The students, in the order the file first names them."""
+        return list(dict.fromkeys(entry.student for entry in self.entries))
+
+
+Task = tuple[int, str, str | None]
+
+
+def _grade_safely(grader: Grader, key: str, answer: str | None) -> Verdict:
+    """A verdict whatever happens: a crash inside SymPy on a hostile answer is that answer's verdict."""
+    try:
+        return grader.grade(key, answer)
+    except Exception as error:  # the answer is hostile: one crash must not stop the class
+        question = grader.question(key)
+        points = question.points if question else 0.0
+        return Verdict("unparsable", 0.0, points, feedback=f"could not be graded ({type(error).__name__})")
+
+
+def _serve(conn, grader: Grader) -> None:
+    """A worker: grade the tasks the parent sends, one at a time, until told to stop."""
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        index, key, answer = task
+        conn.send((index, _grade_safely(grader, key, answer)))
+
+
+class _Worker:
+    """A worker process with the task it is on and when that task started."""
+
+    def __init__(self, context, grader: Grader):
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(child, grader), daemon=True)
+        self.process.start()
+        child.close()
+        self.task: Task | None = None
+        self.started = 0.0
+
+    def kill(self) -> None:
+        """Stop the process now, whatever it is doing."""
+        self.process.kill()
+        self.process.join()
+        self.conn.close()
+
+    def stop(self) -> None:
+        """Ask the process to finish; kill it if it does not within a second."""
+        with contextlib.suppress(OSError):
+            self.conn.send(None)
+        self.process.join(timeout=1)
+        if self.process.is_alive():
+            self.kill()
+
+
+def run_tasks(
+    grader: Grader, tasks: list[Task], *, jobs: int, timeout: float, progress=None
+) -> dict[int, tuple[Verdict, float]]:
+    """Grade ``tasks`` in ``jobs`` worker processes; a task over ``timeout`` seconds is killed.
+
+    The deadline is kept by this (the parent) process: a worker stuck in SymPy cannot stop
+    it. The stuck worker is killed and replaced, and its answer gets the verdict ``timeout``.
+    With ``jobs`` 0 the tasks run here, one after another, with no timeout.
+    """
+    import time
+
+    results: dict[int, tuple[Verdict, float]] = {}
+    if jobs <= 0:
+        for index, key, answer in tasks:
+            started = time.monotonic()
+            results[index] = (_grade_safely(grader, key, answer), time.monotonic() - started)
+            if progress:
+                progress(len(results), len(tasks))
+        return results
+    import multiprocessing
+    from collections import deque
+    from multiprocessing.connection import wait
+
+    # fork: the workers inherit the prepared grader instead of rebuilding it.
+    context = multiprocessing.get_context("fork")
+    pending = deque(tasks)
+    workers = [_Worker(context, grader) for _ in range(max(1, min(jobs, len(tasks))))]
+    try:
+        while len(results) < len(tasks):
+            for worker in workers:
+                if worker.task is None and pending:
+                    worker.task = pending.popleft()
+                    worker.started = time.monotonic()
+                    worker.conn.send(worker.task)
+            busy = [w for w in workers if w.task is not None]
+            soonest = min(w.started for w in busy) + timeout
+            ready = wait([w.conn for w in busy], timeout=max(0.0, soonest - time.monotonic()))
+            for slot, worker in enumerate(workers):
+                if worker.task is None:
+                    continue
+                elapsed = time.monotonic() - worker.started
+                if worker.conn in ready:
+                    try:
+                        index, verdict = worker.conn.recv()
+                    except (EOFError, OSError):  # the worker died (out of memory, killed)
+                        results[worker.task[0]] = (_stopped(grader, worker.task, "the grader stopped on it"), elapsed)
+                        worker.kill()
+                        workers[slot] = _Worker(context, grader)
+                    else:
+                        results[index] = (verdict, elapsed)
+                        worker.task = None
+                elif elapsed >= timeout:
+                    worker.kill()
+                    results[worker.task[0]] = (
+                        _stopped(grader, worker.task, f"took longer than {timeout:g} s"),
+                        elapsed,
+                    )
+                    workers[slot] = _Worker(context, grader)
+                else:
+                    continue
+                if progress:
+                    progress(len(results), len(tasks))
+    finally:
+        for worker in workers:
+            worker.stop()
+    return results
+
+
+def _stopped(grader: Grader, task: Task, why: str) -> Verdict:
+    question = grader.question(task[1])
+    return Verdict("timeout", 0.0, question.points if question else 0.0, feedback=f"not graded: {why}")
+
+
+def grade_class(grader: Grader, rows, *, jobs: int = 2, timeout: float = 10.0, progress=None) -> ClassReport:
+    """Grade every row of an answers file (:func:`symbackprop.answers.read_answers`).
+
+    Identical answers to one question are graded once. Every row gets one entry; a question a
+    student did not answer gets a ``missing`` entry; numeric answers are then checked for
+    credit carried forward from the student's own earlier values.
+    """
+    unique: dict[tuple[str, str | None], int] = {}
+    for row in rows:
+        unique.setdefault((row.question, row.answer), len(unique))
+    tasks = [(index, question, answer) for (question, answer), index in unique.items()]
+    results = run_tasks(grader, tasks, jobs=jobs, timeout=timeout, progress=progress)
+    last = {(row.student, row.question): position for position, row in enumerate(rows)}
+    entries = []
+    for position, row in enumerate(rows):
+        verdict, seconds = results[unique[row.question, row.answer]]
+        counted = last[row.student, row.question] == position
+        if not counted:
+            verdict = replace(verdict, points=0.0, feedback=f"{verdict.feedback} (not counted: answered again later)")
+        entries.append(Entry(row.row, row.student, row.question, row.answer, verdict, counted, seconds))
+    entries = _carry_forward(grader, entries)
+    answered = {(e.student, e.question) for e in entries}
+    for student in dict.fromkeys(e.student for e in entries):
+        for qid, question in grader.questions.items():
+            if (student, qid) not in answered:
+                entries.append(
+                    Entry(None, student, qid, None, Verdict("missing", 0.0, question.points, feedback="no answer"))
+                )
+    return ClassReport(grader.exercise.id, grader.questions, entries)
+
+
+def _carry_forward(grader: Grader, entries: list[Entry]) -> list[Entry]:
+    by_student: dict[str, list[int]] = {}
+    for position, entry in enumerate(entries):
+        if entry.counted:
+            by_student.setdefault(entry.student, []).append(position)
+    result = list(entries)
+    for positions in by_student.values():
+        graded = [(grader.question(entries[p].question), entries[p].verdict, p) for p in positions]
+        graded = [(q, v, p) for q, v, p in graded if q is not None]
+        for question, verdict, position in graded:
+            others = [(q, v) for q, v, p in graded if p != position]
+            updated = grader.carried_forward(question, verdict, others)
+            if updated is not verdict:
+                result[position] = replace(entries[position], verdict=updated)
+    return result
+
+
+def echo(text: str | None) -> str:
+    """An answer as a report repeats it: printable, and at most ECHO_LIMIT characters.
+
+    >>> echo("a\\x00b"), len(echo("x" * 5000))
+    ('a\\ufffdb', 201)
+    """
+    if text is None:
+        return ""
+    shown = "".join(char if char.isprintable() else "\ufffd" for char in text[:ECHO_LIMIT])
+    return shown + ("…" if len(text) > ECHO_LIMIT else "")
+
+
+def _entry_key(entry: Entry, taken: set[str]) -> str:
+    key = entry.question if entry.counted else f"{entry.question} (row {entry.row})"
+    key = echo(key)
+    while key in taken:
+        key = f"{key} (row {entry.row})"
+    taken.add(key)
+    return key
+
+
+def report_dict(report: ClassReport) -> dict:
+    """``grade --json`` (SPEC §3): per student, total, max and every answer; plus rows and summary."""
+    students = {}
+    possible = sum(q.points for q in report.questions.values())
+    for student in report.students():
+        mine = [e for e in report.entries if e.student == student]
+        taken: set[str] = set()
+        answers = {}
+        for entry in mine:
+            answers[_entry_key(entry, taken)] = {
+                "question": echo(entry.question),
+                "row": entry.row,
+                "answer": echo(entry.answer),
+                "verdict": entry.verdict.verdict,
+                "diagnoses": list(entry.verdict.diagnoses),
+                "points": entry.verdict.points,
+                "max": entry.verdict.max_points,
+                "feedback": entry.verdict.feedback,
+                "counted": entry.counted,
+            }
+        total = sum(e.verdict.points for e in mine if e.counted)
+        # A quantity key the exercise does not list as a question still counts, for whoever answered it.
+        extra = sum(e.verdict.max_points for e in mine if e.counted and e.question not in report.questions)
+        name = echo(student)
+        while name in students:  # two names that print alike (control characters) stay apart
+            name += "\ufffd"
+        students[name] = {"total": total, "max": possible + extra, "answers": answers}
+    return {
+        "exercise": report.exercise,
+        "questions": {
+            qid: {"ask": q.quantity.key, "form": q.form, "points": q.points} for qid, q in report.questions.items()
+        },
+        "students": students,
+        "summary": summary(report),
+    }
+
+
+def summary(report: ClassReport) -> dict[str, dict]:
+    """Per question: how many answered it, how many got it right, the most common mistake."""
+    found = {}
+    questions = list(dict.fromkeys([*report.questions, *(e.question for e in report.entries)]))
+    for qid in questions:
+        entries = [e for e in report.entries if e.question == qid and e.counted]
+        common = mistakes(entries).most_common(1)
+        found[echo(qid)] = {
+            "answers": sum(e.verdict.verdict != "missing" for e in entries),
+            "missing": sum(e.verdict.verdict == "missing" for e in entries),
+            "right": sum(e.verdict.verdict in RIGHT for e in entries),
+            "most_common_mistake": common[0][0] if common else None,
+            "most_common_count": common[0][1] if common else 0,
+        }
+    return found
+
+
+CSV_HEADER = ("student", "question", "row", "answer", "verdict", "points", "max", "diagnoses", "feedback", "counted")
+
+
+def report_rows(report: ClassReport) -> list[list[str]]:
+    """``grade --csv``: one row per entry, in the report's order."""
+    rows = [list(CSV_HEADER)]
+    for e in report.entries:
+        v = e.verdict
+        rows.append(
+            [
+                echo(e.student),
+                echo(e.question),
+                "" if e.row is None else str(e.row),
+                echo(e.answer),
+                v.verdict,
+                f"{v.points:g}",
+                f"{v.max_points:g}",
+                " ".join(v.diagnoses),
+                v.feedback,
+                "yes" if e.counted else "no",
+            ]
+        )
+    return rows
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write a file so that a reader sees the old content or the new, never half of it."""
+    import os
+    import tempfile
+
+    target = Path(path)
+    try:
+        handle, temporary = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        os.replace(temporary, target)
+    except OSError as error:
+        raise SymbackpropError(f"cannot write: {error.strerror or error}", source=str(path)) from None
+
+
+def json_text(report: ClassReport) -> str:
+    """The JSON report as text."""
+    import json
+
+    return json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def csv_text(report: ClassReport) -> str:
+    """The CSV report as text."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(report_rows(report))
+    return buffer.getvalue()

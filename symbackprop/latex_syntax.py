@@ -1,0 +1,273 @@
+"""LaTeX answers (``-(y_t - y) w_5 h_3 (1-h_3) h_1``, ``\\frac``, ``\\sigma``) read into SymPy safely.
+
+The LaTeX is turned into the plain syntax's own tokens and read by the same whitelist
+parser (:func:`symbackprop.syntax.read_tokens`): braces become parentheses, ``\\frac{a}{b}``
+becomes ``((a)/(b))``, a letter with a subscript becomes one name (``w_{5}`` → ``w5``,
+``y_t`` → ``y_t``), and every macro must be one this module knows. Columns in errors are
+columns of the LaTeX the student wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+
+import sympy
+
+from symbackprop.errors import ParseError
+from symbackprop.functions import CONSTANTS, FUNCTIONS
+from symbackprop.syntax import MAX_DEPTH, MAX_LENGTH, Token, read_tokens, whitelist
+
+# Macros that stand for a name of the plain syntax.
+_NAMES = {
+    "sigma": "sigmoid",
+    "exp": "exp",
+    "log": "log",
+    "ln": "log",
+    "tanh": "tanh",
+    "sin": "sin",
+    "cos": "cos",
+    "max": "max",
+    "min": "min",
+    "sqrt": "sqrt",
+    "pi": "pi",
+}
+_TIMES = {"cdot", "times", "ast"}
+_IGNORED = {",", ";", ":", "!", " ", "quad", "qquad", "left", "right", "big", "Big", "bigl", "bigr", "Bigl", "Bigr"}
+_FRACTIONS = {"frac", "dfrac", "tfrac"}
+_WORDS = {"mathrm", "operatorname", "text", "mathit"}  # \operatorname{relu}: the braces hold a name
+_OPEN, _CLOSE = "{", "}"
+_NUMBER = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)")
+_LETTERS = re.compile(r"[A-Za-z]+")
+_SUBSCRIPT = re.compile(r"_(?:\{\s*([A-Za-z0-9]+)\s*\}|([A-Za-z0-9]))")
+_MACRO = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
+_DELIMITERS = {"(": "(", ")": ")", "[": "(", "]": ")"}
+_OPS = set("+-*/^,")
+_ALIASES = str.maketrans({"−": "-", "·": "*", "×": "*", "⋅": "*"})
+
+
+def looks_like_latex(text: str) -> bool:
+    """Whether an answer is LaTeX rather than plain syntax: a backslash, a brace or a dollar.
+
+    >>> looks_like_latex(r"\\frac{1}{2}"), looks_like_latex("w_5*h3")
+    (True, False)
+    """
+    return any(mark in text for mark in "\\{}$")
+
+
+def _strip_math(text: str) -> tuple[str, int]:
+    """Drop ``$…$``, ``\\(…\\)`` or ``\\[…\\]`` around an answer; also return the columns removed."""
+    stripped = text.strip()
+    offset = len(text) - len(text.lstrip())
+    for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
+        if stripped.startswith(left) and stripped.endswith(right) and len(stripped) >= len(left) + len(right):
+            return stripped[len(left) : len(stripped) - len(right)], offset + len(left)
+    return stripped, offset
+
+
+class _Scanner:
+    """Turns LaTeX into raw tokens: plain-syntax tokens plus ``{``, ``}`` and ``\\frac``."""
+
+    def __init__(self, text: str, offset: int, names: Collection[str] | None):
+        self.text = text
+        self.offset = offset
+        self.names = names
+        self.tokens: list[Token] = []
+
+    def column(self, position: int) -> int:
+        """The 1-based column in the text the student wrote."""
+        return self.offset + position + 1
+
+    def add(self, kind: str, text: str, position: int) -> None:
+        """Append a token found at ``position``."""
+        self.tokens.append(Token(kind, text, self.column(position)))
+
+    def scan(self) -> list[Token]:
+        """All raw tokens, left to right; a character outside the whitelist is an error."""
+        position = 0
+        text = self.text
+        while position < len(text):
+            char = text[position]
+            if char.isspace():
+                position += 1
+            elif char == "\\":
+                position = self.macro(position)
+            elif match := _NUMBER.match(text, position):
+                self.add("number", match.group(), position)
+                position = match.end()
+            elif _LETTERS.match(text, position):
+                position = self.letters(position)
+            elif char in _DELIMITERS:
+                self.add("op", _DELIMITERS[char], position)
+                position += 1
+            elif char in (_OPEN, _CLOSE):
+                self.add(char, char, position)
+                position += 1
+            elif char in _OPS:
+                self.add("op", char, position)
+                position += 1
+            else:
+                raise ParseError(f"at column {self.column(position)}: unexpected character {char!r}")
+        return self.tokens
+
+    def macro(self, position: int) -> int:
+        """One backslash macro: a known one becomes tokens, any other is an error."""
+        match = _MACRO.match(self.text, position)
+        if match is None:
+            raise ParseError(f"at column {self.column(position)}: a lone backslash")
+        name = match.group(1)
+        end = match.end()
+        if name in _IGNORED:
+            return end
+        if name in _TIMES:
+            self.add("op", "*", position)
+        elif name in ("{", "}"):
+            self.add("op", "(" if name == "{" else ")", position)
+        elif name in _FRACTIONS:
+            self.add("frac", "\\frac", position)
+        elif name in _NAMES:
+            self.add("name", _NAMES[name], position)
+        elif name in _WORDS:
+            word = re.compile(r"\s*\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}").match(self.text, end)
+            if word is None:
+                raise ParseError(f"at column {self.column(position)}: \\{name} needs a name in braces")
+            self.add("name", word.group(1), position)
+            return word.end()
+        else:
+            raise ParseError(f"at column {self.column(position)}: unknown LaTeX macro \\{name[:20]}")
+        return end
+
+    def letters(self, position: int) -> int:
+        """A run of letters with an optional subscript: one name or one per letter."""
+        run = _LETTERS.match(self.text, position)
+        end = run.end()
+        subscript = _SUBSCRIPT.match(self.text, end)
+        sub = (subscript.group(1) or subscript.group(2)) if subscript else ""
+        if subscript:
+            end = subscript.end()
+        for offset, name in self.split(run.group(), sub):
+            self.add("name", name, position + offset)
+        return end
+
+    def split(self, letters: str, sub: str) -> list[tuple[int, str]]:
+        """One name, or (LaTeX's own reading) one name per letter when the run is not a name."""
+        whole = _join(letters, sub)
+        if self.names is None or self.known(whole) or len(letters) == 1:
+            return [(0, whole)]
+        if not sub and self.known(letters):
+            return [(0, letters)]
+        # "xw_1" is x·w₁ in LaTeX: each letter its own variable, the subscript on the last.
+        return [(i, letter) for i, letter in enumerate(letters[:-1])] + [(len(letters) - 1, _join(letters[-1], sub))]
+
+    def known(self, name: str) -> bool:
+        """Whether ``name`` is a graph name (with or without its underscore), function or constant."""
+        return name in self.names or name.replace("_", "") in self.names or name in FUNCTIONS or name in CONSTANTS
+
+
+def _join(letters: str, sub: str) -> str:
+    """``w`` and ``5`` → ``w5``; ``y`` and ``t`` → ``y_t``, as the exercise files name them."""
+    if not sub:
+        return letters
+    return letters + sub if sub.isdigit() else f"{letters}_{sub}"
+
+
+def _arrange(raw: list[Token]) -> list[Token]:
+    """Braces to parentheses and ``\\frac{a}{b}`` to ``((a)/(b))``, without recursion."""
+    match: dict[int, int] = {}
+    stack: list[int] = []
+    for index, token in enumerate(raw):
+        if token.kind == _OPEN:
+            stack.append(index)
+        elif token.kind == _CLOSE:
+            if not stack:
+                raise ParseError(f"at column {token.column}: '}}' without '{{'")
+            match[stack.pop()] = index
+    if stack:
+        raise ParseError(f"at column {raw[stack[-1]].column}: '{{' is never closed")
+    after: dict[int, list[str]] = {}  # extra tokens written after a raw token
+    before: dict[int, list[str]] = {}
+    for index, token in enumerate(raw):
+        if token.kind != "frac":
+            continue
+        first = _group(raw, match, index + 1, token)
+        second = _group(raw, match, first[1] + 1, token)
+        before.setdefault(first[0], []).insert(0, "(")
+        after.setdefault(first[1], []).append("/")
+        after.setdefault(second[1], []).append(")")
+    out: list[Token] = []
+    for index, token in enumerate(raw):
+        out += [Token("op", text, token.column) for text in before.get(index, ())]
+        if token.kind == _OPEN:
+            out.append(Token("op", "(", token.column))
+        elif token.kind == _CLOSE:
+            out.append(Token("op", ")", token.column))
+        elif token.kind != "frac":
+            out.append(token)
+        out += [Token("op", text, token.column) for text in after.get(index, ())]
+    end = raw[-1].column + len(raw[-1].text) if raw else 1
+    out.append(Token("end", "", end))
+    return out
+
+
+def _group(raw: list[Token], match: dict[int, int], index: int, frac: Token) -> tuple[int, int]:
+    """The first and last raw index of one argument of ``\\frac``: a braced group or one token."""
+    if index >= len(raw):
+        raise ParseError(f"at column {frac.column}: \\frac needs two arguments")
+    token = raw[index]
+    if token.kind == _OPEN:
+        return index, match[index]
+    if token.kind in ("number", "name"):
+        # A lone token argument still needs parentheses round it: \frac1x is (1)/(x).
+        return index, index
+    raise ParseError(f"at column {token.column}: \\frac needs two arguments in braces")
+
+
+def tokenize_latex(text: str, names: Collection[str] | None = None, *, max_length: int = MAX_LENGTH) -> list[Token]:
+    """LaTeX as plain-syntax tokens; ``names`` (the graph's) decides how letter runs split.
+
+    >>> [t.text for t in tokenize_latex(r"\\frac{1}{2}h_{3}")]
+    ['(', '(', '1', ')', '/', '(', '2', ')', ')', 'h3', '']
+    """
+    if len(text) > max_length:
+        raise ParseError(f"too long ({len(text)} characters; at most {max_length})")
+    body, offset = _strip_math(text.translate(_ALIASES))
+    return _arrange(_Scanner(body, offset, names).scan())
+
+
+def parse_latex(
+    text: str,
+    symbols: Mapping[str, sympy.Symbol],
+    *,
+    max_length: int = MAX_LENGTH,
+    max_depth: int = MAX_DEPTH,
+) -> sympy.Expr:
+    """A LaTeX answer as a SymPy expression in ``symbols`` (a graph's names) only.
+
+    >>> from sympy import Symbol
+    >>> names = {n: Symbol(n) for n in ("y_t", "y", "w5", "h3", "h1", "s3")}
+    >>> parse_latex(r"-(y_t - y) w_5 h_3 (1-h_3) h_1", names)
+    h1*h3*w5*(1 - h3)*(y - y_t)
+    >>> parse_latex(r"\\frac{1}{1 + e^{-s_3}}", names)
+    1/(1 + exp(-s3))
+    >>> parse_latex(r"\\partial E", names)
+    Traceback (most recent call last):
+    ...
+    symbackprop.errors.ParseError: at column 1: unknown LaTeX macro \\partial
+    """
+    tokens = tokenize_latex(text, symbols.keys(), max_length=max_length)
+    return read_tokens(tokens, whitelist(symbols), max_depth=max_depth)
+
+
+def parse_any(text: str, symbols: Mapping[str, sympy.Symbol], *, max_length: int = MAX_LENGTH) -> sympy.Expr:
+    """An answer in either syntax: LaTeX when it has a backslash, a brace or a dollar.
+
+    >>> from sympy import Symbol
+    >>> h = Symbol("h3")
+    >>> parse_any(r"h_3 \\cdot 2", {"h3": h}), parse_any("2h3", {"h3": h})
+    (2*h3, 2*h3)
+    """
+    from symbackprop.syntax import parse_answer
+
+    if looks_like_latex(text):
+        return parse_latex(text, symbols, max_length=max_length)
+    return parse_answer(text, symbols, max_length=max_length)

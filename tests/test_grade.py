@@ -1,0 +1,283 @@
+"""Grading: equivalence on the graph, numeric tolerance, diagnoses, carried-forward credit, the class.
+
+Every expected number is computed here by hand from the network's equations (math only),
+never copied from the tool's output.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from symbackprop.answers import Row, parse_csv
+from symbackprop.errors import SymbackpropError
+from symbackprop.exercise import from_equations
+from symbackprop.grade import Grader, grade_class, json_text, load_for_grading, read_questions, written_precision
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def sigma(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+# The two-branch network at its point, by hand: x_t = y_t = w1 = 1, w2 = .5, w3 = −1, w4 = 1.5, w5 = −.5.
+H1 = sigma(1.0)
+H2 = sigma(0.5 * H1)
+H3 = sigma(-1.0 * H1)
+Y = 1.5 * H2 - 0.5 * H3
+DE_DY = -(1.0 - Y)
+DE_DW4 = DE_DY * H2
+DE_DW3 = DE_DY * (-0.5) * H3 * (1 - H3) * H1
+
+
+@pytest.fixture(scope="module")
+def two_branch():
+    exercise, questions = load_for_grading(EXAMPLES / "two-branch-grading.toml")
+    return Grader(exercise, questions)
+
+
+@pytest.fixture(scope="module")
+def four_paths():
+    exercise, questions = load_for_grading(EXAMPLES / "four-paths-grading.toml")
+    return Grader(exercise, questions)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "-(y_t - y)*w5*h3*(1 - h3)*h1",  # node names, as the lecture writes it
+        "-(y_t - y)*w5*sigmoid(s3)*(1 - sigmoid(s3))*sigmoid(x_t*w1)",  # definitions
+        "-(y_t - w4*sigmoid(w2*sigmoid(w1*x_t)) - w5*sigmoid(w3*sigmoid(w1*x_t)))*w5"
+        "*sigmoid(w3*sigmoid(w1*x_t))*(1 - sigmoid(w3*sigmoid(w1*x_t)))*sigmoid(w1*x_t)",  # inputs and params only
+        r"-(y_t - y) \cdot w_5 \, h_3 (1 - h_3) h_1",  # LaTeX
+        "(y - y_t)*h1*w5*h3 - (y - y_t)*h1*w5*h3^2",  # expanded
+    ],
+)
+def test_the_same_gradient_in_any_names_is_correct(two_branch, answer):
+    verdict = two_branch.grade("q2", answer)
+    assert (verdict.verdict, verdict.points) == ("correct", 2.0)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "kind", "names", "points"),
+    [
+        # q1 (2 points, missing_path = 0.5): only the path through h2 is written.
+        (
+            "q1",
+            "-(y_t - y)*w4*h2*(1 - h2)*w2*h1*(1 - h1)*x_t",
+            "missing_path",
+            "w1 → s1 → h1 → s3 → h3 → s4 → y → E",
+            1.0,
+        ),
+        # q2 (2 points, missing_factor = 0.5): σ′ at h3 left out.
+        ("q2", "-(y_t - y)*w5*h1", "missing_factor", "∂h3/∂s3 = h3*(1 - h3)", 1.0),
+        # q2: σ written for σ(1 − σ).
+        ("q2", "-(y_t - y)*w5*h3*h1", "activation_derivative", "h3*(1 - h3), not h3", 1.0),
+        # q2: an h2 that is on no path of w3.
+        ("q2", "-(y_t - y)*w5*h3*(1 - h3)*h1*h2", "extra_factor", "h2", 1.0),
+        # q2 gives no credit for a sign slip (no partial.sign); q3 gives half.
+        ("q2", "(y_t - y)*w5*h3*(1 - h3)*h1", "sign", "sign", 0.0),
+        ("q3", "(y_t - y)*h2", "sign", "sign", 0.5),
+        # q3: the ½ of the loss forgotten: 2·(y_t − y)·h2.
+        ("q3", "-2(y_t - y)*h2", "factor_2", "factor of 2", 0.5),
+    ],
+)
+def test_wrong_answers_are_diagnosed_by_name(two_branch, question, answer, kind, names, points):
+    verdict = two_branch.grade(question, answer)
+    assert verdict.verdict == "wrong"
+    assert verdict.diagnoses[0] == kind
+    assert names in verdict.feedback
+    assert verdict.points == points
+
+
+def test_two_mistakes_at_once_are_both_named(two_branch):
+    # No σ′ and the sign flipped: (y_t − y)·w5·h1.
+    verdict = two_branch.grade("q2", "(y_t - y)*w5*h1")
+    assert verdict.diagnoses == ("sign", "missing_factor")
+
+
+def test_an_unrelated_answer_is_wrong_without_a_diagnosis(two_branch):
+    verdict = two_branch.grade("q2", "w1 + w2")
+    assert verdict.verdict == "wrong" and verdict.diagnoses == () and verdict.points == 0
+
+
+def test_numeric_answers_are_judged_by_the_digits_written(two_branch):
+    # dE/dy = −(1 − y) ≈ −0.27691: "−0.2769" is within ±0.00005 of it, "−0.2760" is not.
+    assert abs(-0.2769 - DE_DY) < 5e-5 and abs(-0.2760 - DE_DY) > 5e-5
+    assert two_branch.grade("q4", "-0.2769").verdict == "correct_rounding"
+    assert two_branch.grade("q4", "-0.2760").verdict == "wrong"
+    # Two significant figures are fewer than the default three, even though −0.28 is dE/dy rounded.
+    too_short = two_branch.grade("q4", "-0.28")
+    assert too_short.verdict == "wrong" and "significant figures" in too_short.feedback
+    # dE/dw3 = −(1 − y)·w5·h3(1 − h3)·h1 ≈ 0.0222038: "0.02220" (4 figures) stands for it.
+    assert abs(0.02220 - DE_DW3) < 5e-6
+    assert two_branch.grade("q7", "0.02220").verdict == "correct_rounding"
+    # An exact expression is compared exactly.
+    assert two_branch.grade("q4", f"-(1 - ({1.5 * H2!r} - {0.5 * H3!r}))").verdict == "correct"
+
+
+def test_written_precision_counts_significant_figures():
+    assert written_precision("0.02220", 0.0222).sigfigs == 4  # the trailing zero is written, so it counts
+    assert written_precision("1.5e-3", 0.0015).half_unit == pytest.approx(0.5e-4)
+    assert written_precision("sqrt(2)", 1.41).half_unit is None
+
+
+def test_relative_and_absolute_tolerances():
+    ex = from_equations({"L": "w**2"}, at={"w": 3})  # dL/dw = 2w = 6
+    table = {
+        "rel": {"ask": "dL/dw", "form": "numeric", "mode": "relative", "tolerance": 0.01},
+        "abs": {"ask": "dL/dw", "form": "numeric", "mode": "absolute", "tolerance": 0.5},
+    }
+    grader = Grader(ex, read_questions(ex, table))
+    assert grader.grade("rel", "6.05").verdict == "correct_rounding"  # 0.05 ≤ 1% of 6 = 0.06
+    assert grader.grade("rel", "6.07").verdict == "wrong"  # 0.07 > 0.06
+    assert grader.grade("abs", "6.4").verdict == "correct_rounding"  # 0.4 ≤ 0.5
+    assert grader.grade("abs", "6.6").verdict == "wrong"
+    assert grader.grade("abs", "6").verdict == "correct"
+
+
+def test_rounding_intermediate_values_too_early_is_named():
+    # h = σ(2) = 0.880797…; dE/dw = −(t − h)·h(1 − h)·x with t = 1, x = 2.
+    ex = from_equations({"h": "sigmoid(w*x)", "E": "(t - h)**2/2"}, params=["w"], at={"w": 1, "x": 2, "t": 1})
+    grader = Grader(ex, read_questions(ex, None))
+    h = sigma(2.0)
+    exact = -(1 - h) * h * (1 - h) * 2
+    early = -(1 - 0.88) * 0.88 * (1 - 0.88) * 2  # h rounded to 0.88 first: −0.025344
+    assert abs(round(early, 5) - exact) > 5e-6  # so "-0.02534" is not the exact value rounded
+    verdict = grader.grade("dE/dw@0", f"{early:.4g}")
+    assert verdict.diagnoses == ("rounded_early",)
+    assert "rounded to 2 significant figures" in verdict.feedback  # 0.88 has two
+
+
+def test_e0_read_as_e_is_named(four_paths):
+    # At w = 0 every e^w is 1; the paths give −1 − 2·e⁰ + π·e⁰ + π = 2π − 3. With e⁰ taken as e on
+    # the edge ∂v/∂w = e^w (on the two paths through v): −1 − 2e + πe + π.
+    answer = -1 - 2 * math.e + math.pi * math.e + math.pi
+    verdict = four_paths.grade("value", f"{answer:.5f}")
+    assert verdict.diagnoses == ("e0_as_e",) and "exp(w)" in verdict.feedback
+    assert verdict.points == 1.0  # 2 points, partial e0_as_e = 0.5
+
+
+def test_missing_paths_are_named_for_numbers_too(four_paths):
+    # Without the path w → v → t → y (value π·e⁰·cos(π)·(−1) = π): 2π − 3 − π = π − 3 = 0.14159…
+    verdict = four_paths.grade("value", "0.14159")
+    assert verdict.diagnoses == ("missing_path",) and "w → v → t → y" in verdict.feedback
+
+
+def test_carried_forward_credits_steps_done_right_from_a_wrong_value(two_branch):
+    # The student's dE/dy is −0.3 (wrong). Then dE/dw4 = dE/dy·h2 = −0.3·h2 and, after one step
+    # with η = 0.1, w4 = 1.5 − 0.1·(−0.3·h2): both right from their own value.
+    carried_w4_grad = -0.3 * H2
+    carried_w4 = 1.5 - 0.1 * carried_w4_grad
+    assert abs(round(carried_w4_grad, 4) - DE_DW4) > 5e-5  # wrong against the true gradient
+    rows = [
+        Row(2, "s", "q4", "-0.3000"),
+        Row(3, "s", "q5", f"{carried_w4_grad:.4f}"),
+        Row(4, "s", "q6", f"{carried_w4:.5f}"),
+    ]
+    report = grade_class(two_branch, rows, jobs=0)
+    verdicts = {e.question: e.verdict for e in report.entries}
+    assert verdicts["q4"].verdict == "wrong"
+    assert verdicts["q5"].verdict == "carried_forward" and "dE/dy = -0.3" in verdicts["q5"].feedback
+    assert verdicts["q6"].verdict == "carried_forward"
+    assert verdicts["q5"].points == 1.0
+
+
+def test_default_questions_are_every_gradient_symbolic_worth_one():
+    ex = from_equations({"q": "x + y", "f": "q*z"}, at={"x": -2, "y": 5, "z": -4})
+    questions = read_questions(ex, None)
+    assert {q.quantity.key: (q.form, q.points) for q in questions.values()} == {
+        "df/dx": ("symbolic", 1.0),
+        "df/dy": ("symbolic", 1.0),
+        "df/dz": ("symbolic", 1.0),
+    }
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [
+        ({"q": {"ask": "dE/dw9"}}, "questions.q.ask"),
+        ({"q": {"ask": "dE/dw1", "form": "essay"}}, "questions.q.form"),
+        ({"q": {"ask": "dE/dw1", "points": -1}}, "questions.q.points"),
+        ({"q": {"ask": "dE/dw1", "mode": "relative"}}, "questions.q.tolerance"),
+        ({"q": {"ask": "dE/dw1", "partial": {"sign": 2}}}, "questions.q.partial.sign"),
+        ({"q": {"ask": "dE/dw1", "colour": "red"}}, "questions.q.colour"),
+    ],
+)
+def test_bad_questions_name_the_key(two_branch, table, key):
+    with pytest.raises(SymbackpropError) as caught:
+        read_questions(two_branch.exercise, table, source="ex.toml")
+    assert f"ex.toml: {key}:" in str(caught.value)
+
+
+def test_every_row_appears_once_and_the_report_repeats(two_branch):
+    text = (EXAMPLES / "two-branch-class.csv").read_text()
+    rows = parse_csv(text)
+    # fay's sqrt of a 999-digit number keeps SymPy busy far longer than 2 s: a timeout either way.
+    first = grade_class(two_branch, rows, jobs=1, timeout=2)
+    second = grade_class(two_branch, rows, jobs=2, timeout=2)
+    # Each row of the file is one entry; the others are questions a student left unanswered.
+    from_rows = sorted((e.row, e.question) for e in first.entries if e.row is not None)
+    assert from_rows == sorted((r.row, r.question) for r in rows)
+    assert all(e.verdict.verdict == "missing" for e in first.entries if e.row is None)
+    assert json_text(first) == json_text(second)
+
+
+def test_a_duplicate_row_is_graded_but_only_the_last_counts(two_branch):
+    rows = [Row(2, "s", "q3", "(y_t - y)*h2"), Row(3, "s", "q3", "-(y_t - y)*h2")]
+    report = grade_class(two_branch, rows, jobs=0)
+    graded = [e for e in report.entries if e.question == "q3"]
+    assert [(e.verdict.verdict, e.counted, e.verdict.points) for e in graded] == [
+        ("wrong", False, 0.0),
+        ("correct", True, 1.0),
+    ]
+
+
+def test_every_catalog_gradient_is_correct_as_the_engine_writes_it_and_wrong_negated():
+    from symbackprop.catalog import entries
+    from symbackprop.exercise import load
+    from symbackprop.printing import plain
+
+    for entry in entries():
+        exercise = load(entry.id)
+        grader = Grader(exercise, read_questions(exercise, None))
+        for qid, question in grader.questions.items():
+            gradient = grader.derivation.gradient(question.quantity.name)
+            # The path sum in node names is the reference itself: it must be "correct" …
+            answer = gradient.local_text() or plain(gradient.closed)
+            assert grader.grade(qid, answer).verdict == "correct", (entry.id, qid)
+            # … and its negation, when the gradient is not 0 at the point, a sign slip.
+            if gradient.value:
+                assert grader.grade(qid, f"-({answer})").diagnoses[0] == "sign", (entry.id, qid)
+
+
+def test_values_after_a_training_step_come_from_gradient_descent(two_branch):
+    # w4 after one step with η = 0.1: 1.5 − 0.1·∂E/∂w4, with ∂E/∂w4 = −(1 − y)·h2 by hand.
+    w4_after = 1.5 - 0.1 * DE_DW4
+    assert two_branch.grade("q6", f"{w4_after:.6f}").verdict == "correct_rounding"
+    assert two_branch.grade("q6", "1.5000").verdict == "wrong"  # the step not taken
+    # h1 after the step: σ(x_t·w1) with w1 = 1 − 0.1·∂E/∂w1, ∂E/∂w1 summed over both paths.
+    de_dw1 = DE_DY * (1.5 * H2 * (1 - H2) * 0.5 + (-0.5) * H3 * (1 - H3) * (-1.0)) * H1 * (1 - H1)
+    assert two_branch.grade("h1@1", f"{sigma(1 - 0.1 * de_dw1):.6f}").verdict == "correct_rounding"
+
+
+def test_delta_keys_ask_for_minus_the_gradient():
+    # δ = −∂E/∂net = (t − o)·o(1 − o) for o = σ(net), E = (t − o)²/2.
+    ex = from_equations({"net": "w*x", "o": "sigmoid(net)", "E": "(t - o)**2/2"}, params=["w"],
+                        at={"w": 0.5, "x": 1, "t": 1})  # fmt: skip
+    grader = Grader(ex, {})
+    assert grader.grade("-dE/dnet", "(t - o)*o*(1 - o)").verdict == "correct"
+    assert grader.grade("-dE/dnet", "-(t - o)*o*(1 - o)").diagnoses == ("sign",)
+    o = sigma(0.5)
+    assert grader.grade("-dE/dnet", f"{(1 - o) * o * (1 - o):.5f}").verdict == "correct_rounding"
+
+
+def test_a_quantity_key_outside_the_questions_counts_for_who_answered_it(two_branch):
+    # eve-like: h1 is not one of q1…q7 (9 points) but is a quantity key, worth 1 point; σ(1) = 0.731059.
+    report = grade_class(two_branch, [Row(2, "s", "h1", f"{H1:.4f}")], jobs=0)
+    student = json.loads(json_text(report))["students"]["s"]
+    assert (student["total"], student["max"]) == (1.0, 10.0)

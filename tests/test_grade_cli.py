@@ -1,0 +1,121 @@
+"""``symbackprop grade`` on the example class: exit status, reports, bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from symbackprop.cli import app
+from symbackprop.grade import VERDICTS
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+runner = CliRunner()
+
+
+def grade(*args: str):
+    return runner.invoke(app, ["grade", *args], env={"COLUMNS": "200"})
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    result = grade(
+        str(EXAMPLES / "two-branch-grading.toml"),
+        str(EXAMPLES / "two-branch-class.csv"),
+        "--json", str(out / "r.json"), "--csv", str(out / "r.csv"), "--timeout", "2", "--jobs", "2",
+    )  # fmt: skip
+    return result, json.loads((out / "r.json").read_text()), list(csv.DictReader((out / "r.csv").open()))
+
+
+def test_grading_wrong_answers_exits_0_and_prints_tables(reports):
+    result, _, _ = reports
+    assert result.exit_code == 0, result.output
+    assert "ana: 9 / 9" in result.output  # ana answers all seven questions right: 2+2+1+1+1+1+1
+    assert "class summary" in result.output
+
+
+def test_the_example_class_exercises_every_verdict_and_diagnosis(reports):
+    _, data, _ = reports
+    answers = [a for s in data["students"].values() for a in s["answers"].values()]
+    assert {a["verdict"] for a in answers} == set(VERDICTS)
+    kinds = {k for a in answers for k in a["diagnoses"]}
+    # e⁰ read as e needs an exponential in the graph: the four-paths class shows it (below).
+    assert kinds == {
+        "sign",
+        "factor_2",
+        "missing_path",
+        "missing_factor",
+        "extra_factor",
+        "activation_derivative",
+        "rounded_early",
+    }
+
+
+def test_the_four_paths_class_shows_e0_read_as_e(tmp_path):
+    result = grade(str(EXAMPLES / "four-paths-grading.toml"), str(EXAMPLES / "four-paths-class.csv"),
+                   "--json", str(tmp_path / "f.json"), "--jobs", "0")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "f.json").read_text())
+    assert data["students"]["ben"]["answers"]["value"]["diagnoses"] == ["e0_as_e"]
+
+
+def test_json_keeps_the_spec_fields_and_csv_has_every_row(reports):
+    _, data, rows = reports
+    assert data["exercise"] == "two-branch-grading"
+    ana = data["students"]["ana"]
+    assert (ana["total"], ana["max"]) == (9.0, 9.0)
+    assert set(ana["answers"]["q1"]) >= {"answer", "verdict", "diagnoses", "points", "feedback"}
+    file_rows = list(csv.reader((EXAMPLES / "two-branch-class.csv").open()))[1:]
+    graded = [r for r in rows if r["row"]]
+    # One CSV report row per answers-file row (rows are numbered from the header, row 1).
+    assert sorted(int(r["row"]) for r in graded) == list(range(2, len(file_rows) + 2))
+
+
+def test_duplicate_answers_are_reported_once_each(reports):
+    _, data, _ = reports
+    dev = data["students"]["dev"]["answers"]
+    # dev answers q7 twice (rows 25 and 26: ana 2–8, ben 9–15, cho 16–21, dev 22–26): the earlier is kept, not counted.
+    assert dev["q7 (row 25)"]["counted"] is False and dev["q7"]["counted"] is True
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["no-such-exercise", "x.csv"], "unknown exercise 'no-such-exercise'"),
+        ([str(EXAMPLES / "two-branch-grading.toml"), "/nonexistent/a.csv"], "/nonexistent/a.csv: no such file"),
+        ([str(EXAMPLES / "two-branch-grading.toml"), str(EXAMPLES / "two-branch-class.csv"), "--jobs", "-1"], "--jobs"),
+        (
+            [str(EXAMPLES / "two-branch-grading.toml"), str(EXAMPLES / "two-branch-class.csv"), "--timeout", "0"],
+            "--timeout",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, message):
+    result = grade(*args)
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.output
+
+
+def test_malformed_json_answers_exit_2(tmp_path):
+    path = tmp_path / "a.json"
+    path.write_text('{"s1": {"q1": ')
+    result = grade(str(EXAMPLES / "two-branch-grading.toml"), str(path))
+    assert result.exit_code == 2 and "not valid JSON" in result.output
+
+
+def test_piped_output_has_no_progress_bar_and_help_does_not_import_sympy():
+    done = subprocess.run(
+        [sys.executable, "-m", "symbackprop", "grade", str(EXAMPLES / "four-paths-grading.toml"),
+         str(EXAMPLES / "four-paths-class.csv"), "--jobs", "1"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0 and done.stderr == ""
+    code = "import sys; from symbackprop.cli import app; import symbackprop.cli.grade; print('sympy' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"

@@ -1,0 +1,132 @@
+"""Hostile answers: nothing executes, every answer gets a verdict within its timeout + 1 s, nothing is lost."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from symbackprop.answers import read_answers
+from symbackprop.errors import ParseError
+from symbackprop.grade import VERDICTS, Grader, grade_class, json_text, load_for_grading
+from symbackprop.latex_syntax import parse_any
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+TIMEOUT = 2.0
+SENTINEL = Path("/tmp") / f"symbackprop-pwned-{uuid.uuid4().hex}"
+
+INJECTIONS = [
+    f"__import__('os').system('touch {SENTINEL}')",
+    f"open('{SENTINEL}', 'w')",
+    "().__class__.__bases__[0].__subclasses__()",
+    "h1.__class__",
+    "h1[0]",
+    "lambda: 0",
+    "(lambda x: x)(1)",
+    "__builtins__",
+    "exec",
+    "eval(h1)",
+    "Symbol('x')",
+    "sympify('h1')",
+    "h1; import os",
+    "h1 if 1 else 0",
+    "[x for x in ()]",
+    "\\input{/etc/passwd}",
+    "\\def\\x{1}",
+    "\\immediate\\write18{rm -rf /}",
+]
+BOMBS = [
+    "9**9**9**9",
+    "9^9^9^9",
+    "10^10^10",
+    "h1^(10^9)",
+    "1e999999999",
+    "(" * 10_000 + "h1" + ")" * 10_000,  # over the length bound
+    "(" * 4_000 + "h1" + ")" * 4_000,  # within it: the depth bound
+    "-" * 10_000 + "h1",
+    "{" * 5_000 + "h_1" + "}" * 5_000,
+    "h1" * 5_000,
+    "x" * 1_000_000,  # a megabyte
+    "sqrt(" + "9" * 999 + ")",  # SymPy's perfect-power search takes far longer than the timeout
+]
+JUNK = [
+    "",
+    "   ",
+    "\x00",
+    "h1\x00+1",
+    "\x1b[31mh1",
+    "\x07\x08\x0c",
+    "h\u200b1",  # zero-width space
+    "\u202eh1",  # right-to-left override
+    "σ(s3)",
+    "𝑥",
+    "１２",  # fullwidth digits
+    "٣",  # Arabic-Indic digit
+    "🙂",
+    "\ufffd\ufffd",
+    "h1 −  h1",  # the Unicode minus is an accepted alias: this one is a (wrong) formula
+]
+ALL = INJECTIONS + BOMBS + JUNK
+
+
+def test_nothing_in_the_injections_parses():
+    names = {"h1": None, "x_t": None}
+    for text in INJECTIONS:
+        with pytest.raises(ParseError):
+            parse_any(text, names)
+
+
+@pytest.fixture(scope="module")
+def class_report(tmp_path_factory):
+    exercise, questions = load_for_grading(EXAMPLES / "two-branch-grading.toml")
+    grader = Grader(exercise, questions)
+    answers = {f"s{i:03d}": {"q1": text} for i, text in enumerate(ALL)}
+    path = tmp_path_factory.mktemp("hostile") / "answers.json"
+    path.write_text(json.dumps(answers))
+    rows = read_answers(path)
+    return rows, grade_class(grader, rows, jobs=2, timeout=TIMEOUT)
+
+
+def test_every_hostile_answer_gets_one_verdict_in_time(class_report):
+    rows, report = class_report
+    graded = [e for e in report.entries if e.row is not None]
+    assert sorted(e.row for e in graded) == sorted(r.row for r in rows) == list(range(1, len(ALL) + 1))
+    for entry in graded:
+        assert entry.verdict.verdict in VERDICTS
+        assert entry.seconds <= TIMEOUT + 1.0, (entry.answer[:40], entry.seconds)
+    assert not SENTINEL.exists()
+
+
+def test_hostile_verdicts(class_report):
+    _, report = class_report
+    by_answer = {e.answer: e.verdict for e in report.entries if e.row is not None}
+    for text in INJECTIONS + BOMBS[:-1] + JUNK[2:-1]:
+        assert by_answer[text].verdict == "unparsable", text[:40]
+    assert by_answer[BOMBS[-1]].verdict == "timeout"
+    assert by_answer[""].verdict == by_answer["   "].verdict == "missing"
+    assert by_answer["h1 −  h1"].verdict == "wrong"  # 0 is not ∂E/∂w1
+    assert "too long" in by_answer["x" * 1_000_000].feedback
+    assert "too long" in by_answer["(" * 10_000 + "h1" + ")" * 10_000].feedback
+    assert "nested more than" in by_answer["(" * 4_000 + "h1" + ")" * 4_000].feedback
+    assert "exponent too large" in by_answer["9**9**9**9"].feedback
+
+
+def test_the_report_of_hostile_answers_is_clean_text(class_report):
+    _, report = class_report
+    text = json_text(report)
+    assert len(text) < 200_000  # the megabyte is not echoed back
+    assert "\x00" not in text and "\x1b" not in text
+    json.loads(text)
+
+
+def test_a_csv_with_an_unterminated_quote_still_gives_every_row(tmp_path):
+    path = tmp_path / "broken.csv"
+    path.write_text('student,question,answer\ns1,q3,"-(y_t - y)*h2\ns2,q3,h2\n')
+    rows = read_answers(path)
+    # The open quote swallows the rest of the file into one answer: one row, graded, not lost.
+    assert [(r.row, r.student) for r in rows] == [(2, "s1")]
+    exercise, questions = load_for_grading(EXAMPLES / "two-branch-grading.toml")
+    report = grade_class(Grader(exercise, questions), rows, jobs=0)
+    assert [e.verdict.verdict for e in report.entries if e.row == 2] == ["unparsable"]
