@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -69,3 +70,22 @@ def plain_gradient(
         values = {symbols[n]: sympy.nsimplify(v) for n, v in sample.items() if n in symbols}
         total += float(derivative.subs(values).evalf(30))
     return total / count if (data or {}).get("reduce") == "mean" else total
+
+
+def sigmoid(v: float) -> float:
+    """σ by its definition, in floats."""
+    return 1 / (1 + math.exp(-v))
+
+
+# Lecture 003's two-branch network, equation by equation as the slide writes it.
+TWO_BRANCH = {
+    "s1": "x_t*w1",
+    "h1": "sigmoid(s1)",
+    "s2": "h1*w2",
+    "h2": "sigmoid(s2)",
+    "s3": "h1*w3",
+    "h3": "sigmoid(s3)",
+    "s4": "h2*w4 + h3*w5",
+    "y": "s4",
+    "E": "(y_t - y)**2/2",
+}

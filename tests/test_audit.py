@@ -17,7 +17,7 @@ import tomllib
 
 import pytest
 import sympy
-from reference import _DEFINITIONS, EXERCISES
+from reference import _DEFINITIONS, EXERCISES, sigmoid
 from sympy.parsing.sympy_parser import (
     convert_xor,
     implicit_multiplication_application,
@@ -29,11 +29,6 @@ from typer.testing import CliRunner
 from symbackprop.audit import audit
 from symbackprop.cli import app
 from symbackprop.exercise import from_equations, load
-
-
-def sigmoid(v: float) -> float:
-    return 1 / (1 + math.exp(-v))
-
 
 _HEAVISIDE = {"Heaviside": lambda x, at_zero=0.5: 1.0 if x > 0 else 0.0 if x < 0 else at_zero}
 # Lecture 000's step, written here from its slide: 1 for x ≥ 0, β below.

@@ -7,21 +7,10 @@ import shutil
 import subprocess
 
 import pytest
+from reference import TWO_BRANCH
 
 from symbackprop.dot import columns, graph_dot
 from symbackprop.exercise import from_equations
-
-TWO_BRANCH = {
-    "s1": "x_t*w1",
-    "h1": "sigmoid(s1)",
-    "s2": "h1*w2",
-    "h2": "sigmoid(s2)",
-    "s3": "h1*w3",
-    "h3": "sigmoid(s3)",
-    "s4": "h2*w4 + h3*w5",
-    "y": "s4",
-    "E": "(y_t - y)**2/2",
-}
 
 
 def two_branch():

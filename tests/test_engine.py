@@ -7,16 +7,12 @@ import tomllib
 
 import pytest
 import sympy
-from reference import EXERCISES, plain_gradient
+from reference import EXERCISES, plain_gradient, sigmoid
 
 from symbackprop.engine import derive, gradients, local_derivative
 from symbackprop.exercise import from_equations, load, symbol
 from symbackprop.functions import Sigmoid, Softmax, Tanh
 from symbackprop.printing import plain
-
-
-def sigmoid(v: float) -> float:
-    return 1 / (1 + math.exp(-v))
 
 
 def graph_exercises():

@@ -14,6 +14,7 @@ import math
 
 import pytest
 import sympy
+from reference import TWO_BRANCH, sigmoid
 
 from symbackprop import functions
 from symbackprop.engine import derive
@@ -29,10 +30,6 @@ from symbackprop.latex import (
     latex_text,
     visible_width,
 )
-
-
-def sigmoid(x: float) -> float:
-    return 1 / (1 + math.exp(-x))
 
 
 @pytest.mark.parametrize(
@@ -170,17 +167,6 @@ def test_four_paths_chain_products_values_and_deltas():
     assert block.endswith("\\\\\n&= 2 \\pi - 3 \\approx 3.28319\n\\end{align*}")
 
 
-TWO_BRANCH = {
-    "s1": "x_t*w1",
-    "h1": "sigmoid(s1)",
-    "s2": "h1*w2",
-    "h2": "sigmoid(s2)",
-    "s3": "h1*w3",
-    "h3": "sigmoid(s3)",
-    "s4": "h2*w4 + h3*w5",
-    "y": "s4",
-    "E": "(y_t - y)**2/2",
-}
 TWO_BRANCH_AT = {"x_t": 1.0, "y_t": 1.0, "w1": 1.0, "w2": 0.5, "w3": -1.0, "w4": 1.5, "w5": -0.5}
 
 

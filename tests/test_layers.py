@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
-from reference import plain_gradient
+from reference import plain_gradient, sigmoid
 from typer.testing import CliRunner
 
 from symbackprop.catalog import read_toml
@@ -15,10 +13,6 @@ from symbackprop.errors import SymbackpropError
 from symbackprop.exercise import from_toml, load
 from symbackprop.layers import expand
 from symbackprop.printing import pretty_name
-
-
-def sigmoid(v: float) -> float:
-    return 1 / (1 + math.exp(-v))
 
 
 def test_the_2_2_1_network_is_named_as_lecture_001_names_it():

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import math
 
 import pytest
+from reference import sigmoid
 from typer.testing import CliRunner
 
 from symbackprop.cli import app
@@ -14,10 +14,6 @@ from symbackprop.exercise import from_equations, load
 from symbackprop.train import TrainStep, train
 
 runner = CliRunner()
-
-
-def sigmoid(v: float) -> float:
-    return 1 / (1 + math.exp(-v))
 
 
 def test_000_quadratic_from_w0_3():
