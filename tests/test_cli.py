@@ -96,3 +96,9 @@ def test_help_does_not_import_sympy(command):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_help_shows_toml_section_names_literally():
+    # "[stated]" must not be swallowed as rich markup
+    assert "[stated]" in invoke("--help")
+    assert "[train]" in invoke("train", "--help")

@@ -17,6 +17,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Help texts name TOML sections like [stated] and [train]: print them, don't read them as markup.
+    rich_markup_mode=None,
 )
 
 EXIT_DISAGREEMENT = 1
