@@ -416,8 +416,8 @@ def test_audit_all_covers_every_file_and_exits_1():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["audit"], "one of them"),
-        (["audit", "gd-quadratic", "--all"], "one of them"),
+        (["audit"], "--all: give an exercise or --all (one of them)"),
+        (["audit", "gd-quadratic", "--all"], "--all: give an exercise or --all, not both"),
         (["audit", "no-such-exercise"], "unknown exercise"),
     ],
 )

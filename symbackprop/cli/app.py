@@ -74,6 +74,19 @@ def parse_assignments(pairs: list[str], option: str) -> dict[str, str]:
     return found
 
 
+def exercise_references(exercise: str | None, every: bool, default: str | None = None) -> list[str]:
+    """What a command runs over: EX, every catalog file for ``--all``, else ``default`` if it has one."""
+    from symbackprop import catalog
+
+    if every and exercise is not None:
+        raise SymbackpropError("give an exercise or --all, not both", key="--all")
+    if every:
+        return [str(entry.path) for entry in catalog.entries()]
+    if exercise is None and default is None:
+        raise SymbackpropError("give an exercise or --all (one of them)", key="--all")
+    return [exercise or default]
+
+
 def print_json(data: object) -> None:
     """JSON on standard output, exactly as built (no rich markup, no wrapping)."""
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from symbackprop.cli.app import EXIT_DISAGREEMENT, app, console, print_json, reports_errors
+from symbackprop.cli.app import EXIT_DISAGREEMENT, app, console, exercise_references, print_json, reports_errors
 
 _STYLES = {"match": "green", "rounded_early": "yellow", "mismatch": "bold red", "not_checkable": "dim"}
 
@@ -19,15 +19,11 @@ def audit(
     as_json: Annotated[bool, typer.Option("--json", help="Print the entries as JSON (SPEC §3).")] = False,
 ) -> None:
     """Each [stated] number and formula with a verdict: match, rounded_early, mismatch, not_checkable."""
-    from symbackprop import catalog
     from symbackprop.audit import audit as audit_exercise
     from symbackprop.audit import audit_dict
-    from symbackprop.errors import SymbackpropError
     from symbackprop.exercise import load
 
-    if all_ == (exercise is not None):
-        raise SymbackpropError("give an exercise or --all (one of them)", key="audit")
-    references = [str(entry.path) for entry in catalog.entries()] if all_ else [exercise]
+    references = exercise_references(exercise, all_)
     entries = [entry for reference in references for entry in audit_exercise(load(reference))]
     if as_json:
         print_json(audit_dict(entries))

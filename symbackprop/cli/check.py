@@ -7,18 +7,16 @@ from typing import Annotated
 
 import typer
 
-from symbackprop.cli.app import EXIT_DISAGREEMENT, app, console, number, print_json, reports_errors, warn
-
-
-def _references(exercise: str | None, every: bool) -> list[str]:
-    from symbackprop import catalog
-    from symbackprop.errors import SymbackpropError
-
-    if every and exercise is not None:
-        raise SymbackpropError("give an exercise or --all, not both", key="--all")
-    if every:
-        return [str(entry.path) for entry in catalog.entries()]
-    return [exercise or catalog.DEFAULT_EXERCISE]
+from symbackprop.cli.app import (
+    EXIT_DISAGREEMENT,
+    app,
+    console,
+    exercise_references,
+    number,
+    print_json,
+    reports_errors,
+    warn,
+)
 
 
 def _run(references: list[str], show_progress: bool) -> list:
@@ -74,7 +72,9 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON (SPEC §3).")] = False,
 ) -> None:
     """Each gradient three ways: symbolic, an independent NumPy backprop, finite differences."""
-    references = _references(exercise, every)
+    from symbackprop.catalog import DEFAULT_EXERCISE
+
+    references = exercise_references(exercise, every, default=DEFAULT_EXERCISE)
     results = _run(references, show_progress=every and sys.stdout.isatty())
     if as_json:
         print_json({"exercises": [result.to_dict() for result in results]})
