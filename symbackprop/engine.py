@@ -345,6 +345,7 @@ class Derivation:
         return Path(nodes=nodes, factors=tuple(self.local[edge] for edge in edges), value=value)
 
     def _delta(self, wrt: str) -> tuple[DeltaStep, ...]:
+        """∂L/∂node for the nodes on the paths from ``wrt``, from the loss back (ends at ``wrt``)."""
         graph = self.exercise.graph
         on_paths = graph.between(wrt, self.exercise.loss)
         keep = set(on_paths)
@@ -364,19 +365,11 @@ class Derivation:
         return closed
 
     def closed_gradient(self, wrt: str) -> sympy.Expr:
-        """∂L/∂wrt in inputs and params, by symbolic reverse accumulation over the paths' nodes."""
-        ex = self.exercise
-        graph = ex.graph
-        on_paths = graph.between(wrt, ex.loss)
-        if not on_paths:
-            return sympy.Integer(0)
-        keep = set(on_paths)
-        adjoint: dict[str, sympy.Expr] = {ex.loss: sympy.Integer(1)}
-        for node in reversed(on_paths[:-1]):
-            adjoint[node] = sympy.Add(
-                *[adjoint[child] * self.local[child, node] for child in graph.children(node) if child in keep]
-            )
-        return adjoint[wrt].xreplace(self.closed_nodes)
+        """∂L/∂wrt in inputs and params: the δ recursion carried out symbolically."""
+        adjoint: dict[str, sympy.Expr] = {self.exercise.loss: sympy.Integer(1)}
+        for step in self._delta(wrt):
+            adjoint[step.node] = sympy.Add(*[adjoint[child] * local for child, local in step.terms])
+        return adjoint.get(wrt, sympy.Integer(0)).xreplace(self.closed_nodes)
 
 
 def derive(
