@@ -99,6 +99,11 @@ class Path:
     value: float | None
 
     @property
+    def chain(self) -> list[tuple[str, str]]:
+        """The path's edges as the lecture chains them, from the loss back: (E, y), (y, s4), …"""
+        return list(zip(self.nodes[:0:-1], self.nodes[-2::-1], strict=True))
+
+    @property
     def product(self) -> sympy.Expr:
         """The product of the local factors."""
         return sympy.Mul(*self.factors)

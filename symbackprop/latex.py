@@ -390,10 +390,7 @@ def _chain_and_paths(block: _Block, gradient) -> None:
     """The chain rule per path, the local factors substituted, the paths' values and their sum."""
     tex = block.tex
     lhs = _partial(gradient.loss, gradient.wrt)
-    chains = [
-        " ".join(_partial(top, bottom) for top, bottom in zip(path.nodes[:0:-1], path.nodes[-2::-1], strict=True))
-        for path in gradient.paths
-    ]
+    chains = [" ".join(_partial(top, bottom) for top, bottom in path.chain) for path in gradient.paths]
     omitted = []
     if gradient.paths_omitted:
         omitted = [rf"\dots \text{{ ({gradient.paths_omitted} more of {gradient.paths_total} paths not listed)}}"]

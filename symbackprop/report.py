@@ -10,10 +10,7 @@ FORMS = ("chain", "paths", "delta", "closed", "all")
 
 def chain_text(gradient: Gradient, fraction=lambda top, bottom: f"d{top}/d{bottom}") -> list[str]:
     """The chain rule along each listed path, from the loss back: dE/dy*dy/ds4*…, one per path."""
-    return [
-        "*".join(fraction(top, bottom) for top, bottom in zip(path.nodes[:0:-1], path.nodes[-2::-1], strict=True))
-        for path in gradient.paths
-    ]
+    return ["*".join(fraction(top, bottom) for top, bottom in path.chain) for path in gradient.paths]
 
 
 def gradient_dict(gradient: Gradient) -> dict:

@@ -58,10 +58,7 @@ def _render(gradient, forms: set[str], closed_explicit: bool):
     grid.add_column()
 
     if "chain" in forms:
-        lines = [
-            "·".join(_fraction(a, b) for a, b in zip(p.nodes[:0:-1], p.nodes[-2::-1], strict=True))
-            for p in gradient.paths
-        ]
+        lines = ["·".join(_fraction(top, bottom) for top, bottom in path.chain) for path in gradient.paths]
         grid.add_row("chain", Text(f"{lhs} = " + f"\n{' ' * len(lhs)} + ".join(lines or ["0"])))
     if "paths" in forms:
         rows = Table.grid(padding=(0, 2))
