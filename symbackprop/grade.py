@@ -81,16 +81,14 @@ class Verdict:
 
 
 def load_for_grading(reference: str | Path) -> tuple[Exercise, dict[str, Question]]:
-    """The exercise and its questions: ``[questions]`` read from the raw TOML.
+    """The exercise and its questions, from one read of the file.
 
-    ``[questions]`` is grading's own section, so it is taken out before the exercise loader
-    sees the file (the loader reports unknown sections).
+    The exercise loader accepts ``[questions]`` but leaves it to grading, which reads and checks it here.
     """
     path = catalog.find(str(reference))
     data = catalog.read_toml(path)
-    table = data.pop("questions", None)
     exercise = from_toml(data, source=str(path), default_id=path.stem)
-    return exercise, read_questions(exercise, table, source=str(path))
+    return exercise, read_questions(exercise, data.get("questions"), source=str(path))
 
 
 def read_questions(exercise: Exercise, table: object, *, source: str | None = None) -> dict[str, Question]:
