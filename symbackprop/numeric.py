@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -45,7 +46,9 @@ from symbackprop.functions import (
 Array = np.ndarray | float
 
 # ---------------------------------------------------------------------------------------------
-# The rules. ``forward(*args)`` gives the op's value; ``backward(g, out, args, conv, needs)``
+# The rules. ``forward(*args, out=None)`` gives the op's value, written into ``out`` when the
+# engine passes one (a buffer for that entry, one value per sample, reused block after block;
+# an op NumPy cannot compute in place may ignore it); ``backward(g, out, args, conv, needs)``
 # gives ∂L/∂arg for each argument (None where ``needs`` is False: nothing upstream wants it),
 # given g = ∂L/∂out. ``branch(args)``, for ops that are not smooth everywhere, says on which
 # side of its kink each sample lies (0: exactly at it), which is where a finite difference
@@ -62,15 +65,15 @@ class Rule:
     branch: Callable[..., Array] | None = None
 
 
-def _sigmoid(z: Array) -> Array:
+def _sigmoid(z: Array, out: np.ndarray | None = None) -> Array:
     # exp(−z) overflows to inf for z < −709 and then 1/(1 + inf) = 0, the right limit;
-    # the overflow warning is silenced by the caller's errstate. In place: one new array.
+    # the overflow warning is silenced by the caller's errstate. In place: at most one new array.
     if not _batched(z):
         return 1.0 / (1.0 + np.exp(-z))
-    result = np.negative(z)
+    result = np.negative(z, out=out)
     np.exp(result, out=result)
     result += 1.0
-    return np.reciprocal(result, out=result)
+    return np.divide(1.0, result, out=result)  # twice as fast as np.reciprocal on float64
 
 
 def _scaled(x: Array, beta: Array) -> Array:
@@ -100,12 +103,20 @@ class Summed(float):
     """A gradient already summed over the batch by the rule that computed it."""
 
 
-def _add_forward(*args):
-    return np.add(*args) if len(args) == 2 else functools.reduce(np.add, args)
+def _add_forward(*args, out=None):
+    return _fold(np.add, args, out)
 
 
-def _mul_forward(*args):
-    return np.multiply(*args) if len(args) == 2 else functools.reduce(np.multiply, args)
+def _mul_forward(*args, out=None):
+    return _fold(np.multiply, args, out)
+
+
+def _fold(ufunc: np.ufunc, args: Sequence[Array], out: np.ndarray | None) -> Array:
+    """ufunc(ufunc(a, b), c)…, every step into ``out``."""
+    result = ufunc(args[0], args[1], out=out)
+    for arg in args[2:]:
+        result = ufunc(result, arg, out=result if out is not None else None)
+    return result
 
 
 def _add_backward(g, out, args, conv, needs):
@@ -132,10 +143,10 @@ def _times(g, rest, need):
     return g * rest
 
 
-def _pow_forward(base, exponent):
+def _pow_forward(base, exponent, out=None):
     if isinstance(exponent, float) and exponent == 2.0:
-        return base * base
-    return np.power(base, exponent)
+        return np.multiply(base, base, out=out)
+    return np.power(base, exponent, out=out)
 
 
 def _pow_backward(g, out, args, conv, needs):
@@ -160,8 +171,8 @@ def _unary(derivative: Callable[[Array, Array], Array]):
     return backward
 
 
-def _sigmoid_forward(x, beta=1.0):
-    return _sigmoid(_scaled(x, beta))
+def _sigmoid_forward(x, beta=1.0, out=None):
+    return _sigmoid(_scaled(x, beta), out)
 
 
 def _sigmoid_backward(g, out, args, conv, needs):
@@ -175,8 +186,8 @@ def _sigmoid_backward(g, out, args, conv, needs):
     return [None, d_beta]
 
 
-def _tanh_forward(x, beta=1.0):
-    return np.tanh(_scaled(x, beta))
+def _tanh_forward(x, beta=1.0, out=None):
+    return np.tanh(_scaled(x, beta), out=out)
 
 
 def _tanh_backward(g, out, args, conv, needs):
@@ -193,7 +204,7 @@ def _relu_backward(g, out, args, conv, needs):
     return [g * _step_of(args[0], 0.0, conv.relu_grad_at_zero, 1.0)]
 
 
-def _leaky_forward(x, beta=0.01):
+def _leaky_forward(x, beta=0.01, out=None):
     return np.where(x >= 0, x, beta * x)
 
 
@@ -205,7 +216,7 @@ def _leaky_backward(g, out, args, conv, needs):
     return [d_x, d_beta]
 
 
-def _step_forward(x, beta=0.0):
+def _step_forward(x, beta=0.0, out=None):
     return np.where(x >= 0, 1.0, beta)
 
 
@@ -217,7 +228,7 @@ def _step_backward(g, out, args, conv, needs):
     return [d_x, d_beta]
 
 
-def _softplus_forward(x, beta=1.0):
+def _softplus_forward(x, beta=1.0, out=None):
     z = _scaled(x, beta)
     # max(z, 0) + log(1 + e^(−|z|)): never overflows, and exact to float64 for large |z|.
     return (np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))) / beta
@@ -231,7 +242,7 @@ def _softplus_backward(g, out, args, conv, needs):
     return [d_x, d_beta]
 
 
-def _swish_forward(x, beta=1.0):
+def _swish_forward(x, beta=1.0, out=None):
     return x * _sigmoid(_scaled(x, beta))
 
 
@@ -244,7 +255,7 @@ def _swish_backward(g, out, args, conv, needs):
     return [d_x, d_beta]
 
 
-def _elu_forward(x, alpha=1.0):
+def _elu_forward(x, alpha=1.0, out=None):
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
 
 
@@ -265,7 +276,7 @@ def _softmax_parts(args):
     return int(index) - 1, weights, total
 
 
-def _softmax_forward(*args):
+def _softmax_forward(*args, out=None):
     i, weights, total = _softmax_parts(args)
     return weights[i] / total
 
@@ -314,7 +325,7 @@ def _abs_backward(g, out, args, conv, needs):
     return [g * _step_of(args[0], -1.0, conv.abs_grad_at_zero, 1.0)]
 
 
-def _heaviside_forward(x, at_zero=0.5):
+def _heaviside_forward(x, at_zero=0.5, out=None):
     return np.where(x > 0, 1.0, np.where(x < 0, 0.0, at_zero))
 
 
@@ -350,13 +361,13 @@ RULES: dict[type, Rule] = {
     sympy.log: Rule(np.log, _unary(lambda x, out: 1.0 / x)),
     sympy.sin: Rule(np.sin, _unary(lambda x, out: np.cos(x))),
     sympy.cos: Rule(np.cos, _unary(lambda x, out: -np.sin(x))),
-    sympy.Max: Rule(lambda *a: functools.reduce(np.maximum, a), _MAX_BACKWARD, _MAX_BRANCH),
-    sympy.Min: Rule(lambda *a: functools.reduce(np.minimum, a), _MIN_BACKWARD, _MIN_BRANCH),
+    sympy.Max: Rule(lambda *a, out=None: _fold(np.maximum, a, out), _MAX_BACKWARD, _MAX_BRANCH),
+    sympy.Min: Rule(lambda *a, out=None: _fold(np.minimum, a, out), _MIN_BACKWARD, _MIN_BRANCH),
     sympy.Abs: Rule(np.abs, _abs_backward, _first_sign),
     Heaviside: Rule(_heaviside_forward, _heaviside_backward, _first_sign),
     Sigmoid: Rule(_sigmoid_forward, _sigmoid_backward),
     Tanh: Rule(_tanh_forward, _tanh_backward),
-    ReLU: Rule(lambda x: np.maximum(x, 0.0), _relu_backward, _first_sign),
+    ReLU: Rule(lambda x, out=None: np.maximum(x, 0.0, out=out), _relu_backward, _first_sign),
     # A slope of 1 below zero (β = 1 for leaky ReLU, α = 1 for ELU) leaves no kink at 0.
     LeakyReLU: Rule(_leaky_forward, _leaky_backward, _maybe_one(lambda a: len(a) < 2 or np.any(a[1] != 1.0))),
     Step: Rule(_step_forward, _step_backward, _first_sign),
@@ -403,6 +414,8 @@ class Tape:
     ops: tuple[tuple[int, Callable, tuple[int, ...]], ...] = ()
     leaf_entries: tuple[int, ...] = ()
     sweeps: dict = field(default_factory=dict, compare=False, repr=False)
+    # Each thread's buffers for the forward values of a block (see _workspace).
+    workspaces: threading.local = field(default_factory=threading.local, compare=False, repr=False)
 
 
 def compile_tape(exercise: Exercise) -> Tape:
@@ -499,13 +512,17 @@ def _batch(exercise: Exercise, inputs, params) -> tuple[dict[str, Array], int]:
     return leaves, next(iter(sizes.values()), 1)
 
 
-def _forward(tape: Tape, leaves: Mapping[str, Array]) -> list[Array]:
+def _forward(tape: Tape, leaves: Mapping[str, Array], buffers: Mapping[int, np.ndarray] | None = None) -> list[Array]:
+    """Every entry's value; an entry with a buffer in ``buffers`` is computed into it."""
     values: list[Array] = [entry.constant for entry in tape.entries]
     for index in tape.leaf_entries:
         values[index] = leaves[tape.entries[index].leaf]
+    buffers = buffers or {}
     with np.errstate(all="ignore"):  # a value that does not exist is reported by name below
         for index, forward, args in tape.ops:
-            value = forward(*[values[a] for a in args])
+            out = buffers.get(index)
+            arguments = [values[a] for a in args]
+            value = forward(*arguments) if out is None else forward(*arguments, out=out)
             # A value shared by every sample stays a float (np.where gives 0-d arrays).
             values[index] = value if type(value) is not np.ndarray or value.ndim else float(value)
     return values
@@ -537,7 +554,7 @@ def _backward(tape: Tape, values: Sequence[Array], steps: Sequence[tuple], seed:
     adjoints[tape.loss] = seed
     with np.errstate(all="ignore"):
         samples = _samples_in(values)
-        for index, backward, args, needs, _ in steps:
+        for index, backward, args, needs in steps:
             g = adjoints[index]
             if g is None:
                 continue
@@ -557,16 +574,12 @@ def _backward(tape: Tape, values: Sequence[Array], steps: Sequence[tuple], seed:
 def _sweep(tape: Tape, wrt: tuple[str, ...], leaves: Mapping[str, Array]) -> list[tuple]:
     """The reverse sweep's steps, worked out once per tape, ``wrt`` and which leaves are batches.
 
-    Each step: (entry, its backward rule, its arguments, what each argument needs, whether the
-    entry has one value per sample).
+    Each step: (entry, its backward rule, its arguments, what each argument needs).
     """
-    batches = frozenset(name for name, value in leaves.items() if _batched(value))
+    batches = _batches(leaves)
     key = (wrt, batches)
     if key not in tape.sweeps:
-        # An entry has one value per sample when any of its arguments has: no op reduces.
-        shape: list[bool] = []
-        for entry in tape.entries:
-            shape.append(entry.leaf in batches if entry.leaf is not None else any(shape[a] for a in entry.args))
+        shape = _per_sample(tape, batches)
         wanted = frozenset().union(*(tape.leaves.get(name, frozenset()) for name in wrt))
         steps = []
         for index in range(tape.loss, -1, -1):
@@ -578,9 +591,38 @@ def _sweep(tape: Tape, wrt: tuple[str, ...], leaves: Mapping[str, Array]) -> lis
                 0 if a not in wanted else TOTAL if per_sample and not shape[a] else PER_SAMPLE for a in entry.args
             )
             if any(needs):
-                steps.append((index, entry.rule.backward, entry.args, needs, per_sample))
+                steps.append((index, entry.rule.backward, entry.args, needs))
         tape.sweeps[key] = steps
     return tape.sweeps[key]
+
+
+def _batches(leaves: Mapping[str, Array]) -> frozenset[str]:
+    """The leaves with one value per sample."""
+    return frozenset(name for name, value in leaves.items() if _batched(value))
+
+
+def _per_sample(tape: Tape, batches: frozenset[str]) -> list[bool]:
+    """For each entry, whether it has one value per sample: when any of its arguments has (no op reduces)."""
+    shape: list[bool] = []
+    for entry in tape.entries:
+        shape.append(entry.leaf in batches if entry.leaf is not None else any(shape[a] for a in entry.args))
+    return shape
+
+
+def _workspace(tape: Tape, batches: frozenset[str], size: int) -> dict[int, np.ndarray]:
+    """A buffer of ``size`` samples for each op entry with one value per sample, this thread's own.
+
+    Kept on the tape for the next block and the next call: allocating them afresh each block
+    returns the memory to the OS and takes it back as new pages (glibc trims its heap when more
+    than 128 KB is free at the top), and those page faults cost more than the arithmetic:
+    4x slower end to end, measured with benchmarks/bench_numeric.py.
+    """
+    kept = getattr(tape.workspaces, "buffers", None)
+    if kept is None or kept[0] != (batches, size):
+        shape = _per_sample(tape, batches)
+        buffers = {index: np.empty(size) for index, _, _ in tape.ops if shape[index]}
+        kept = tape.workspaces.buffers = ((batches, size), buffers)
+    return kept[1]
 
 
 def _samples_in(values: Sequence[Array]) -> int:
@@ -612,14 +654,14 @@ def tape_of(exercise: Exercise) -> Tape:
     return tape
 
 
-# Samples per block. A block's working set (its node values and the adjoints in flight, 62 KB
-# each) stays in the CPU's cache and comes from malloc's heap. Whole-batch arrays of 100 000
-# float64 (800 KB) are above glibc's mmap threshold, so every temporary would be fresh pages
-# and the page faults would cost more than the arithmetic: 2-3x slower end to end, measured
-# with benchmarks/bench_numeric.py, where 4096 to 8000 did best (fewer blocks, less Python per
-# sample; larger ones spill the cache). Blocks on a thread pool were slower on two CPUs: the
-# per-op Python work holds the GIL.
-BLOCK = 8000
+# Samples per block. A block's values live in the thread's workspace (see _workspace); the
+# adjoints in flight are new arrays, which malloc takes from its heap as long as each is below
+# glibc's mmap threshold (128 KiB, 16 384 float64): above it every one is fresh pages, and the
+# page faults cost more than the arithmetic. 16 000 is the largest block under it; fewer
+# blocks means less Python per sample, and 8 000 was 1.2x slower with
+# benchmarks/bench_numeric.py. Blocks on a thread pool were slower on two CPUs: the per-op
+# Python work holds the GIL, and handing it over between ops costs more than it saves.
+BLOCK = 16_000
 
 
 def backprop(
@@ -644,7 +686,9 @@ def backprop(
         if name not in exercise.graph.leaves and name not in exercise.params:
             raise SymbackpropError(f"{name!r} is not an input or param of {exercise.id}", key="wrt")
     steps = _sweep(tape, wrt, leaves)
-    blocks = [_block(exercise, tape, leaves, samples, steps, wrt, scale, start) for start in range(0, samples, BLOCK)]
+    workspace = _workspace(tape, _batches(leaves), min(BLOCK, samples))
+    block = functools.partial(_block, exercise, tape, leaves, samples, steps, workspace, wrt, scale)
+    blocks = [block(start) for start in range(0, samples, BLOCK)]
     return Backprop(
         loss=math.fsum(loss for loss, _ in blocks),
         gradients={name: math.fsum(found[name] for _, found in blocks) for name in wrt},
@@ -652,11 +696,11 @@ def backprop(
     )
 
 
-def _block(exercise, tape: Tape, leaves, samples: int, steps, wrt, scale: float, start: int) -> tuple[float, dict]:
+def _block(exercise, tape: Tape, leaves, samples: int, steps, workspace, wrt, scale: float, start: int) -> tuple:
     """The loss and gradients of the samples from ``start``, one block, weighted by ``scale``."""
     stop = min(start + BLOCK, samples)
     block = {name: value[start:stop] if _batched(value) else value for name, value in leaves.items()}
-    values = _forward(tape, block)
+    values = _forward(tape, block, {index: buffer[: stop - start] for index, buffer in workspace.items()})
     loss = scale * _total(values[tape.loss], stop - start)
     if not math.isfinite(loss):  # NaN and inf flow on into the summed loss
         _check_finite(exercise, tape, values, first=start)

@@ -7,8 +7,10 @@ engines agree). PyTorch is the fourth witness, in test_torch_reference.py.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -84,6 +86,27 @@ def test_a_batch_worked_in_several_blocks_gives_the_whole_batch_gradient(monkeyp
     assert result.gradients["w"] == pytest.approx(-scale * np.sum(residual * x), rel=1e-12)
     assert result.gradients["b"] == pytest.approx(-scale * np.sum(residual), rel=1e-12)
     assert result.loss == pytest.approx(scale * np.sum(residual**2 / 2), rel=1e-12)
+
+
+def test_threads_sharing_one_exercise_each_get_their_own_batch_gradient(monkeypatch):
+    # Block buffers are kept per thread; two threads on one exercise must not write into each
+    # other's. Each batch is several blocks, so both threads are mid-batch at the same time.
+    monkeypatch.setattr(numeric, "BLOCK", 4096)  # big enough for NumPy to let go of the GIL in each op
+    batches = [np.random.default_rng(seed).normal(size=(2, 20_000)) for seed in range(8)]
+
+    def gradient_w(batch):
+        x, t = batch
+        return numeric.gradients(LINEAR, inputs={"x": x, "t": t})["w"]
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads between almost every two ops
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+            found = list(pool.map(gradient_w, batches))
+    finally:
+        sys.setswitchinterval(interval)
+    for (x, t), w in zip(batches, found, strict=True):
+        assert w == pytest.approx(-np.sum((t - (0.5 * x - 1.0)) * x), rel=1e-12)  # −Σ (t − y)·x
 
 
 def test_a_value_that_does_not_exist_in_a_later_block_names_its_sample(monkeypatch):

@@ -115,12 +115,15 @@ def test_every_exercise_matches_torch(path):
 def test_the_two_branch_network_over_a_batch_matches_torch():
     ex = load("two-branch-sigmoid")
     rng = np.random.default_rng(4)
-    inputs = {"x_t": rng.normal(size=1000), "y_t": rng.normal(size=1000)}
-    for reduce in ("sum", "mean"):
-        expected = torch_gradients(ex, inputs, reduce)
-        found = numeric.gradients(ex, inputs=inputs, reduce=reduce)
-        for param in ex.params:
-            assert found[param] == pytest.approx(expected[param], rel=1e-10), param
+    # One exercise object, batches of several sizes one after the other: one block, several
+    # blocks with a short last one, and a tiny batch, so buffers kept from one call serve the next.
+    for samples in (1000, 2 * numeric.BLOCK + 123, 3):
+        inputs = {"x_t": rng.normal(size=samples), "y_t": rng.normal(size=samples)}
+        for reduce in ("sum", "mean"):
+            expected = torch_gradients(ex, inputs, reduce)
+            found = numeric.gradients(ex, inputs=inputs, reduce=reduce)
+            for param in ex.params:
+                assert found[param] == pytest.approx(expected[param], rel=1e-10), (samples, reduce, param)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
