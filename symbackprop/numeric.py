@@ -655,13 +655,14 @@ def tape_of(exercise: Exercise) -> Tape:
 
 
 # Samples per block. A block's values live in the thread's workspace (see _workspace); the
-# adjoints in flight are new arrays, which malloc takes from its heap as long as each is below
-# glibc's mmap threshold (128 KiB, 16 384 float64): above it every one is fresh pages, and the
-# page faults cost more than the arithmetic. 16 000 is the largest block under it; fewer
-# blocks means less Python per sample, and 8 000 was 1.2x slower with
-# benchmarks/bench_numeric.py. Blocks on a thread pool were slower on two CPUs: the per-op
-# Python work holds the GIL, and handing it over between ops costs more than it saves.
-BLOCK = 16_000
+# adjoints in flight are new arrays from malloc. Fewer blocks means less Python per sample,
+# larger ones spill the CPU's cache, and above about 30 000 samples the adjoints page-fault
+# again (glibc serves them as fresh pages above its mmap threshold, which it raises to the
+# largest block freed so far, and trims its heap when twice that is free). Measured with
+# benchmarks/bench_numeric.py: 25 000 did best, 16 000 was 1.15x and 8 000 1.4x slower,
+# 33 000 and up 2x. Blocks on a thread pool were slower on two CPUs: the per-op Python work
+# holds the GIL, and handing it over between ops costs more than it saves.
+BLOCK = 25_000
 
 
 def backprop(
