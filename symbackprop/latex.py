@@ -19,7 +19,7 @@ import sympy
 from sympy.printing.latex import LatexPrinter, greek_letters_set, tex_greek_dictionary
 from sympy.printing.precedence import PRECEDENCE
 
-from symbackprop.printing import lecture_order, product
+from symbackprop.printing import layered_name, lecture_order, product
 
 # Every option of the LaTeX output, in one place; pass any of them as keyword arguments.
 SETTINGS: dict[str, object] = {
@@ -29,8 +29,6 @@ SETTINGS: dict[str, object] = {
     "digits": 6,  # significant digits of a value, as the terminal rounds
 }
 
-# A name with a layer and an index, as the layer expansion writes them: W1_12, net2_1.
-_LAYERED = re.compile(r"([A-Za-z]+)(\d+)_(\d+)")
 _INDEXED = re.compile(r"([A-Za-z]+?)_?(\d+)")
 _SUBSCRIPTED = re.compile(r"([A-Za-z]+)_([A-Za-z0-9]+)")
 _ACCENTS = {"tilde", "hat", "bar", "dot"}
@@ -46,12 +44,12 @@ def _stem(text: str) -> str:
 def latex_name(name: str) -> str:
     r"""A graph name as the lecture prints it.
 
-    >>> [latex_name(n) for n in ("w1", "x_t", "y_t", "W1_12", "net1_2", "beta", "y_true", "y_tilde")]
-    ['w_{1}', 'x_{t}', 'y_{t}', 'W^{1}_{12}', 'net^{1}_{2}', '\\beta', 'y_{true}', '\\tilde{y}']
+    >>> [latex_name(n) for n in ("w1", "x_t", "y_t", "W1_12", "W1_1_10", "net1_2", "beta", "y_true", "y_tilde")]
+    ['w_{1}', 'x_{t}', 'y_{t}', 'W^{1}_{12}', 'W^{1}_{1,10}', 'net^{1}_{2}', '\\beta', 'y_{true}', '\\tilde{y}']
     """
-    if match := _LAYERED.fullmatch(name):
-        stem, layer, index = match.groups()
-        return f"{_stem(stem)}^{{{layer}}}_{{{index}}}"
+    if layered := layered_name(name):
+        stem, layer, indices = layered
+        return f"{_stem(stem)}^{{{layer}}}_{{{','.join(indices)}}}"
     if match := _INDEXED.fullmatch(name) or _SUBSCRIPTED.fullmatch(name):
         stem, index = match.groups()
         if index in _ACCENTS:  # y_tilde → ỹ, as lecture 002 writes its output
@@ -68,8 +66,10 @@ def delta_name(node: str) -> str:
     >>> delta_name("net1_2"), delta_name("s1")
     ('\\delta^{1}_{2}', '\\delta_{s_{1}}')
     """
-    if (match := _LAYERED.fullmatch(node)) and match.group(1) == "net":
-        return f"\\delta^{{{match.group(2)}}}_{{{match.group(3)}}}"
+    layered = layered_name(node)
+    if layered and layered[0] == "net":
+        _, layer, indices = layered
+        return f"\\delta^{{{layer}}}_{{{','.join(indices)}}}"
     return f"\\delta_{{{latex_name(node)}}}"
 
 

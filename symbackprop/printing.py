@@ -75,16 +75,33 @@ _SUBSCRIPT = str.maketrans(_SUBSCRIPTABLE, "₀₁₂₃₄₅₆₇₈₉ₐₑ
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
+# A name with a layer and its indices, as the layer expansion writes them: W1_12, net2_1, and
+# W1_1_10 once a layer has ten or more units (the digits of 1 and 10 would run together).
+_LAYERED = re.compile(r"([A-Za-z]+)(\d+)_(\d+)(?:_(\d+))?")
+
+
+def layered_name(name: str) -> tuple[str, str, tuple[str, ...]] | None:
+    """A layered name's stem, layer and indices; None for any other name.
+
+    >>> layered_name("W1_12"), layered_name("W2_1_10"), layered_name("w1")
+    (('W', '1', ('12',)), ('W', '2', ('1', '10')), None)
+    """
+    match = _LAYERED.fullmatch(name)
+    if match is None:
+        return None
+    stem, layer, *indices = match.groups()
+    return stem, layer, tuple(index for index in indices if index is not None)
+
+
 def pretty_name(name: str) -> str:
     """A name as the lecture writes it: w1 → w₁, x_t → xₜ, net1_2 → net¹₂, W1_12 → W¹₁₂.
 
-    >>> [pretty_name(n) for n in ("w1", "x_t", "net1_2", "W2_12", "delta", "y_true")]
-    ['w₁', 'xₜ', 'net¹₂', 'W²₁₂', 'delta', 'y_true']
+    >>> [pretty_name(n) for n in ("w1", "x_t", "net1_2", "W2_12", "W1_1_10", "delta", "y_true")]
+    ['w₁', 'xₜ', 'net¹₂', 'W²₁₂', 'W¹₁,₁₀', 'delta', 'y_true']
     """
-    layered = re.fullmatch(r"([A-Za-z]+)(\d+)_(\d+)", name)
-    if layered:
-        stem, layer, index = layered.groups()
-        return stem + layer.translate(_SUPERSCRIPT) + index.translate(_SUBSCRIPT)
+    if layered := layered_name(name):
+        stem, layer, indices = layered
+        return stem + layer.translate(_SUPERSCRIPT) + ",".join(index.translate(_SUBSCRIPT) for index in indices)
     indexed = re.fullmatch(r"([A-Za-z]+?)_?(\d+)", name)
     if indexed:
         return indexed.group(1) + indexed.group(2).translate(_SUBSCRIPT)
