@@ -25,7 +25,7 @@ from symbackprop.printing import layered_name, lecture_order, product
 SETTINGS: dict[str, object] = {
     "product_separator": " ",  # between the factors of a chain: "w_{4} h_{2}(1 - h_{2})"
     "heaviside": "cases",  # the unit step of a ReLU derivative: "cases" (the lecture's) or "iverson"
-    "line_width": 56,  # a line longer than this many visible symbols breaks at a + or −
+    "line_width": 50,  # a line longer than this many visible symbols breaks (at a + or −, else between factors)
     "digits": 6,  # significant digits of a value, as the terminal rounds
 }
 
@@ -230,21 +230,32 @@ def latex(expr: sympy.Expr, **settings) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Breaking long lines: at a top-level + or −, closing and reopening \left … \right across the break.
+# Breaking long lines: at a + or −, else between two factors of a product, closing and
+# reopening \left … \right across the break.
 
 
 @dataclass(frozen=True)
 class _Cut:
-    position: int  # index of the space before the + or −
-    depth: int  # parentheses open there; shallower cuts read better
+    position: int  # index of the space before the + or −, or between the two factors
+    depth: float  # parentheses open there, plus ½ between factors: shallower cuts read better
     open_lefts: int  # \left delimiters open there, to close with \right. and reopen with \left.
+    continuation: str = ""  # what the next line starts with before the rest: \cdot between factors
 
 
 _DELIMITER = re.compile(r"\\(left|right)(\\[{}]|\\[a-z]+|.)")
+# After a space, what cannot start the next factor of a product: relations, the sum's
+# \Bigl(, text and spacing, the closing halves of delimiters and environments.
+_NOT_A_FACTOR = re.compile(r"[=<>+\-&]|\\\\|\\(right|end|Bigl|Bigr|text|dots|cdot|quad|approx|geq|leq|neq)\b")
+
+
+def _between_factors(tex: str, index: int) -> bool:
+    """Whether the space at ``index`` separates two factors of a product (w_{2} w_{3}, \frac{…}{…} \frac{…}{…})."""
+    before, after = tex[index - 1], tex[index + 1 : index + 2]
+    return (before.isalnum() or before in ")}") and bool(after) and not _NOT_A_FACTOR.match(tex, index + 1)
 
 
 def _cuts(tex: str) -> list[_Cut]:
-    """Where ``tex`` may break: a binary + or − outside braces and environments."""
+    """Where ``tex`` may break: a binary + or −, or a space between factors, outside braces and environments."""
     found = []
     braces = environments = lefts = parens = 0
     index = 0
@@ -261,38 +272,48 @@ def _cuts(tex: str) -> list[_Cut]:
         environments += rest.startswith("\\begin{") - rest.startswith("\\end{")
         braces += {"{": 1, "}": -1}.get(rest[0], 0)
         parens += {"(": 1, ")": -1}.get(rest[0], 0)
-        if index and braces == 0 and environments == 0 and rest.startswith((" + ", " - ")):
-            found.append(_Cut(index, parens, lefts))
+        if index and braces == 0 and environments == 0:
+            if rest.startswith((" + ", " - ")):
+                found.append(_Cut(index, parens, lefts))
+            elif rest.startswith(" ") and _between_factors(tex, index):
+                found.append(_Cut(index, parens + 0.5, lefts, continuation="\\cdot "))
         index += 1
     return found
 
 
 def visible_width(tex: str) -> int:
-    r"""Roughly how many symbols ``tex`` shows: a command is one glyph, a ∂-fraction two.
+    r"""Roughly how many symbols wide ``tex`` shows: a command is one glyph, a ∂-fraction four,
+    a binary operator three (TeX sets it with space on both sides).
 
-    >>> visible_width(r"\frac{\partial E}{\partial w_{1}} = -(y_{t} - y)")
-    10
+    >>> visible_width(r"\frac{\partial E}{\partial w_{1}} = -(y_{t} - y)")   # ∂∂∂∂ ␣=␣ -(yt ␣-␣ y)
+    16
     """
     group = r"\{\\partial (?:[^{}]|\{[^{}]*\})*\}"
-    tex = re.sub(rf"\\frac{group}{group}", "dd", tex)
+    tex = re.sub(rf"\\frac{group}{group}", "dddd", tex)
+    tex = re.sub(r" [-+=] ", "ooo", tex)
     tex = re.sub(r"\\(left|right)\.|\\(left|right)|\\(begin|end)\{[a-z*]+\}|\\operatorname", "", tex)
     tex = re.sub(r"\\[A-Za-z]+", "x", tex)
     return len(re.sub(r"[{}_^ &]", "", tex))
 
 
 def break_lines(tex: str, width: int, indent: str = r"&\quad ") -> str:
-    r"""``tex`` with a line break before a + or − wherever a line would run past ``width``.
+    r"""``tex`` with a line break wherever a line would run past ``width``: before a + or −, else
+    between two factors, the next line starting with ·.
 
     A break inside ``\left( … \right)`` closes the delimiter with ``\right.`` and reopens it
     with ``\left.``, so that every line of the ``align*`` is valid on its own.
 
-    >>> print(break_lines(r"a + \left(b + c\right) - d", 4))
+    >>> print(break_lines(r"a + \left(b + c\right) - d", 6))
     a + \left(b \right. \\
     &\quad \left. + c\right) \\
     &\quad - d
+    >>> chain = r"\frac{\partial E}{\partial y} \frac{\partial y}{\partial s} \frac{\partial s}{\partial w}"
+    >>> print(break_lines(chain, 8))
+    \frac{\partial E}{\partial y} \frac{\partial y}{\partial s} \\
+    &\quad \cdot \frac{\partial s}{\partial w}
     """
     cuts = _cuts(tex)
-    lines, start, reopen = [], 0, 0
+    lines, start, reopen, continuation = [], 0, 0, ""
     while visible_width(tex[start:]) > width:
         ahead = [cut for cut in cuts if cut.position > start]
         if not ahead:
@@ -309,9 +330,9 @@ def break_lines(tex: str, width: int, indent: str = r"&\quad ") -> str:
             cut = [cut for cut in choice if cut.depth == shallowest][-1]
         else:
             cut = ahead[0]
-        lines.append(r"\left. " * reopen + tex[start : cut.position] + r" \right." * cut.open_lefts)
-        start, reopen = cut.position + 1, cut.open_lefts
-    lines.append(r"\left. " * reopen + tex[start:])
+        lines.append(r"\left. " * reopen + continuation + tex[start : cut.position] + r" \right." * cut.open_lefts)
+        start, reopen, continuation = cut.position + 1, cut.open_lefts, cut.continuation
+    lines.append(r"\left. " * reopen + continuation + tex[start:])
     return f" \\\\\n{indent}".join(lines)
 
 

@@ -235,6 +235,16 @@ def test_long_sums_break_across_lines():
     assert any(line.startswith(r"&\quad + ") for line in lines)
 
 
+def test_long_products_break_between_factors():
+    # A chain of twelve sigmoids: one path, its chain rule and its product have no + or − to
+    # break at, so they break between factors, the next line starting with ·.
+    equations = {"h1": "sigmoid(w*x)", **{f"h{i}": f"sigmoid(h{i - 1})" for i in range(2, 13)}, "E": "h12"}
+    block = gradient_latex(derive(from_equations(equations, params=["w"], at={"w": 1, "x": 1})).gradient("w"))
+    lines = block.splitlines()[1:-1]
+    assert max(visible_width(line) for line in lines) <= 50 + 10
+    assert any(line.startswith(r"&\quad \cdot \frac{\partial") for line in lines)
+
+
 def test_break_inside_parentheses_closes_and_reopens_them():
     broken = break_lines(r"x \left(a + b + c + d\right)", 6)
     for line in broken.split("\\\\\n"):

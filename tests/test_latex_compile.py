@@ -7,6 +7,7 @@ failure, not a skip, so that this test cannot silently stop running.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,7 +20,6 @@ from symbackprop.cli import app
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = sorted((ROOT / "exercises").glob("*.toml"))
 
-# Every function of the library, so that each printer's output is known to compile.
 # Every function of the library, side by side (not nested, so that the closed form stays small),
 # so that each printer's output is known to compile.
 ALL_FUNCTIONS = """
@@ -65,6 +65,9 @@ def compile_ok(tex: Path) -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert tex.with_suffix(".pdf").stat().st_size > 0
+    # TeX reports a formula line wider than the page as an overfull box "detected at line N".
+    log = tex.with_suffix(".log").read_text(errors="replace")
+    assert not re.findall(r"Overfull \\hbox \(.*\) detected at line \d+", log), "a formula runs past the margin"
 
 
 def write_document(source: Path, out: Path, *options: str) -> Path:
