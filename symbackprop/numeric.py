@@ -414,8 +414,6 @@ class Tape:
     ops: tuple[tuple[int, Callable, tuple[int, ...]], ...] = ()
     leaf_entries: tuple[int, ...] = ()
     sweeps: dict = field(default_factory=dict, compare=False, repr=False)
-    # Each thread's buffers for the forward values of a block (see _workspace).
-    workspaces: threading.local = field(default_factory=threading.local, compare=False, repr=False)
 
 
 def compile_tape(exercise: Exercise) -> Tape:
@@ -609,20 +607,25 @@ def _per_sample(tape: Tape, batches: frozenset[str]) -> list[bool]:
     return shape
 
 
+# Each thread's block buffers, for the tape and batch shape it last worked on (see _workspace).
+_workspaces = threading.local()
+
+
 def _workspace(tape: Tape, batches: frozenset[str], size: int) -> dict[int, np.ndarray]:
     """A buffer of ``size`` samples for each op entry with one value per sample, this thread's own.
 
-    Kept on the tape for the next block and the next call: allocating them afresh each block
+    Kept for the next block and the next call on the same tape: allocating them afresh each block
     returns the memory to the OS and takes it back as new pages (glibc trims its heap when more
-    than 128 KB is free at the top), and those page faults cost more than the arithmetic:
-    4x slower end to end, measured with benchmarks/bench_numeric.py.
+    than 128 KB is free at the top), and those page faults cost more than the arithmetic: 4x
+    slower end to end on the benchmark's batch, measured in a process without torch (whose
+    import happens to keep glibc from trimming, which hid this from the benchmark).
     """
-    kept = getattr(tape.workspaces, "buffers", None)
-    if kept is None or kept[0] != (batches, size):
+    kept = getattr(_workspaces, "kept", None)
+    if kept is None or kept[0] is not tape or kept[1] != (batches, size):
         shape = _per_sample(tape, batches)
         buffers = {index: np.empty(size) for index, _, _ in tape.ops if shape[index]}
-        kept = tape.workspaces.buffers = ((batches, size), buffers)
-    return kept[1]
+        kept = _workspaces.kept = (tape, (batches, size), buffers)
+    return kept[2]
 
 
 def _samples_in(values: Sequence[Array]) -> int:
