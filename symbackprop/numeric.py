@@ -569,12 +569,11 @@ def _backward(tape: Tape, values: Sequence[Array], steps: Sequence[tuple], seed:
     return adjoints
 
 
-def _sweep(tape: Tape, wrt: tuple[str, ...], leaves: Mapping[str, Array]) -> list[tuple]:
+def _sweep(tape: Tape, wrt: tuple[str, ...], batches: frozenset[str]) -> list[tuple]:
     """The reverse sweep's steps, worked out once per tape, ``wrt`` and which leaves are batches.
 
     Each step: (entry, its backward rule, its arguments, what each argument needs).
     """
-    batches = _batches(leaves)
     key = (wrt, batches)
     if key not in tape.sweeps:
         shape = _per_sample(tape, batches)
@@ -661,8 +660,8 @@ def tape_of(exercise: Exercise) -> Tape:
 # adjoints in flight are new arrays from malloc. Fewer blocks means less Python per sample,
 # larger ones spill the CPU's cache, and above about 30 000 samples the adjoints page-fault
 # again (glibc serves them as fresh pages above its mmap threshold, which it raises to the
-# largest block freed so far, and trims its heap when twice that is free). Measured with
-# benchmarks/bench_numeric.py: 25 000 did best, 16 000 was 1.15x and 8 000 1.4x slower,
+# largest block freed so far, and trims its heap when twice that is free). Measured on the
+# batch of benchmarks/bench_numeric.py: 25 000 did best, 16 000 was 1.15x and 8 000 1.4x slower,
 # 33 000 and up 2x. Blocks on a thread pool were slower on two CPUs: the per-op Python work
 # holds the GIL, and handing it over between ops costs more than it saves.
 BLOCK = 25_000
@@ -689,8 +688,9 @@ def backprop(
     for name in wrt:
         if name not in exercise.graph.leaves and name not in exercise.params:
             raise SymbackpropError(f"{name!r} is not an input or param of {exercise.id}", key="wrt")
-    steps = _sweep(tape, wrt, leaves)
-    workspace = _workspace(tape, _batches(leaves), min(BLOCK, samples))
+    batches = _batches(leaves)
+    steps = _sweep(tape, wrt, batches)
+    workspace = _workspace(tape, batches, min(BLOCK, samples))
     block = functools.partial(_block, exercise, tape, leaves, samples, steps, workspace, wrt, scale)
     blocks = [block(start) for start in range(0, samples, BLOCK)]
     return Backprop(
