@@ -5,7 +5,8 @@ symbolic answer is the same as the reference when their values agree at the exer
 point and at several seeded random points, every node name taking its value from the
 graph there, so ``h3``, ``sigmoid(s3)`` and the closed form are all one answer. SymPy's
 ``simplify`` is asked only when the numbers cannot decide, and each answer is graded in a
-worker process under a wall-clock timeout that the parent process enforces (:func:`run_tasks`).
+worker process under a wall-clock timeout that the parent process enforces and a memory cap
+(:func:`run_tasks`).
 """
 
 from __future__ import annotations
@@ -549,14 +550,42 @@ def _grade_safely(grader: Grader, key: str, answer: str | None) -> Verdict:
     """A verdict whatever happens: a crash inside SymPy on a hostile answer is that answer's verdict."""
     try:
         return grader.grade(key, answer)
+    except MemoryError:  # over the worker's cap (see _limit_memory): a runaway, like a timeout
+        return _not_graded(grader, key, "needed more memory than a grading worker may use")
     except Exception as error:  # the answer is hostile: one crash must not stop the class
         question = grader.question(key)
         points = question.points if question else 0.0
         return Verdict("unparsable", 0.0, points, feedback=f"could not be graded ({type(error).__name__})")
 
 
-def _serve(conn, grader: Grader) -> None:
+# The memory a worker may take on top of what it had when forked: far more than any honest
+# answer needs (a few MB), and little enough that two runaway simplifications cannot push the
+# machine into swap or the kernel's OOM killer before their timeouts end them.
+MEMORY = 2 << 30
+
+
+def _limit_memory(extra: int) -> None:
+    """Cap this process's address space at its present size plus ``extra`` bytes.
+
+    Past the cap an allocation fails with MemoryError, which ends that answer alone. The size
+    is read from /proc; where there is none (macOS, whose kernel does not enforce the cap
+    anyway), the timeout is the only bound.
+    """
+    import resource
+
+    try:
+        with open("/proc/self/statm") as statm:
+            size = int(statm.read().split()[0]) * resource.getpagesize()
+    except OSError:
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = size + extra if hard == resource.RLIM_INFINITY else min(size + extra, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _serve(conn, grader: Grader, memory: int) -> None:
     """A worker: grade the tasks the parent sends, one at a time, until told to stop."""
+    _limit_memory(memory)
     while True:
         try:
             task = conn.recv()
@@ -571,9 +600,9 @@ def _serve(conn, grader: Grader) -> None:
 class _Worker:
     """A worker process with the task it is on and when that task started."""
 
-    def __init__(self, context, grader: Grader):
+    def __init__(self, context, grader: Grader, memory: int):
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child, grader), daemon=True)
+        self.process = context.Process(target=_serve, args=(child, grader, memory), daemon=True)
         self.process.start()
         child.close()
         self.task: Task | None = None
@@ -595,13 +624,14 @@ class _Worker:
 
 
 def run_tasks(
-    grader: Grader, tasks: list[Task], *, jobs: int, timeout: float, progress=None
+    grader: Grader, tasks: list[Task], *, jobs: int, timeout: float, memory: int = MEMORY, progress=None
 ) -> dict[int, tuple[Verdict, float]]:
     """Grade ``tasks`` in ``jobs`` worker processes; a task over ``timeout`` seconds is killed.
 
     The deadline is kept by this (the parent) process: a worker stuck in SymPy cannot stop
-    it. The stuck worker is killed and replaced, and its answer gets the verdict ``timeout``.
-    With ``jobs`` 0 the tasks run here, one after another, with no timeout.
+    it. The stuck worker is killed and replaced, and its answer gets the verdict ``timeout``,
+    as does an answer that needs more than ``memory`` bytes beyond the worker's start.
+    With ``jobs`` 0 the tasks run here, one after another, with neither bound.
     """
     import time
 
@@ -620,7 +650,7 @@ def run_tasks(
     # fork: the workers inherit the prepared grader instead of rebuilding it.
     context = multiprocessing.get_context("fork")
     pending = deque(tasks)
-    workers = [_Worker(context, grader) for _ in range(max(1, min(jobs, len(tasks))))]
+    workers = [_Worker(context, grader, memory) for _ in range(max(1, min(jobs, len(tasks))))]
     try:
         while len(results) < len(tasks):
             for worker in workers:
@@ -638,20 +668,21 @@ def run_tasks(
                 if worker.conn in ready:
                     try:
                         index, verdict = worker.conn.recv()
-                    except (EOFError, OSError):  # the worker died (out of memory, killed)
-                        results[worker.task[0]] = (_stopped(grader, worker.task, "the grader stopped on it"), elapsed)
+                    except (EOFError, OSError):  # the worker died (killed from outside, a crash in C)
+                        stopped = _not_graded(grader, worker.task[1], "the grader stopped on it")
+                        results[worker.task[0]] = (stopped, elapsed)
                         worker.kill()
-                        workers[slot] = _Worker(context, grader)
+                        workers[slot] = _Worker(context, grader, memory)
                     else:
                         results[index] = (verdict, elapsed)
                         worker.task = None
                 elif elapsed >= timeout:
                     worker.kill()
                     results[worker.task[0]] = (
-                        _stopped(grader, worker.task, f"took longer than {timeout:g} s"),
+                        _not_graded(grader, worker.task[1], f"took longer than {timeout:g} s"),
                         elapsed,
                     )
-                    workers[slot] = _Worker(context, grader)
+                    workers[slot] = _Worker(context, grader, memory)
                 else:
                     continue
                 if progress:
@@ -662,8 +693,9 @@ def run_tasks(
     return results
 
 
-def _stopped(grader: Grader, task: Task, why: str) -> Verdict:
-    question = grader.question(task[1])
+def _not_graded(grader: Grader, key: str, why: str) -> Verdict:
+    """The verdict of an answer stopped by a bound (time, memory) before it was graded."""
+    question = grader.question(key)
     return Verdict("timeout", 0.0, question.points if question else 0.0, feedback=f"not graded: {why}")
 
 

@@ -15,7 +15,15 @@ import pytest
 from symbackprop.answers import Row, parse_csv
 from symbackprop.errors import SymbackpropError
 from symbackprop.exercise import from_equations
-from symbackprop.grade import Grader, grade_class, json_text, load_for_grading, read_questions, written_precision
+from symbackprop.grade import (
+    Grader,
+    grade_class,
+    json_text,
+    load_for_grading,
+    read_questions,
+    run_tasks,
+    written_precision,
+)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -225,6 +233,23 @@ def test_every_row_appears_once_and_the_report_repeats(two_branch):
     assert from_rows == sorted((r.row, r.question) for r in rows)
     assert all(e.verdict.verdict == "missing" for e in first.entries if e.row is None)
     assert json_text(first) == json_text(second)
+
+
+def test_an_answer_that_takes_too_much_memory_is_stopped_and_its_worker_goes_on(two_branch, monkeypatch):
+    grade = Grader.grade
+
+    def greedy(self, key, answer):
+        if answer == "greedy":
+            bytearray(1 << 30)  # 1 GiB, four times the cap below: a runaway simplification
+        return grade(self, key, answer)
+
+    monkeypatch.setattr(Grader, "grade", greedy)  # the forked worker inherits it
+    tasks = [(0, "q3", "greedy"), (1, "q3", "-(y_t - y)*h2")]
+    results = run_tasks(two_branch, tasks, jobs=1, timeout=60, memory=256 << 20)
+    stopped, after = results[0][0], results[1][0]
+    assert (stopped.verdict, stopped.points) == ("timeout", 0.0)
+    assert stopped.feedback == "not graded: needed more memory than a grading worker may use"
+    assert after.verdict == "correct"
 
 
 def test_a_duplicate_row_is_graded_but_only_the_last_counts(two_branch):
