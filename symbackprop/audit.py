@@ -238,6 +238,8 @@ class _Audit:
         env = {symbol: float(number) for symbol, number in zip(symbols, numbers, strict=True)}
         point, result = self.exact[key.step]
         values = {n: point[n] if n in point else result.values[n] for n in reversed(self.ex.graph.names)}
+        if not key.quantity.gradient and key.quantity.name in self.ex.equations:
+            values |= self.parts(key.quantity.name, values)
         for symbol_, text_number in zip(symbols, numbers, strict=True):
             if self.exact_number(text_number):
                 continue
@@ -253,6 +255,21 @@ class _Audit:
                     what = f"{text_number} ({written})" if written else text_number
                     return f"writes {what} where {name} = {value:.6g} belongs"
         return ""
+
+    def parts(self, node: str, values: dict[str, float]) -> dict[str, float]:
+        """The values of the parts of ``node``'s equation, by their text: y_t - y in (y_t - y)**2/2.
+
+        A lecture evaluating an equation writes a number for each part; a wrong one is named
+        by the part it stands for.
+        """
+        rhs = self.ex.equations[node]
+        env = {name: values[name.name] for name in rhs.free_symbols}
+        found = {}
+        for part in sympy.preorder_traversal(rhs):
+            if part == rhs or part.is_Atom or (part.is_Mul and part.args[0] == -1):  # −y: y's own value
+                continue
+            found.setdefault(plain(part), evaluate(part, env))
+        return found
 
     @cached_property
     def given_numbers(self) -> list[float]:

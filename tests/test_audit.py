@@ -80,7 +80,8 @@ NOT_MATCH = {
     ("sigmoid-perceptron-bias", "dL/db", 1): ("mismatch", "factor 2"),
     ("sigmoid-perceptron-bias", "dL/dw1", 1): ("mismatch", "factor 2"),
     # 003
-    ("one-hidden-unit-training", "E", 0): ("mismatch", ""),
+    # E = (y_t − y)²/2 with y = σ(1): the residual is 1 − σ(1), not 0.343
+    ("one-hidden-unit-training", "E", 0): ("mismatch", f"writes 0.343 where y_t - y = {1 - sigmoid(1.0):.6g} belongs"),
     ("one-hidden-unit-training", "s2@1", 0): ("rounded_early", ""),
     ("one-hidden-unit-training", "y@1", 0): ("rounded_early", ""),
     ("one-hidden-unit-training", "w2@2", 1): ("mismatch", "implies dE/dw2@1 = -0.187"),
