@@ -603,6 +603,19 @@ def tikz_figure(exercise, edge_labels: bool = False, **settings) -> str:
     return "\n".join(lines)
 
 
+def figure_latex(exercise, edge_labels: bool = False, **settings) -> str:
+    r"""The TikZ picture centred, a wide network scaled down to the line width, a small one left as drawn.
+
+    Needs only ``\usepackage{tikz}``, which loads graphicx for ``\resizebox``.
+    """
+    picture = tikz_figure(exercise, edge_labels, **settings)
+    return (
+        "\\begin{center}\n\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%\n"
+        + picture
+        + "}\n\\end{center}"
+    )
+
+
 # Text (titles, sources) goes into LaTeX outside math: its special characters escaped, the
 # lectures' symbols mapped to what pdflatex can set without extra packages.
 _TEXT_SPECIALS = {
@@ -666,18 +679,13 @@ def document(derivation, wrt=None, figure: bool = False, edge_labels: bool = Fal
     r"""A complete document that ``pdflatex`` compiles: title, source, the figure, every block."""
     exercise = derivation.exercise
     packages = [r"\usepackage{amsmath}"]
-    body = [rf"\section*{{{latex_text(exercise.title or exercise.id)}}}"]
+    # Ragged right: a long title then wraps at a word instead of running past the margin.
+    body = [rf"\section*{{\raggedright {latex_text(exercise.title or exercise.id)}}}"]
     if exercise.source:
         body.append(rf"\noindent Source: {latex_text(exercise.source)}")
     if figure:
-        packages += [r"\usepackage{graphicx}", r"\usepackage{tikz}"]
-        picture = tikz_figure(exercise, edge_labels, **settings)
-        # A wide network is scaled down to the text width, a small one left as drawn.
-        body.append(
-            "\\begin{center}\n\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%\n"
-            + picture
-            + "}\n\\end{center}"
-        )
+        packages += [r"\usepackage{tikz}"]
+        body.append(figure_latex(exercise, edge_labels, **settings))
     body.append(derivation_latex(derivation, wrt, **settings).rstrip("\n"))
     return "\n".join(
         [

@@ -65,9 +65,10 @@ def compile_ok(tex: Path) -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert tex.with_suffix(".pdf").stat().st_size > 0
-    # TeX reports a formula line wider than the page as an overfull box "detected at line N".
+    # TeX reports a line wider than the page as an overfull box: "detected at line N" for a
+    # formula, "in paragraph at lines N--M" for text such as a long title.
     log = tex.with_suffix(".log").read_text(errors="replace")
-    assert not re.findall(r"Overfull \\hbox \(.*\) detected at line \d+", log), "a formula runs past the margin"
+    assert not re.findall(r"Overfull \\hbox \(.*\) (?:detected|in paragraph) at lines? \d+", log), "past the margin"
 
 
 def write_document(source: Path, out: Path, *options: str) -> Path:

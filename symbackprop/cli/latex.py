@@ -45,7 +45,7 @@ def latex(
     from symbackprop.engine import derive
     from symbackprop.errors import SymbackpropError
     from symbackprop.exercise import load
-    from symbackprop.latex import derivation_latex, document, tikz_figure
+    from symbackprop.latex import derivation_latex, document, figure_latex
 
     if edge_labels and not figure:
         raise SymbackpropError("labels the figure's edges: give --figure too", key="--edge-labels")
@@ -57,7 +57,7 @@ def latex(
     else:
         text = derivation_latex(derivation, wrt or None)
         if figure:
-            text = tikz_figure(ex, edge_labels) + "\n\n" + text
+            text = figure_latex(ex, edge_labels) + "\n\n" + text
     if output is None:
         sys.stdout.write(text)
     else:
