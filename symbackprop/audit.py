@@ -12,6 +12,7 @@ as e, a wrong number carried forward).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import random
@@ -22,7 +23,7 @@ from functools import cached_property
 import sympy
 
 from symbackprop.engine import Derivation, Overrides, numeric_pass
-from symbackprop.errors import SymbackpropError
+from symbackprop.errors import EvaluationError, SymbackpropError
 from symbackprop.exercise import Exercise, symbol
 from symbackprop.printing import plain
 from symbackprop.quantities import Quantity, parse_quantity
@@ -268,7 +269,8 @@ class _Audit:
         for part in sympy.preorder_traversal(rhs):
             if part == rhs or part.is_Atom or (part.is_Mul and part.args[0] == -1):  # −y: y's own value
                 continue
-            found.setdefault(plain(part), evaluate(part, env))
+            with contextlib.suppress(EvaluationError):  # a part with no value here explains nothing
+                found.setdefault(plain(part), evaluate(part, env))
         return found
 
     @cached_property
