@@ -154,20 +154,25 @@ class Gradient:
 
     def local_text(self, printer=plain, separator: str = "*") -> str | None:
         """The path sum written term by term in the lecture's order, or None when paths were left out."""
+        terms = self.local_terms(printer, separator)
+        return None if terms is None else " ".join(terms)
+
+    def local_terms(self, printer=plain, separator: str = "*") -> list[str] | None:
+        """The path sum's terms, each after the first with its sign: ["a*b", "- c*d", "+ e"]."""
         if self.paths_omitted:
             return None
         if not self.paths:
-            return "0"
-        text = ""
+            return ["0"]
+        terms = []
         for path in self.paths:
             term = path.product_text(printer, separator)
-            if not text:
-                text = term
+            if not terms:
+                terms.append(term)
             elif term.startswith("-"):
-                text += f" - {term[1:]}"
+                terms.append(f"- {term[1:]}")
             else:
-                text += f" + {term}"
-        return text
+                terms.append(f"+ {term}")
+        return terms
 
     @cached_property
     def closed(self) -> sympy.Expr:

@@ -32,6 +32,50 @@ def test_derive_with_no_exercise_works_the_two_branch_network():
     assert "∂E/∂h₁ = ∂E/∂s₂·w₂ + ∂E/∂s₃·w₃" in out
 
 
+PRODUCT_1 = "-(yₜ - y)·w₄·h₂(1 - h₂)·w₂·h₁(1 - h₁)·xₜ"
+PRODUCT_2 = "-(yₜ - y)·w₅·h₃(1 - h₃)·w₃·h₁(1 - h₁)·xₜ"
+
+
+def panel_lines(columns: int, form: str = "paths") -> list[str]:
+    """derive two-branch-sigmoid --wrt w1 --form FORM at a terminal width, each line's inside of the panel."""
+    result = runner.invoke(app, ["derive", "--wrt", "w1", "--form", form], env={"COLUMNS": str(columns)})
+    assert result.exit_code == 0, result.output
+    lines = [line.strip("│").rstrip() for line in result.output.splitlines() if line.startswith("│")]
+    assert all(len(line) <= columns for line in result.output.splitlines())
+    return lines
+
+
+def test_derive_paths_on_a_wide_terminal_one_line_each_the_sum_under_the_products():
+    lines = panel_lines(160)
+    path_1 = next(line for line in lines if "w₁ → s₁ → h₁ → s₂" in line)
+    assert PRODUCT_1 in path_1 and "= -0.00987482" in path_1
+    # The sum's terms stand one a line in the products' column, the second with its sign.
+    total = lines.index(next(line for line in lines if line.lstrip().startswith("Σ")))
+    assert lines[total].endswith(PRODUCT_1)
+    assert lines[total + 1].endswith("- " + PRODUCT_2[1:] + "  = -0.0158464")
+    assert lines[total].index(PRODUCT_1) == path_1.index(PRODUCT_1)
+
+
+def test_derive_paths_on_a_narrow_terminal_put_each_product_under_its_path_and_break_only_between_factors():
+    for columns in (80, 60):
+        lines = panel_lines(columns)
+        route = next(index for index, line in enumerate(lines) if "w₁ → s₁ → h₁ → s₂" in line)
+        text = "\n".join(lines[route:])
+        # Wherever a product is cut, the next line starts with the factor's ·, never inside "(1 - h)".
+        assert not any(line.endswith(("(1 -", "(1", "-")) for line in lines), text
+        joined = "".join(line.split("  = ")[0].strip() for line in lines[route:])
+        assert PRODUCT_1 in joined and PRODUCT_2[1:] in joined, text
+
+
+def test_derive_chain_on_a_narrow_terminal_breaks_only_between_fractions():
+    chain = "∂E/∂y·∂y/∂s₄·∂s₄/∂h₂·∂h₂/∂s₂·∂s₂/∂h₁·∂h₁/∂s₁·∂s₁/∂w₁"
+    lines = panel_lines(64, "chain")
+    chain_lines = [line.split("chain")[-1].strip().removeprefix("∂E/∂w₁ = ") for line in lines[:-1]]
+    assert all(line.endswith(("₁", "₂", "₃", "₄", "y")) for line in chain_lines), lines
+    assert "".join(chain_lines[:2]) == chain
+    assert "".join(chain_lines[2:]).removeprefix("+ ") == chain.replace("h₂", "h₃").replace("s₂", "s₃")
+
+
 def test_derive_json_keeps_the_spec_fields():
     data = json.loads(invoke("derive", "two-branch-sigmoid", "--json", "--wrt", "w1"))
     assert data["exercise"] == "two-branch-sigmoid" and data["loss"] == "E"

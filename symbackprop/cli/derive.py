@@ -44,13 +44,83 @@ def _delta_term(loss: str, child: str, local) -> str:
     return f"{_fraction(loss, child)}·{factor}"
 
 
-def _render(gradient, forms: set[str], closed_explicit: bool):
-    """One gradient as a rich panel: a row per form asked for, then the value."""
+# Columns the panel takes around the paths table: its borders and padding, the widest form
+# label ("closed") and the grid's padding after it.
+PANEL_MARGIN = 4 + 6 + 2
+
+
+def _paths(gradient, width: int):
+    """Each path with its product of local derivatives, then their sum, one term a line.
+
+    A path and its product share a line where ``width`` allows; otherwise the product goes on
+    the line below its path, broken between factors if it is still too long. Each value stands
+    level with the last line of its row.
+    """
+    from rich.table import Table
+
+    from symbackprop.printing import pretty_name, unicode
+
+    listed = [
+        (str(index), " → ".join(pretty_name(node) for node in path.nodes), path.product_text(unicode, "·"), path.value)
+        for index, path in enumerate(gradient.paths, 1)
+    ]
+    values = [f"= {number(value)}" for *_, value in listed] + [f"= {number(gradient.value)}"]
+    terms = gradient.local_terms(unicode, "·")
+    side_by_side = all(
+        PANEL_MARGIN + len(index) + len(route) + len(product) + max(map(len, values)) + 3 * 2 <= width
+        for index, route, product, _ in listed
+    )
+    # The one column that path and product share otherwise, between the index and the value.
+    room = width - PANEL_MARGIN - len(str(len(listed) or 1)) - max(map(len, values)) - 2 * 2
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True)
+    for _ in range(2 if side_by_side else 1):
+        table.add_column()
+    table.add_column(no_wrap=True, vertical="bottom")
+    for (index, route, product, _), value in zip(listed, values, strict=False):
+        cells = (route, product) if side_by_side else (f"{route}\n{_break_between_factors(product, room)}",)
+        table.add_row(index, *cells, value)
+    if gradient.paths_omitted:
+        note = f"{gradient.paths_omitted} more of {gradient.paths_total} paths not listed"
+        table.add_row("…", note, *([""] if side_by_side else []), "")
+    if gradient.paths_total != 1:
+        if terms is None:
+            cells = ("sum over all paths", "") if side_by_side else ("sum over all paths",)
+        elif side_by_side:
+            cells = ("sum", "\n".join(terms))
+        else:
+            indent = " " * len("sum = ")
+            lines = [_break_between_factors(term, room - len(indent)) for term in terms]
+            cells = ("sum = " + "\n".join(lines).replace("\n", "\n" + indent),)
+        table.add_row("Σ", *cells, values[-1])
+    return table
+
+
+def _break_between_factors(product: str, width: int) -> str:
+    """``product`` on as many lines as it needs to stay within ``width``, each new one from a ·.
+
+    >>> print(_break_between_factors("-(t - y)·w₄·h₂(1 - h₂)·x", 16))
+    -(t - y)·w₄
+    ·h₂(1 - h₂)·x
+    """
+    lines = [""]
+    for factor in product.split("·"):
+        if not lines[-1]:
+            lines[-1] = factor
+        elif len(lines[-1]) + 1 + len(factor) <= width:
+            lines[-1] += "·" + factor
+        else:
+            lines.append("·" + factor)
+    return "\n".join(lines)
+
+
+def _render(gradient, forms: set[str], closed_explicit: bool, width: int):
+    """One gradient as a rich panel, ``width`` columns wide at most: a row per form asked for, then the value."""
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
 
-    from symbackprop.printing import pretty_name, unicode
+    from symbackprop.printing import unicode
 
     lhs = _fraction(gradient.loss, gradient.wrt)
     grid = Table.grid(padding=(0, 2))
@@ -58,20 +128,13 @@ def _render(gradient, forms: set[str], closed_explicit: bool):
     grid.add_column()
 
     if "chain" in forms:
-        lines = ["·".join(_fraction(top, bottom) for top, bottom in path.chain) for path in gradient.paths]
+        indent = " " * (len(lhs) + len(" + "))
+        room = width - PANEL_MARGIN - len(indent)
+        chains = ["·".join(_fraction(top, bottom) for top, bottom in path.chain) for path in gradient.paths]
+        lines = [_break_between_factors(chain, room).replace("\n", "\n" + indent) for chain in chains]
         grid.add_row("chain", Text(f"{lhs} = " + f"\n{' ' * len(lhs)} + ".join(lines or ["0"])))
     if "paths" in forms:
-        rows = Table.grid(padding=(0, 2))
-        for index, path in enumerate(gradient.paths, 1):
-            route = " → ".join(pretty_name(node) for node in path.nodes)
-            rows.add_row(f"{index}", route, path.product_text(unicode, "·"), f"= {number(path.value)}")
-        if gradient.paths_omitted:
-            rows.add_row("…", f"{gradient.paths_omitted} more of {gradient.paths_total} paths not listed", "", "")
-        total = gradient.local_text(unicode, "·")
-        summary = f"sum = {total}" if total is not None else "sum over all paths"
-        if gradient.paths_total != 1:
-            rows.add_row("Σ", Text(summary), "", f"= {number(gradient.value)}")
-        grid.add_row("paths", rows)
+        grid.add_row("paths", _paths(gradient, width))
     if "delta" in forms:
         rows = Table.grid(padding=(0, 1))
         for step in gradient.delta:
@@ -152,5 +215,5 @@ def derive(
         point = ", ".join(f"{pretty_name(n)} = {value_text(v)}" for n, v in derivation.point.items())
         heading += f"\n[dim]at {point}[/dim]"
     out.print(heading)
-    panels = [_render(gradient, forms, closed_explicit=form == "closed") for gradient in found.values()]
+    panels = [_render(gradient, forms, form == "closed", out.width) for gradient in found.values()]
     out.print(Group(*panels))
