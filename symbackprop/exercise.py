@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import keyword
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -129,6 +130,8 @@ def exact_number(value: object, *, source: str | None = None, key: str | None = 
     if isinstance(value, int):
         return sympy.Integer(value)
     if isinstance(value, float):
+        if not math.isfinite(value):  # TOML's nan and inf
+            raise SymbackpropError(f"expected a finite number, not {value!r}", source=source, key=key)
         return sympy.Rational(repr(value))  # the decimal the user wrote, exactly
     if isinstance(value, str):
 

@@ -49,8 +49,8 @@ class Conventions:
                     f"unknown convention (known: {', '.join(sorted(known))})",
                     key=f"conventions.{name}",
                 )
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise SymbackpropError(f"must be a number, not {value!r}", key=f"conventions.{name}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise SymbackpropError(f"must be a finite number, not {value!r}", key=f"conventions.{name}")
         if values.get("step_grad_at_zero", 0) != 0:
             # The step has no derivative anywhere but 0, where it is a jump: only 0 keeps
             # gradient descent meaningful, and silently using another value would mislead.

@@ -62,6 +62,13 @@ def test_the_good_file_works(tmp_path):
         (lambda t: t.replace("sigmoid(s)", "sigmod(s)"), "graph.h", "unknown function 'sigmod'"),
         (lambda t: t.replace("w = 0.5\n", ""), "at", "missing value for w"),
         (lambda t: t.replace("w = 0.5", 'w = "half"'), "at.w", "expected a number"),
+        (lambda t: t.replace("w = 0.5", "w = nan"), "at.w", "expected a finite number, not nan"),
+        (lambda t: t.replace("x = 1.0", "x = -inf"), "at.x", "expected a finite number, not -inf"),
+        (
+            lambda t: t + "\n[conventions]\nrelu_grad_at_zero = inf\n",
+            "conventions.relu_grad_at_zero",
+            "must be a finite number, not inf",
+        ),
         (lambda t: t.replace("w = 0.5", "w = 0.5\nq = 1"), "at.q", "'q' is not used by any equation"),
         (lambda t: t.replace('loss = "E"', 'loss = "L"'), "roles.loss", "the loss 'L' is not defined"),
         (lambda t: t.replace('params = ["w"]', 'params = ["s"]'), "roles.params.s", "defined by an equation"),

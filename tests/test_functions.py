@@ -117,8 +117,9 @@ def test_softmax_index_must_be_in_range():
 def test_conventions_reject_unknown_keys_and_non_numbers():
     with pytest.raises(SymbackpropError, match="unknown convention"):
         Conventions.from_mapping({"relu_at_zero": 1})
-    with pytest.raises(SymbackpropError, match="must be a number"):
-        Conventions.from_mapping({"relu_grad_at_zero": "one"})
+    for value in ("one", float("nan"), float("inf")):
+        with pytest.raises(SymbackpropError, match="must be a finite number"):
+            Conventions.from_mapping({"relu_grad_at_zero": value})
     with pytest.raises(SymbackpropError, match="only 0 is supported"):
         Conventions.from_mapping({"step_grad_at_zero": 1})
     assert Conventions.from_mapping({"relu_grad_at_zero": 1}).relu_grad_at_zero == 1.0

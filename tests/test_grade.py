@@ -211,6 +211,8 @@ def test_default_questions_are_every_gradient_symbolic_worth_one():
         ({"q": {"ask": "dE/dw9"}}, "questions.q.ask"),
         ({"q": {"ask": "dE/dw1", "form": "essay"}}, "questions.q.form"),
         ({"q": {"ask": "dE/dw1", "points": -1}}, "questions.q.points"),
+        ({"q": {"ask": "dE/dw1", "points": float("inf")}}, "questions.q.points"),
+        ({"q": {"ask": "dE/dw1", "tolerance": float("nan")}}, "questions.q.tolerance"),
         ({"q": {"ask": "dE/dw1", "mode": "relative"}}, "questions.q.tolerance"),
         ({"q": {"ask": "dE/dw1", "partial": {"sign": 2}}}, "questions.q.partial.sign"),
         ({"q": {"ask": "dE/dw1", "colour": "red"}}, "questions.q.colour"),

@@ -125,6 +125,8 @@ def test_cli_table_shows_the_lectures_numbers():
     ("args", "message"),
     [
         (["train", "gd-quadratic", "--lr", "-1"], "learning rate"),
+        (["train", "gd-quadratic", "--lr", "nan"], "positive finite number, not nan"),
+        (["train", "gd-quadratic", "--lr", "inf"], "positive finite number, not inf"),
         (["train", "gd-quadratic", "--steps", "-2"], "steps"),
         (["train", "two-branch-sigmoid"], "--lr"),
         (["train", "nothing-like-this"], "unknown exercise"),
