@@ -77,7 +77,7 @@ def _paths(gradient, width: int):
     for _ in range(2 if side_by_side else 1):
         table.add_column()
     table.add_column(no_wrap=True, vertical="bottom")
-    for (index, route, product, _), value in zip(listed, values, strict=False):
+    for (index, route, product, _), value in zip(listed, values[:-1], strict=True):
         cells = (route, product) if side_by_side else (f"{route}\n{_break_between_factors(product, room)}",)
         table.add_row(index, *cells, value)
     if gradient.paths_omitted:
