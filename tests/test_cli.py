@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -140,6 +142,27 @@ def test_help_does_not_import_sympy(command):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_relu_step_prints_as_its_bracket_in_every_form():
+    # [s₁ > 0] is the Iverson bracket of ReLU's derivative, not one of rich's [style] tags
+    out = invoke("derive", "relu-regression", "--wrt", "w1")
+    assert "-(yₜ - y)·w₂·[s₁ > 0]·xₜ" in out
+    assert "∂E/∂s₁ = ∂E/∂h·[s₁ > 0]" in out
+    assert "·[w₁·xₜ > 0]" in out
+
+
+@pytest.mark.parametrize("command", [["derive"], ["show"], ["train", "--lr", "0.1"], ["audit"], ["check"]])
+def test_a_title_with_brackets_prints_as_written(tmp_path, command):
+    source = (Path(__file__).resolve().parents[1] / "exercises" / "fx-plus-y-times-z.toml").read_text()
+    title = "Bad [/] title [red]x[/red]"
+    path = tmp_path / "brackets.toml"
+    path.write_text(re.sub(r"(?m)^title = .*$", f'title = "{title}"', source).replace('id = "', 'id = "[b]'))
+    result = runner.invoke(app, [command[0], str(path), *command[1:]], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "[b]fx-plus-y-times-z" in result.output
+    if command[0] in ("derive", "show"):
+        assert title in result.output
 
 
 def test_help_shows_toml_section_names_literally():

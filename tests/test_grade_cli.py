@@ -57,6 +57,15 @@ def test_the_example_class_exercises_every_verdict_and_diagnosis(reports):
     }
 
 
+def test_answers_and_names_with_brackets_print_as_written(tmp_path):
+    answers = tmp_path / "brackets.csv"
+    answers.write_text('student,question,answer\n[b]ann,q1,"[/]"\nbob,q1,"[bold]x[/bold]"\n')
+    result = grade(str(EXAMPLES / "two-branch-grading.toml"), str(answers), "--jobs", "0")
+    assert result.exit_code == 0, result.output
+    assert "[b]ann: 0 / 9" in result.output
+    assert "│ [/] " in result.output and "[bold]x[/bold]" in result.output
+
+
 def test_the_four_paths_class_shows_e0_read_as_e(tmp_path):
     result = grade(str(EXAMPLES / "four-paths-grading.toml"), str(EXAMPLES / "four-paths-class.csv"),
                    "--json", str(tmp_path / "f.json"), "--jobs", "0")  # fmt: skip

@@ -27,10 +27,15 @@ EXIT_BAD_INPUT = 2
 
 # rich is imported when a command prints, not at start-up: --help must stay fast.
 def console():
-    """Standard output, with rich's markup and colour where it is a terminal."""
+    """Standard output, with colour where it is a terminal.
+
+    Markup is off: titles, equations ([s > 0] is the step's Iverson bracket), stated forms and
+    students' answers print as written, never read as rich's [style] tags. Styles are given
+    with rich Text instead.
+    """
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    return Console(highlight=False, soft_wrap=False, markup=False)
 
 
 def error_console():

@@ -41,6 +41,7 @@ def _number(value) -> str:
 
 def _print(entries) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     out = console()
     for exercise in dict.fromkeys(entry.exercise for entry in entries):
@@ -57,7 +58,7 @@ def _print(entries) -> None:
             if entry.verdict == "rounded_early" and entry.intermediates:
                 note = "uses the lecture's rounded " + ", ".join(entry.intermediates)
             style = _STYLES[entry.verdict]
-            table.add_row(entry.key, entry.stated, _number(entry.computed), f"[{style}]{entry.verdict}[/]", note)
+            table.add_row(entry.key, entry.stated, _number(entry.computed), Text(entry.verdict, style=style), note)
         out.print(table)
     counts = {verdict: sum(e.verdict == verdict for e in entries) for verdict in _STYLES}
     out.print(", ".join(f"{n} {verdict}" for verdict, n in counts.items()))

@@ -58,10 +58,12 @@ def show(
 
         sys.stdout.write(graph_dot(ex, edge_labels) + "\n")
         return
+    from rich.text import Text
+
     out = console()
-    out.print(f"[bold]{ex.id}[/bold]  {ex.title}")
+    out.print(Text.assemble((ex.id, "bold"), f"  {ex.title}"))
     if ex.source:
-        out.print(f"[dim]{ex.source}[/dim]")
+        out.print(ex.source, style="dim")
     out.print()
     width = max(len(pretty_name(node)) for node in ex.equations)
     for node, rhs in ex.equations.items():
@@ -74,7 +76,7 @@ def show(
         point = ", ".join(f"{pretty_name(name)} = {value_text(value)}" for name, value in ex.point.items())
         out.print(f"  at      {point}")
     out.print()
-    out.print("[bold]edges[/bold] (each name → the nodes computed from it)")
+    out.print(Text.assemble(("edges", "bold"), " (each name → the nodes computed from it)"))
     for name in ex.graph.order:
         children = ex.graph.children(name)
         if children:

@@ -50,14 +50,15 @@ def _progress_console():
 
 def _table(result):
     from rich.table import Table
+    from rich.text import Text
 
-    verdict = "[green]ok[/green]" if result.ok else "[bold red]DISAGREE[/bold red]"
-    table = Table(title=f"{result.id}: {verdict}", title_justify="left")
+    verdict = ("ok", "green") if result.ok else ("DISAGREE", "bold red")
+    table = Table(title=Text.assemble(f"{result.id}: ", verdict), title_justify="left")
     for heading in ("param", "symbolic", "NumPy", "finite difference", "max rel. error", ""):
         table.add_column(heading, justify="left" if heading == "param" else "right")
     for name, param in result.params.items():
         fd = number(param.finite_difference) + (" (kink: not compared)" if param.kink else "")
-        mark = "[green]✓[/green]" if param.ok else "[bold red]✗[/bold red]"
+        mark = Text("✓", style="green") if param.ok else Text("✗", style="bold red")
         table.add_row(name, number(param.symbolic), number(param.numpy), fd, f"{param.max_rel_error:.1e}", mark)
     return table
 

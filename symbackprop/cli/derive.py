@@ -152,7 +152,7 @@ def _render(gradient, forms: set[str], closed_explicit: bool, width: int):
         if exact is not None and not exact.is_Integer:
             value = f"{unicode(exact)} ≈ {value}"
         grid.add_row("value", Text(f"{lhs} = {value}", style="bold"))
-    title = f"[bold]{lhs}[/bold]  ({gradient.paths_total} path{'s' if gradient.paths_total != 1 else ''})"
+    title = Text.assemble((lhs, "bold"), f"  ({gradient.paths_total} path{'s' if gradient.paths_total != 1 else ''})")
     return Panel(grid, title=title, title_align="left")
 
 
@@ -207,13 +207,15 @@ def derive(
 
         sys.stdout.write(derivation_latex(derivation, list(found)))
         return
+    from rich.text import Text
+
     out = console()
-    heading = f"[bold]{ex.id}[/bold]" + (f"  {ex.title}" if ex.title else "")
+    heading = Text.assemble((ex.id, "bold"), f"  {ex.title}" if ex.title else "")
     if derivation.point is not None:
         from symbackprop.printing import pretty_name, value_text
 
         point = ", ".join(f"{pretty_name(n)} = {value_text(v)}" for n, v in derivation.point.items())
-        heading += f"\n[dim]at {point}[/dim]"
+        heading.append(f"\nat {point}", style="dim")
     out.print(heading)
     panels = [_render(gradient, forms, form == "closed", out.width) for gradient in found.values()]
     out.print(Group(*panels))

@@ -79,28 +79,26 @@ def _stderr():
 
 
 def _print(report) -> None:
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     from symbackprop.grade import echo, report_dict
 
     data = report_dict(report)
     out = console()
     for student, result in data["students"].items():
-        table = Table(
-            title=f"{escape(student) or '(no name)'}: {result['total']:g} / {result['max']:g}", title_justify="left"
-        )
+        table = Table(title=f"{student or '(no name)'}: {result['total']:g} / {result['max']:g}", title_justify="left")
         for heading in ("question", "answer", "verdict", "points", "feedback"):
             table.add_column(heading, overflow="fold")
         for key, entry in result["answers"].items():
             verdict = entry["verdict"]
             style = _STYLE.get(verdict, "")
             table.add_row(
-                escape(key),
-                escape(echo(entry["answer"])[:60]),
-                f"[{style}]{verdict}[/{style}]" if style else verdict,
+                key,
+                echo(entry["answer"])[:60],
+                Text(verdict, style=style),
                 f"{entry['points']:g}/{entry['max']:g}",
-                escape(entry["feedback"]),
+                entry["feedback"],
             )
         out.print(table)
     summary = Table(title=f"{report.exercise}: class summary", title_justify="left")
@@ -108,5 +106,5 @@ def _print(report) -> None:
         summary.add_column(heading)
     for qid, row in data["summary"].items():
         mistake = f"{row['most_common_mistake']} ({row['most_common_count']})" if row["most_common_mistake"] else "—"
-        summary.add_row(escape(qid), str(row["right"]), str(row["answers"]), str(row["missing"]), escape(mistake))
+        summary.add_row(qid, str(row["right"]), str(row["answers"]), str(row["missing"]), mistake)
     out.print(summary)

@@ -36,8 +36,9 @@ def train(
     if ex.data:
         reduce = "sum" if ex.reduce == "sum" else "mean"
         out.print(
-            f"[dim]{ex.samples} samples: node values are the first sample's; "
-            f"the loss and gradients are the {reduce} over all samples.[/dim]"
+            f"{ex.samples} samples: node values are the first sample's; "
+            f"the loss and gradients are the {reduce} over all samples.",
+            style="dim",
         )
 
 
