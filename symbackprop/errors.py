@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+import math
+
+
+def is_finite_number(value: object) -> bool:
+    """Whether a value read from a file or an option is a real, finite number (TOML has nan, inf and booleans).
+
+    >>> [is_finite_number(v) for v in (2, 0.5, float("inf"), float("nan"), True, "1")]
+    [True, True, False, False, False, False]
+    """
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
 
 class SymbackpropError(Exception):
     """Bad input: says where (file, key) and what is wrong, in one line.

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import keyword
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from pathlib import Path
 import sympy
 
 from symbackprop import catalog
-from symbackprop.errors import SymbackpropError
+from symbackprop.errors import SymbackpropError, is_finite_number
 from symbackprop.functions import CONSTANTS, FUNCTIONS, Conventions
 from symbackprop.graph import CycleError, Graph
 from symbackprop.syntax import parse, tokenize
@@ -130,7 +129,7 @@ def exact_number(value: object, *, source: str | None = None, key: str | None = 
     if isinstance(value, int):
         return sympy.Integer(value)
     if isinstance(value, float):
-        if not math.isfinite(value):  # TOML's nan and inf
+        if not is_finite_number(value):  # TOML's nan and inf
             raise SymbackpropError(f"expected a finite number, not {value!r}", source=source, key=key)
         return sympy.Rational(repr(value))  # the decimal the user wrote, exactly
     if isinstance(value, str):
@@ -409,10 +408,10 @@ def _read_stated(table: dict, source: str) -> tuple[dict[str, str], dict[str, tu
 
 def _check_train(train: dict, source: str) -> None:
     for key, value in train.items():
-        if key == "lr" and isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        if key == "lr" and is_finite_number(value) and value > 0:
             continue
         if key == "steps" and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             continue
-        wanted = {"lr": "a positive number", "steps": "a whole number ≥ 0"}.get(key)
+        wanted = {"lr": "a positive finite number", "steps": "a whole number ≥ 0"}.get(key)
         message = f"expected {wanted}, not {value!r}" if wanted else "unknown key (known: lr, steps)"
         raise SymbackpropError(message, source=source, key=f"train.{key}")

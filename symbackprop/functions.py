@@ -20,7 +20,7 @@ import sympy
 from sympy import Function, Heaviside, Integer, S
 from sympy.core.function import ArgumentIndexError
 
-from symbackprop.errors import SymbackpropError
+from symbackprop.errors import SymbackpropError, is_finite_number
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class Conventions:
                     f"unknown convention (known: {', '.join(sorted(known))})",
                     key=f"conventions.{name}",
                 )
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            if not is_finite_number(value):
                 raise SymbackpropError(f"must be a finite number, not {value!r}", key=f"conventions.{name}")
         if values.get("step_grad_at_zero", 0) != 0:
             # The step has no derivative anywhere but 0, where it is a jump: only 0 keeps

@@ -35,7 +35,7 @@ from symbackprop.diagnose import (
     value_variants,
 )
 from symbackprop.engine import Overrides, derive, numeric_pass
-from symbackprop.errors import ParseError, SymbackpropError
+from symbackprop.errors import ParseError, SymbackpropError, is_finite_number
 from symbackprop.exercise import Exercise, from_toml
 from symbackprop.latex_syntax import parse_any
 from symbackprop.quantities import Quantity, parse_quantity
@@ -163,7 +163,7 @@ def _question(exercise: Exercise, qid: str, spec: object, source: str | None) ->
 
 
 def _positive(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < math.inf
+    return is_finite_number(value) and value > 0
 
 
 @dataclass(frozen=True)

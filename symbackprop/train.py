@@ -6,11 +6,10 @@ table shows exactly the numbers ``derive`` would give there.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from symbackprop.engine import Derivation, NumericPass, Overrides, numeric_pass
-from symbackprop.errors import SymbackpropError
+from symbackprop.errors import SymbackpropError, is_finite_number
 from symbackprop.exercise import Exercise
 
 
@@ -40,7 +39,7 @@ def settings(exercise: Exercise, lr: float | None, steps: int | None) -> tuple[f
     steps = exercise.train.get("steps", 1) if steps is None else steps
     if lr is None:
         raise SymbackpropError(f"{exercise.id} has no [train] lr; give --lr", key="--lr")
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < math.inf:
+    if not (is_finite_number(lr) and lr > 0):
         raise SymbackpropError(f"the learning rate must be a positive finite number, not {lr!r}", key="--lr")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise SymbackpropError(f"the number of steps must be a whole number ≥ 0, not {steps!r}", key="--steps")

@@ -80,6 +80,7 @@ def test_the_good_file_works(tmp_path):
             "sigmoid takes 1 to 2 arguments",
         ),
         (lambda t: t + "\n[conventions]\nrelu_grad_at_0 = 1\n", "conventions.relu_grad_at_0", "unknown convention"),
+        (lambda t: t + "\n[train]\nlr = inf\n", "train.lr", "expected a positive finite number, not inf"),
     ],
 )
 def test_malformed_files(tmp_path, mutation, key, message):
