@@ -551,7 +551,7 @@ def _grade_safely(grader: Grader, key: str, answer: str | None) -> Verdict:
     try:
         return grader.grade(key, answer)
     except MemoryError:  # over the worker's cap (see _limit_memory): a runaway, like a timeout
-        return _not_graded(grader, key, "needed more memory than a grading worker may use")
+        return _not_graded(grader, key, "needed more memory than grading may use")
     except Exception as error:  # the answer is hostile: one crash must not stop the class
         question = grader.question(key)
         points = question.points if question else 0.0
@@ -559,9 +559,21 @@ def _grade_safely(grader: Grader, key: str, answer: str | None) -> Verdict:
 
 
 # The memory a worker may take on top of what it had when forked: far more than any honest
-# answer needs (a few MB), and little enough that two runaway simplifications cannot push the
-# machine into swap or the kernel's OOM killer before their timeouts end them.
+# answer needs (a few MB). All workers together take at most half of the memory the machine
+# has free (see worker_memory), so that runaway simplifications cannot push it into swap or
+# the kernel's OOM killer before their timeouts end them.
 MEMORY = 2 << 30
+LEAST_MEMORY = 256 << 20  # below this even SymPy's own work on an honest answer may fail
+
+
+def worker_memory(jobs: int) -> int:
+    """Each of ``jobs`` workers' memory cap: MEMORY, or less so that together they take at most half the free memory."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            free = next(int(line.split()[1]) * 1024 for line in meminfo if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError):
+        return MEMORY
+    return max(LEAST_MEMORY, min(MEMORY, free // 2 // max(1, jobs)))
 
 
 def _limit_memory(extra: int) -> None:
@@ -624,13 +636,14 @@ class _Worker:
 
 
 def run_tasks(
-    grader: Grader, tasks: list[Task], *, jobs: int, timeout: float, memory: int = MEMORY, progress=None
+    grader: Grader, tasks: list[Task], *, jobs: int, timeout: float, memory: int | None = None, progress=None
 ) -> dict[int, tuple[Verdict, float]]:
     """Grade ``tasks`` in ``jobs`` worker processes; a task over ``timeout`` seconds is killed.
 
     The deadline is kept by this (the parent) process: a worker stuck in SymPy cannot stop
     it. The stuck worker is killed and replaced, and its answer gets the verdict ``timeout``,
-    as does an answer that needs more than ``memory`` bytes beyond the worker's start.
+    as does an answer that needs more than ``memory`` bytes beyond the worker's start
+    (by default :func:`worker_memory`).
     With ``jobs`` 0 the tasks run here, one after another, with neither bound.
     """
     import time
@@ -650,7 +663,9 @@ def run_tasks(
     # fork: the workers inherit the prepared grader instead of rebuilding it.
     context = multiprocessing.get_context("fork")
     pending = deque(tasks)
-    workers = [_Worker(context, grader, memory) for _ in range(max(1, min(jobs, len(tasks))))]
+    count = max(1, min(jobs, len(tasks)))
+    memory = memory or worker_memory(count)
+    workers = [_Worker(context, grader, memory) for _ in range(count)]
     try:
         while len(results) < len(tasks):
             for worker in workers:
