@@ -12,7 +12,6 @@ as e, a wrong number carried forward).
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import math
 import random
@@ -23,7 +22,7 @@ from functools import cached_property
 import sympy
 
 from symbackprop.engine import Derivation, Overrides, numeric_pass
-from symbackprop.errors import EvaluationError, SymbackpropError
+from symbackprop.errors import SymbackpropError
 from symbackprop.exercise import Exercise, symbol
 from symbackprop.printing import plain
 from symbackprop.quantities import Quantity, parse_quantity
@@ -269,8 +268,8 @@ class _Audit:
         for part in sympy.preorder_traversal(rhs):
             if part == rhs or part.is_Atom or (part.is_Mul and part.args[0] == -1):  # −y: y's own value
                 continue
-            with contextlib.suppress(EvaluationError):  # a part with no value here explains nothing
-                found.setdefault(plain(part), evaluate(part, env))
+            # Every part has a value here: the engine evaluated the whole equation, part by part.
+            found.setdefault(plain(part), evaluate(part, env))
         return found
 
     @cached_property
