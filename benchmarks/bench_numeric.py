@@ -6,14 +6,15 @@ over one batch of 100 000 samples, the loss summed, every weight's gradient:
 1. symbackprop.numeric, against
 2. PyTorch's CPU autograd on the same float64 batch, with its default threads (target: numeric
    at least as fast); for context also torch on one thread (NumPy's ops run on one) and the
-   same network hand-written in NumPy twice: with the fewest passes, in place (NumPy's floor),
-   and op for op as the evaluator's rules run it, without its overhead (the floor of any
-   evaluator that runs a graph op by op), and
+   same network hand-written in NumPy twice: with the fewest passes, in place, and op for op
+   as the evaluator's rules run it but without its overhead (about what any evaluator that
+   runs a graph op by op can reach), and
 3. the ``micrograd`` package, one sample at a time, as micrograd works (target: numeric ≥ 1000×).
    micrograd over 100 000 samples would take minutes, so it is timed on the first 2 000 and
    extrapolated linearly: its cost per sample does not depend on the sample.
 
-Every ratio printed is measured in this one run; each time is the best of several repeats.
+Every ratio printed is measured in this one run; each time is the best of several repeats,
+the functions timed in turns (see best_of_each).
 Needs ``pip install torch==2.13.0 micrograd``.
 """
 
@@ -35,13 +36,29 @@ MICROGRAD_SAMPLES = 2_000
 
 def best_of(function, repeat: int) -> tuple[float, object]:
     """The fastest of ``repeat`` runs after one warm-up, and the last result."""
-    result = function()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-    return min(times), result
+    (found,) = best_of_each([function], repeat)
+    return found
+
+
+def best_of_each(functions, repeat: int, rounds: int = 5) -> list[tuple[float, object]]:
+    """For each function, the fastest run and its last result, over ``rounds`` turns of ``repeat`` runs each.
+
+    Each turn runs one function ``repeat`` times in a row after a warm-up, so that it is timed
+    warm (its arrays in cache, torch's threads awake), as timeit and torch.utils.benchmark time;
+    the functions take turns, so that a spell of load on the machine falls on all of them
+    rather than on whichever was being timed, and their ratios hold from run to run. (Running
+    them one call each in turn instead slows every one, torch's two threads most.)
+    """
+    best = [math.inf] * len(functions)
+    results: list[object] = [None] * len(functions)
+    for _ in range(rounds):
+        for index, function in enumerate(functions):
+            results[index] = function()  # warm-up
+            for _ in range(repeat):
+                start = time.perf_counter()
+                results[index] = function()
+                best[index] = min(best[index], time.perf_counter() - start)
+    return list(zip(best, results, strict=True))
 
 
 def torch_gradients(x: np.ndarray, t: np.ndarray, weights: dict[str, float]) -> dict[str, float]:
@@ -57,11 +74,11 @@ def torch_gradients(x: np.ndarray, t: np.ndarray, weights: dict[str, float]) -> 
 
 
 class NumpyByHand:
-    """This one network's backward pass written out in NumPy: the NumPy floor for it.
+    """This one network's backward pass written out in NumPy with the fewest passes we found.
 
     The fewest passes over the batch (the negation of σ's exponent folded into the weight, δs
     built in place), every pass written into scratch arrays allocated once, outside the timed
-    call. No evaluator that calls one NumPy op per operation can do better on one core.
+    call: what NumPy on one core can do for this network when nothing has to be general.
     """
 
     def __init__(self, samples: int) -> None:
@@ -205,16 +222,22 @@ def main() -> None:
     x, t = rng.normal(size=SAMPLES), rng.normal(size=SAMPLES)
     inputs = {"x_t": x, "t": t} if "t" in ex.inputs else {"x_t": x, "y_t": t}
 
-    ours_time, ours = best_of(lambda: numeric.gradients(ex, inputs), repeat=30)
-    torch_time, reference = best_of(lambda: torch_gradients(x, t, weights), repeat=30)
+    by_hand, op_for_op = NumpyByHand(SAMPLES), OpForOp(SAMPLES)
+    (ours_time, ours), (torch_time, reference), (hand_time, hand), (ops_time, ops) = best_of_each(
+        [
+            lambda: numeric.gradients(ex, inputs),
+            lambda: torch_gradients(x, t, weights),
+            lambda: by_hand(x, t, weights),
+            lambda: op_for_op(x, t, weights),
+        ],
+        repeat=10,
+    )
+    # One thread, for context only: switching torch's thread count between turns would time
+    # the switch as well, so this one is timed on its own.
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     torch_one_time, _ = best_of(lambda: torch_gradients(x, t, weights), repeat=30)
     torch.set_num_threads(threads)
-    by_hand = NumpyByHand(SAMPLES)
-    hand_time, hand = best_of(lambda: by_hand(x, t, weights), repeat=30)
-    op_for_op = OpForOp(SAMPLES)
-    ops_time, ops = best_of(lambda: op_for_op(x, t, weights), repeat=30)
     subset = slice(0, MICROGRAD_SAMPLES)
     micro_subset_time, micro = best_of(lambda: micrograd_gradients(x[subset], t[subset], weights), repeat=3)
     micro_time = micro_subset_time * SAMPLES / MICROGRAD_SAMPLES
@@ -232,11 +255,11 @@ def main() -> None:
     )
     print(
         f"  NumPy by hand, this net only:  {hand_time * 1e3:8.2f} ms   hand/numeric = {hand_time / ours_time:.2f}   "
-        f"torch/hand = {torch_time / hand_time:.2f}   (NumPy's floor)"
+        f"torch/hand = {torch_time / hand_time:.2f}   (fewest passes, in place)"
     )
     print(
         f"  NumPy op for op, no overhead:  {ops_time * 1e3:8.2f} ms   ops/numeric = {ops_time / ours_time:.2f}   "
-        f"torch/ops = {torch_time / ops_time:.2f}   (an op-by-op evaluator's floor)"
+        f"torch/ops = {torch_time / ops_time:.2f}   (each op as the evaluator's rules run it)"
     )
     print(
         f"  micrograd, one by one:         {micro_time * 1e3:8.0f} ms   extrapolated from {MICROGRAD_SAMPLES:,} "
