@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from symbackprop.errors import SymbackpropError
+from symbackprop.errors import SymbackpropError, is_finite_number
 from symbackprop.functions import LOSSES
 from symbackprop.printing import plain
 
@@ -164,7 +164,7 @@ def _initial(table: dict, key: str, sizes: list[int], source: str | None, name_o
             if not isinstance(row, list) or len(row) != columns:
                 raise SymbackpropError(f"layer {layer}: expected {shape}", source=source, key=where)
             for j, value in enumerate(row, 1):
-                if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-                    raise SymbackpropError(f"layer {layer}: {value!r} is not a number", source=source, key=where)
+                if not (isinstance(value, str) or is_finite_number(value)):  # a string is read as a constant later
+                    raise SymbackpropError(f"layer {layer}: {value!r} is not a finite number", source=source, key=where)
                 point[name_of(layer, i, j)] = value
     return point

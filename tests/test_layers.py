@@ -113,6 +113,7 @@ def write(tmp_path, text: str):
         ('[layers]\nsizes = [2, 1]\nloss = "hinge"\n', "layers.loss", "unknown loss"),
         ('[layers]\nsizes = [2, 1]\nbias = "yes"\n', "layers.bias", "true or false"),
         ("[layers]\nsizes = [2, 1]\nweights = [[[1, 2, 3]]]\n", "layers.weights", "1×2"),
+        ("[layers]\nsizes = [2, 1]\nweights = [[[1, nan]]]\n", "layers.weights", "nan is not a finite number"),
         ("[layers]\nsizes = [2, 1]\nbiases = [[1]]\n", "layers.biases", "bias = false"),
         ("[layers]\nsizes = [2, 1]\nwidth = 3\n", "layers.width", "unknown key"),
         ('[layers]\nsizes = [2, 1]\n[graph]\ny = "x"\n', "layers", "not both"),
