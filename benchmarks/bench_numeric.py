@@ -36,7 +36,7 @@ MICROGRAD_SAMPLES = 2_000
 
 def best_of(function, repeat: int) -> tuple[float, object]:
     """The fastest of ``repeat`` runs after one warm-up, and the last result."""
-    (found,) = best_of_each([function], repeat)
+    (found,) = best_of_each([function], repeat, rounds=1)
     return found
 
 
