@@ -122,6 +122,8 @@ class UnicodePrinter(PlainPrinter):
     >>> h = Symbol("h1")
     >>> UnicodePrinter().doprint(h * (1 - h))
     'h₁(1 - h₁)'
+    >>> UnicodePrinter().doprint(2 * h**(h - 1))
+    '2·h₁^(h₁ - 1)'
     """
 
     def _print_Symbol(self, expr):
@@ -152,7 +154,8 @@ class UnicodePrinter(PlainPrinter):
         if exponent.is_Integer and exponent > 1:
             text = self.parenthesize(base, PRECEDENCE["Pow"])
             return text + str(exponent).translate(_SUPERSCRIPT)
-        return super()._print_Pow(expr, rational)
+        # ^ rather than **, which _print_Mul would read as two products.
+        return super()._print_Pow(expr, rational).replace("**", "^")
 
     def _print_Mul(self, expr):
         text = super()._print_Mul(expr)

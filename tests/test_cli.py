@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from reference import sigmoid
 from typer.testing import CliRunner
 
 from symbackprop.cli import app
@@ -38,6 +39,18 @@ PRODUCT_1 = "-(yₜ - y)·w₄·h₂(1 - h₂)·w₂·h₁(1 - h₁)·xₜ"
 PRODUCT_2 = "-(yₜ - y)·w₅·h₃(1 - h₃)·w₃·h₁(1 - h₁)·xₜ"
 
 
+def two_branch_paths() -> tuple[float, float]:
+    """Deck 003's two products for ∂E/∂w1, by hand at the catalog's point."""
+    x_t, y_t, w1, w2, w3, w4, w5 = 1.0, 1.0, 1.0, 0.5, -1.0, 1.5, -0.5
+    h1 = sigmoid(x_t * w1)
+    h2, h3 = sigmoid(h1 * w2), sigmoid(h1 * w3)
+    y = h2 * w4 + h3 * w5
+    return (
+        -(y_t - y) * w4 * h2 * (1 - h2) * w2 * h1 * (1 - h1) * x_t,
+        -(y_t - y) * w5 * h3 * (1 - h3) * w3 * h1 * (1 - h1) * x_t,
+    )
+
+
 def panel_lines(columns: int, form: str = "paths") -> list[str]:
     """derive two-branch-sigmoid --wrt w1 --form FORM at a terminal width, each line's inside of the panel."""
     result = runner.invoke(app, ["derive", "--wrt", "w1", "--form", form], env={"COLUMNS": str(columns)})
@@ -47,12 +60,13 @@ def panel_lines(columns: int, form: str = "paths") -> list[str]:
 
 def test_derive_paths_on_a_wide_terminal_one_line_each_the_sum_under_the_products():
     lines = panel_lines(160)
+    first, second = two_branch_paths()
     path_1 = next(line for line in lines if "w₁ → s₁ → h₁ → s₂" in line)
-    assert PRODUCT_1 in path_1 and "= -0.00987482" in path_1
+    assert PRODUCT_1 in path_1 and f"= {first:.6g}" in path_1
     # The sum's terms stand one a line in the products' column, the second with its sign.
     total = lines.index(next(line for line in lines if line.lstrip().startswith("Σ")))
     assert lines[total].endswith(PRODUCT_1)
-    assert lines[total + 1].endswith("- " + PRODUCT_2[1:] + "  = -0.0158464")
+    assert lines[total + 1].endswith("- " + PRODUCT_2[1:] + f"  = {first + second:.6g}")
     assert lines[total].index(PRODUCT_1) == path_1.index(PRODUCT_1)
 
 
@@ -88,6 +102,19 @@ def test_derive_chain_on_a_narrow_terminal_breaks_only_between_fractions():
     assert all(line.endswith(("₁", "₂", "₃", "₄", "y")) for line in chain_lines), lines
     assert "".join(chain_lines[:2]) == chain
     assert "".join(chain_lines[2:]).removeprefix("+ ") == chain.replace("h₂", "h₃").replace("s₂", "s₃")
+
+
+def test_derive_prints_a_power_with_a_symbolic_exponent_as_one_factor():
+    # d/dw a·w^x = a·x·w^(x − 1); at a = 2, w = 4, x = 1.5: 2·1.5·√4 = 6
+    out = invoke("derive", "-e", "E = a*w**x", "--wrt", "w", "--at", "a=2", "--at", "w=4", "--at", "x=1.5")
+    assert "∂E/∂w = a·x·w^(x - 1)" in out and "∂E/∂w = 6" in out
+
+
+def test_derive_leaves_out_a_single_edges_chain_rule_unless_it_is_asked_for():
+    # E = w·x: the chain rule along the one edge would say only ∂E/∂w = ∂E/∂w
+    args = ("derive", "-e", "E = w*x", "--wrt", "w", "--at", "w=2", "--at", "x=3")
+    assert "chain" not in invoke(*args)
+    assert "∂E/∂w = ∂E/∂w" in invoke(*args, "--form", "chain")
 
 
 def test_derive_json_keeps_the_spec_fields():
