@@ -59,8 +59,9 @@ def _terms(expr: sympy.Expr, var: sympy.Symbol, outputs: Mapping[sympy.Expr, sym
                 outer = outer_derivative(expr, index + 1).xreplace(outputs)
                 found += [(number, (outer, *inner)) for number, inner in _terms(arg, var, outputs)]
         return found
-    # Anything else (a variable exponent): SymPy's own derivative, as one factor.
-    return [(sympy.Integer(1), (sympy.diff(expr, var),))]
+    if expr.is_Pow:  # a variable exponent: SymPy's own derivative, as one factor
+        return [(sympy.Integer(1), (sympy.diff(expr, var),))]
+    raise SymbackpropError(f"no derivative rule for {type(expr).__name__} (in {expr})")
 
 
 def _term_expr(coefficient: sympy.Expr, factors: tuple[sympy.Expr, ...]) -> sympy.Expr:
@@ -103,6 +104,10 @@ class Path:
         """The path's edges as the lecture chains them, from the loss back: (E, y), (y, s4), …"""
         return list(zip(self.nodes[:0:-1], self.nodes[-2::-1], strict=True))
 
+    def chain_text(self, fraction=lambda top, bottom: f"d{top}/d{bottom}", separator: str = "*") -> str:
+        """The chain rule along the path, ``fraction(top, bottom)`` per edge: dE/dy*dy/ds4*…"""
+        return separator.join(fraction(top, bottom) for top, bottom in self.chain)
+
     @property
     def product(self) -> sympy.Expr:
         """The product of the local factors."""
@@ -139,6 +144,11 @@ class Gradient:
         from symbackprop.latex import gradient_latex  # latex imports this module
 
         return gradient_latex(self)
+
+    @property
+    def single_edge(self) -> bool:
+        """Whether the param feeds the loss directly: its chain rule would only say ∂L/∂P = ∂L/∂P."""
+        return bool(self.paths) and all(len(path.nodes) == 2 for path in self.paths)
 
     @property
     def paths_omitted(self) -> int:
@@ -260,8 +270,6 @@ def _sample_pass(exercise: Exercise, local, point: Mapping[str, object], overrid
             adjoint[node] = overrides.adjoints[node]
         for parent in graph.parents.get(node, ()):
             adjoint[parent] += adjoint[node] * local_values[node, parent]
-    for name, value in overrides.adjoints.items():
-        adjoint[name] = value
     return Sample({symbol.name: value for symbol, value in env.items()}, local_values, adjoint)
 
 

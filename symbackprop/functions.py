@@ -398,13 +398,26 @@ def _abs_rule(expr, index):
     return 2 * Heaviside(expr.args[0], (_exact(at_zero) + 1) / 2) - 1
 
 
+def _heaviside_rule(expr, index):
+    x = expr.args[0]
+    if index == 1:
+        return sympy.Integer(0)  # flat on both sides; at the jump 0, as for the step
+    # The value at 0 moves it only there: 1 at x = 0, else 0, in steps the evaluators know.
+    return 1 - Heaviside(x, 0) - Heaviside(-x, 0)
+
+
 def _tie():
     return _exact(current_conventions().max_grad_at_tie)
 
 
-# SymPy's own max, min and abs fix their value at the kink (½ at a tie, 0 at 0); these rules
-# take the exercise's conventions instead.
-_NONSMOOTH_RULES: dict[type, Callable] = {sympy.Max: _max_rule, sympy.Min: _min_rule, sympy.Abs: _abs_rule}
+# SymPy's own max, min and abs fix their value at the kink (½ at a tie, 0 at 0), and its
+# Heaviside's derivative is a Dirac delta; these rules take the exercise's conventions instead.
+_NONSMOOTH_RULES: dict[type, Callable] = {
+    sympy.Max: _max_rule,
+    sympy.Min: _min_rule,
+    sympy.Abs: _abs_rule,
+    Heaviside: _heaviside_rule,
+}
 
 
 def outer_derivative(expr: sympy.Function, index: int) -> sympy.Expr:

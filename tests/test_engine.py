@@ -214,3 +214,12 @@ def test_a_param_that_does_not_reach_the_loss_has_gradient_zero_and_a_warning():
     assert d.gradient("w").value == 2.0
     unused = d.gradient("u")
     assert (unused.value, unused.paths_total, unused.paths, unused.closed) == (0.0, 0, (), 0)
+
+
+@pytest.mark.parametrize(("w", "expected_da"), [(0.0, 2.0), (0.3, 0.0), (-0.3, 0.0)])
+def test_heaviside_is_flat_in_its_argument_and_its_value_at_zero_counts_only_there(w, expected_da):
+    # E = H(w, a)·x: H is 0 below 0, 1 above and a at 0, so ∂E/∂w = 0 (the step's convention at
+    # the jump) and ∂E/∂a = x where w = 0, else 0.
+    d = derive(from_equations({"E": "heaviside(w, a)*x"}, params=["w", "a"], at={"w": w, "a": 0.25, "x": 2.0}))
+    assert d.gradient("w").value == 0.0
+    assert d.gradient("a").value == expected_da

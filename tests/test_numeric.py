@@ -202,6 +202,7 @@ def _at_kink(kink: str, conv: Conventions, c: float, t: float):
         "max(k, 0)": (conv.max_grad_at_tie, 0.0),
         "min(k, 0)": (conv.max_grad_at_tie, 0.0),
         "step(k)": (0.0, 1.0),
+        "heaviside(k, 0.25)": (0.0, 0.25),  # flat, and 0.25 at the jump
     }[kink]
     ex = from_equations(
         {"k": "p - q", "K": kink, "E": "(t - c*K)**2/2"},
@@ -212,7 +213,7 @@ def _at_kink(kink: str, conv: Conventions, c: float, t: float):
     return ex, -(t - c * value) * c * slope
 
 
-KINKS = ["relu(k)", "leaky_relu(k, 0.2)", "abs(k)", "max(k, 0)", "min(k, 0)", "step(k)"]
+KINKS = ["relu(k)", "leaky_relu(k, 0.2)", "abs(k)", "max(k, 0)", "min(k, 0)", "step(k)", "heaviside(k, 0.25)"]
 
 
 @settings(max_examples=60, deadline=None)
@@ -282,6 +283,7 @@ UNARY = [
     "leaky_relu({})",
     "leaky_relu({}, 0.2)",
     "step({}, 0.5)",
+    "heaviside({}, 0.25)",
     "softplus({})",
     "softplus({}, 2)",
     "swish({})",

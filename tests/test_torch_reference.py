@@ -60,6 +60,8 @@ TORCH = {
     Swish: lambda *a: a[0] * torch.sigmoid(_arg(a, 1, 1.0) * a[0]),
     ELU: lambda *a: F.elu(a[0], alpha=float(_arg(a, 1, 1.0))),
     Softmax: lambda index, *xs: _softmax(index, *xs),
+    # torch.heaviside has no derivative; through where, a (the value at 0) gets one only at 0.
+    sympy.Heaviside: lambda x, a: torch.where(x > 0, 1.0, torch.where(x < 0, 0.0, a * torch.ones_like(x))),
 }
 
 
