@@ -411,12 +411,12 @@ def _chain_and_paths(block: _Block, gradient) -> None:
     """The chain rule per path, the local factors substituted, the paths' values and their sum."""
     tex = block.tex
     lhs = _partial(gradient.loss, gradient.wrt)
-    chains = [" ".join(_partial(top, bottom) for top, bottom in path.chain) for path in gradient.paths]
+    chains = [path.chain_text(_partial, " ") for path in gradient.paths]
     omitted = []
     if gradient.paths_omitted:
         omitted = [rf"\dots \text{{ ({gradient.paths_omitted} more of {gradient.paths_total} paths not listed)}}"]
     # A single edge's chain rule would only say ∂f/∂z = ∂f/∂z: start from its factor.
-    if any(len(path.nodes) > 2 for path in gradient.paths) or not gradient.paths:
+    if not gradient.single_edge:
         block.sum_lines(lhs, block.per_sample(chains + omitted) if gradient.paths else chains)
         lhs = ""
     if not gradient.paths:

@@ -8,11 +8,6 @@ from symbackprop.printing import plain
 FORMS = ("chain", "paths", "delta", "closed", "all")
 
 
-def chain_text(gradient: Gradient, fraction=lambda top, bottom: f"d{top}/d{bottom}") -> list[str]:
-    """The chain rule along each listed path, from the loss back: dE/dy*dy/ds4*…, one per path."""
-    return ["*".join(fraction(top, bottom) for top, bottom in path.chain) for path in gradient.paths]
-
-
 def gradient_dict(gradient: Gradient) -> dict:
     """One gradient in the fields of SPEC §3, plus the δ recursion and the exact value."""
     data: dict = {
@@ -29,7 +24,7 @@ def gradient_dict(gradient: Gradient) -> dict:
         ],
         "paths_total": gradient.paths_total,
         "paths_omitted": gradient.paths_omitted,
-        "chain": chain_text(gradient),
+        "chain": [path.chain_text() for path in gradient.paths],
         "delta": [
             {
                 "node": step.node,

@@ -160,10 +160,11 @@ def _render(gradient, forms: set[str], closed_explicit: bool, width: int):
     grid.add_column(style="bold cyan", no_wrap=True)
     grid.add_column()
 
-    if "chain" in forms:
+    # A single edge's chain rule only says ∂L/∂P = ∂L/∂P: shown when asked for alone.
+    if "chain" in forms and (forms == {"chain"} or not gradient.single_edge):
         indent = " " * (len(lhs) + len(" + "))
         room = width - PANEL_MARGIN - len(indent)
-        chains = ["·".join(_fraction(top, bottom) for top, bottom in path.chain) for path in gradient.paths]
+        chains = [path.chain_text(_fraction, "·") for path in gradient.paths]
         lines = [_break_between_factors(chain, room).replace("\n", "\n" + indent) for chain in chains]
         grid.add_row("chain", Text(f"{lhs} = " + f"\n{' ' * len(lhs)} + ".join(lines or ["0"])))
     if "paths" in forms:
