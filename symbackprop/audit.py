@@ -26,7 +26,7 @@ from symbackprop.errors import SymbackpropError
 from symbackprop.exercise import Exercise, symbol
 from symbackprop.printing import plain
 from symbackprop.quantities import Quantity, parse_quantity
-from symbackprop.syntax import parse, tokenize
+from symbackprop.syntax import free_names, parse, tokenize
 from symbackprop.train import passes
 from symbackprop.values import evaluate
 
@@ -505,17 +505,61 @@ class _Audit:
         try:
             stated = self.formula(text)
         except SymbackpropError as error:
+            misnamed = self.misnamed(key, text)
+            if misnamed:
+                return self.entry(name, text, computed, "mismatch", misnamed)
             return self.entry(name, text, computed, "not_checkable", _unreadable(text, error.message))
         truth = self.expected(key)
+        agrees = self.agrees(stated, truth)
+        if agrees is None:
+            return self.entry(name, text, computed, "not_checkable", "it has no value at any test point")
+        if agrees:
+            return self.entry(name, text, computed, "match")
+        used = self.formula(text, keep_names=True).free_symbols
+        return self.entry(name, text, computed, "mismatch", self.diagnose_formula(key, stated, truth, used))
+
+    def agrees(self, stated: sympy.Expr, truth: sympy.Expr) -> bool | None:
+        """Whether two formulas agree at every random point where both have a value (None: at none)."""
         pairs = [
             (s, t) for s, t in zip(self.values_at(stated), self.values_at(truth), strict=True) if None not in (s, t)
         ]
         if not pairs:
-            return self.entry(name, text, computed, "not_checkable", "it has no value at any test point")
-        if all(_close(s, t, 1e-9 * max(1.0, abs(t))) for s, t in pairs):
-            return self.entry(name, text, computed, "match")
-        used = self.formula(text, keep_names=True).free_symbols
-        return self.entry(name, text, computed, "mismatch", self.diagnose_formula(key, stated, truth, used))
+            return None
+        return all(_close(s, t, 1e-9 * max(1.0, abs(t))) for s, t in pairs)
+
+    def misnamed(self, key: Key, text: str) -> str:
+        """The diagnosis of a formula that uses one name the graph lacks and matches with a sibling in its place.
+
+        Lecture 003 writes x_1 for x_t once; read as x_t, its formula is right. A sibling is a
+        graph name with the same letters before its subscript; the diagnosis is given only
+        when exactly one sibling makes the formula match.
+        """
+        try:
+            unknown = {name for name in free_names(_FRACTION.sub(" ", text)) if not self.knows(name)}
+        except SymbackpropError:  # not even tokens: nothing to rename
+            return ""
+        if len(unknown) != 1:
+            return ""
+        (wrong,) = unknown
+        readings = []
+        for sibling in sorted(n for n in self.ex.graph.names if _stem(n) == _stem(wrong)):
+            renamed = re.sub(rf"(?<![\w]){re.escape(wrong)}(?![\w])", sibling, text)
+            try:
+                if self.agrees(self.formula(renamed), self.expected(key)):
+                    readings.append(sibling)
+            except SymbackpropError:
+                continue
+        if len(readings) != 1:
+            return ""
+        return f"writes {wrong}, which is not a name of {self.ex.id}; read as {readings[0]}, the formula is right"
+
+    def knows(self, name: str) -> bool:
+        """Whether a name in a stated formula reads as graph names (h_3, w_4h_2)."""
+        try:
+            self.resolve(name)
+        except SymbackpropError:
+            return False
+        return True
 
     def diagnose_formula(self, key: Key, stated: sympy.Expr, truth: sympy.Expr, stated_names=()) -> str:
         """What explains a wrong formula: a constant factor, a factor of the graph, a path, a swapped name."""
@@ -604,6 +648,11 @@ def _unreadable(text: str, message: str) -> str:
     if "'" in text:
         return f"a′ of an activation left generic cannot be compared (cannot read it: {message})"
     return f"cannot read it: {message}"
+
+
+def _stem(name: str) -> str:
+    """The letters of a name before its subscript: ``x`` for ``x_t``, ``x1`` and ``x_1``."""
+    return re.split(r"[_0-9]", name, maxsplit=1)[0]
 
 
 def _factor(stated: float, exact: float, tolerance: float) -> str:
