@@ -89,10 +89,6 @@ def _step_of(x: Array, below: float, at_zero: float, above: float) -> Array:
     return np.where(x > 0, above, np.where(x < 0, below, at_zero))
 
 
-def _sign(x: Array) -> Array:
-    return np.sign(x)
-
-
 # A ``needs`` entry is 0 (not wanted), PER_SAMPLE, or TOTAL: the argument is one number for
 # every sample (a param), so only its gradient summed over the batch is wanted. A rule may then
 # return that sum itself, wrapped in Summed (a product does, with one dot product).

@@ -119,7 +119,7 @@ def test_malformed_json_answers_exit_2(tmp_path):
     assert result.exit_code == 2 and "not valid JSON" in result.output
 
 
-def test_piped_output_has_no_progress_bar_and_help_does_not_import_sympy():
+def test_piped_output_has_no_progress_bar_and_loading_the_grade_command_does_not_import_sympy():
     done = subprocess.run(
         [sys.executable, "-m", "symbackprop", "grade", str(EXAMPLES / "four-paths-grading.toml"),
          str(EXAMPLES / "four-paths-class.csv"), "--jobs", "1"],

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import tomllib
 
 import pytest
-from reference import sigmoid
+from reference import EXERCISES, plain_gradient, sigmoid, substituted_loss
 from typer.testing import CliRunner
 
 from symbackprop.cli import app
@@ -114,11 +115,23 @@ def test_cli_json_has_the_spec_fields():
 
 
 def test_cli_table_shows_the_lectures_numbers():
+    # Deck 003, one step of η = 0.1 from w1 = w2 = x_t = y_t = 1, where h = y = σ(1):
+    # ∂E/∂w1 = −(y_t − y)·w2·h(1 − h)·x_t and ∂E/∂w2 = −(y_t − y)·h.
+    h = sigmoid(1.0)
+    w1, w2 = 1 + 0.1 * (1 - h) * h * (1 - h), 1 + 0.1 * (1 - h) * h
+    assert (round(w1, 4), round(w2, 4)) == (1.0053, 1.0197)  # as the deck prints them
     result = runner.invoke(app, ["train", "one-hidden-unit-training"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
-    assert "1.00529" in result.output and "1.01966" in result.output
+    assert f"{w1:.6g}" in result.output and f"{w2:.6g}" in result.output
+    # Deck 004: E_total after one step of η = 0.5, by plain SymPy's gradients of the file's graph.
+    data = tomllib.loads((EXERCISES / "bp-2-2-2-sigmoid-no-bias.toml").read_text())
+    graph, point = data["graph"], data["at"]
+    step = {w: point[w] - 0.5 * plain_gradient(graph, "E_total", w, point) for w in data["roles"]["params"]}
+    after = substituted_loss(graph, "E_total")
+    loss = float(after.subs({s: {**point, **step}[s.name] for s in after.free_symbols}))
+    assert round(loss, 4) == 0.2326  # as the deck prints it
     wide = runner.invoke(app, ["train", "bp-2-2-2-sigmoid-no-bias"], env={"COLUMNS": "120"})
-    assert "k = 1" in wide.output and "0.232591" in wide.output
+    assert "k = 1" in wide.output and f"{loss:.6g}" in wide.output
 
 
 @pytest.mark.parametrize(
