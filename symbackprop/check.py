@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from symbackprop import numeric
+from symbackprop.engine import derive
 from symbackprop.errors import SymbackpropError
 from symbackprop.exercise import Exercise
 
@@ -93,8 +94,6 @@ def check(exercise: Exercise) -> CheckResult:
         raise SymbackpropError(
             "needs a point: give every input and param a value", source=exercise.path or exercise.id, key="at"
         )
-    from symbackprop.engine import derive  # SymPy's engine: only needed here
-
     derivation = derive(exercise)
     result = numeric.backprop(exercise)
     scale = max(1.0, abs(result.loss))

@@ -67,9 +67,10 @@ def graph_dot(exercise: Exercise, edge_labels: bool = False) -> str:
       "t" -> "z" [label="2·t"];
     }
     """
+    from symbackprop.engine import local_derivatives
     from symbackprop.printing import pretty_name, unicode
 
-    local = _local_derivatives(exercise) if edge_labels else {}
+    local = local_derivatives(exercise) if edge_labels else {}
 
     def node(name: str) -> str:
         shape = "box" if name in exercise.params else "doublecircle" if name == exercise.loss else None
@@ -87,10 +88,3 @@ def graph_dot(exercise: Exercise, edge_labels: bool = False) -> str:
             lines.append(f"  {_quoted(parent)} -> {_quoted(name)}{label};")
     lines.append("}")
     return "\n".join(lines)
-
-
-def _local_derivatives(exercise: Exercise) -> dict:
-    """∂v/∂u for every edge, keyed (v, u), as the engine writes them."""
-    from symbackprop.engine import Derivation
-
-    return Derivation(exercise, None, max_paths=1).local

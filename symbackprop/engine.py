@@ -17,7 +17,7 @@ from functools import cached_property
 import sympy
 
 from symbackprop.errors import SymbackpropError
-from symbackprop.exercise import Exercise
+from symbackprop.exercise import Exercise, loss_scale
 from symbackprop.functions import ActivationBase, conventions_in_force, outer_derivative
 from symbackprop.printing import plain, product
 from symbackprop.values import evaluate
@@ -286,7 +286,7 @@ def numeric_pass(
     """
     overrides = overrides or Overrides()
     samples = tuple(_sample_pass(exercise, local, p, overrides) for p in exercise.sample_points(point))
-    scale = 1.0 / len(samples) if exercise.reduce == "mean" else 1.0
+    scale = loss_scale(exercise.reduce, len(samples))
     names = samples[0].adjoints
     adjoints = {name: scale * math.fsum(s.adjoints[name] for s in samples) for name in names}
     for name, value in overrides.adjoints.items():
@@ -358,7 +358,7 @@ class Derivation:
         value = None
         if self.numeric is not None:
             per_sample = [math.prod(sample.local_values[edge] for edge in edges) for sample in self.numeric.samples]
-            scale = 1.0 / len(per_sample) if self.exercise.reduce == "mean" else 1.0
+            scale = loss_scale(self.exercise.reduce, len(per_sample))
             value = scale * math.fsum(per_sample)
         return Path(nodes=nodes, factors=tuple(self.local[edge] for edge in edges), value=value)
 
@@ -405,6 +405,16 @@ def derive(
     [-4.0, -4.0, 3.0]
     """
     return Derivation(exercise, exercise.at(at), max_paths)
+
+
+def local_derivatives(exercise: Exercise) -> dict[tuple[str, str], sympy.Expr]:
+    """∂child/∂parent on every edge, keyed (child, parent), in the lecture's terms; no point needed.
+
+    >>> from symbackprop.exercise import from_equations
+    >>> local_derivatives(from_equations({"t": "x + y", "z": "t**2"}))
+    {('t', 'x'): 1, ('t', 'y'): 1, ('z', 't'): 2*t}
+    """
+    return Derivation(exercise, None, max_paths=1).local
 
 
 def gradients(derivation: Derivation, wrt: Iterable[str] | None = None) -> dict[str, Gradient]:

@@ -32,6 +32,15 @@ _KNOWN_KEYS = {
 REDUCTIONS = ("sum", "mean")
 
 
+def loss_scale(reduce: str, samples: int) -> float:
+    """The weight of each sample's loss in the total: 1/n for a mean, 1 for a sum.
+
+    >>> loss_scale("mean", 4), loss_scale("sum", 4)
+    (0.25, 1.0)
+    """
+    return 1.0 / samples if reduce == "mean" else 1.0
+
+
 def symbol(name: str) -> sympy.Symbol:
     """The SymPy symbol of a graph name (all values in a network are real).
 

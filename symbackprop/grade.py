@@ -26,6 +26,7 @@ import sympy
 
 from symbackprop import catalog
 from symbackprop.diagnose import (
+    KINDS,
     ROUNDED_EARLY,
     PointData,
     Variant,
@@ -34,11 +35,12 @@ from symbackprop.diagnose import (
     significant,
     value_variants,
 )
-from symbackprop.engine import Overrides, derive, numeric_pass
+from symbackprop.engine import NumericPass, Overrides, derive, numeric_pass
 from symbackprop.errors import ParseError, SymbackpropError, is_finite_number
-from symbackprop.exercise import Exercise, from_toml
+from symbackprop.exercise import Exercise, from_toml, loss_scale
 from symbackprop.latex_syntax import parse_any
 from symbackprop.quantities import Quantity, parse_quantity
+from symbackprop.train import passes, train
 from symbackprop.values import evaluate
 
 VERDICTS = ("correct", "correct_rounding", "carried_forward", "wrong", "unparsable", "timeout", "missing")
@@ -150,8 +152,6 @@ def _question(exercise: Exercise, qid: str, spec: object, source: str | None) ->
     for ok, name, message in checks:
         if not ok:
             raise SymbackpropError(message, source=source, key=f"{key}.{name}")
-    from symbackprop.diagnose import KINDS
-
     for kind, fraction in partial.items():
         if kind not in KINDS or not (_positive(fraction) or fraction == 0) or fraction > 1:
             raise SymbackpropError(
@@ -236,14 +236,12 @@ class Grader:
         point = {name: float(value) for name, value in (self.exercise.at() or {}).items()}
         if step == 0:
             return point
-        from symbackprop.train import train
-
         rows = train(self.exercise, steps=step)
         return point | rows[step].params
 
     def _pass(self, point: Mapping[str, float], overrides: Overrides | None = None) -> PointData:
         result = numeric_pass(self.exercise, self.local, point, overrides)
-        scale = 1.0 / len(result.samples) if self.exercise.reduce == "mean" else 1.0
+        scale = loss_scale(self.exercise.reduce, len(result.samples))
         return PointData(result.values, tuple(s.local_values for s in result.samples), scale, result.adjoints)
 
     # -- grading one answer ----------------------------------------------------------------
@@ -281,7 +279,7 @@ class Grader:
             return self.grade_numeric(question, answer)
         return self.grade_symbolic(question, answer)
 
-    def reference(self, quantity: Quantity, point: PointData) -> float:
+    def reference(self, quantity: Quantity, point: PointData | NumericPass) -> float:
         """The value a quantity has at a point."""
         if not quantity.gradient:
             return point.values[quantity.name]
@@ -451,29 +449,19 @@ class Grader:
 
     def _carried_value(self, quantity: Quantity, used: Sequence[tuple[Question, Verdict]]) -> float | None:
         """The quantity recomputed with the student's own values put in where they were computed."""
-        by_step: dict[int, dict[str, dict]] = {}
+        overrides: dict[int, Overrides] = {}
         for q, v in used:
-            slot = by_step.setdefault(q.quantity.step, {"values": {}, "adjoints": {}})
-            name = q.quantity.name
+            slot = overrides.setdefault(q.quantity.step, Overrides(values={}, adjoints={}))
             if q.quantity.gradient:
-                slot["adjoints"][name] = -v.value if q.quantity.negated else v.value
+                slot.adjoints[q.quantity.name] = -v.value if q.quantity.negated else v.value
             else:
-                slot["values"][name] = v.value
+                slot.values[q.quantity.name] = v.value
         lr = self.exercise.train.get("lr")
         if quantity.step > 0 and lr is None:
             return None
-        current = self._params_at(0)
-        for step in range(quantity.step + 1):
-            slot = by_step.get(step, {"values": {}, "adjoints": {}})
-            current |= {n: x for n, x in slot["values"].items() if n in current}
-            overrides = Overrides(values=slot["values"], adjoints=slot["adjoints"])
-            point = self._pass(current, overrides)
-            if step == quantity.step:
-                return self.reference(quantity, point)
-            current = {
-                n: x - lr * point.adjoints.get(n, 0.0) if n in self.exercise.params else x for n, x in current.items()
-            }
-        return None
+        # Gradient descent as train runs it, the student's values in place of the computed ones.
+        _, last = passes(self.exercise, float(lr or 0.0), quantity.step, overrides, local=self.local)[-1]
+        return self.reference(quantity, last)
 
 
 def _looks_numeric(answer: str) -> bool:
@@ -860,21 +848,6 @@ def report_rows(report: ClassReport) -> list[list[str]]:
             ]
         )
     return rows
-
-
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write a file so that a reader sees the old content or the new, never half of it."""
-    import os
-    import tempfile
-
-    target = Path(path)
-    try:
-        handle, temporary = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.replace(temporary, target)
-    except OSError as error:
-        raise SymbackpropError(f"cannot write: {error.strerror or error}", source=str(path)) from None
 
 
 def json_text(report: ClassReport) -> str:

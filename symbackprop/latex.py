@@ -19,7 +19,8 @@ import sympy
 from sympy.printing.latex import LatexPrinter, greek_letters_set, tex_greek_dictionary
 from sympy.printing.precedence import PRECEDENCE
 
-from symbackprop.printing import layered_name, lecture_order, product
+from symbackprop.errors import SymbackpropError
+from symbackprop.printing import layered_name, lecture_order, product, value_text
 
 # Every option of the LaTeX output, in one place; pass any of them as keyword arguments.
 SETTINGS: dict[str, object] = {
@@ -211,8 +212,6 @@ def _frac(top: str, bottom: str, parts: int) -> str:
 
 def printer(**settings) -> LecturePrinter:
     """A printer with :data:`SETTINGS` overridden by ``settings``; unknown options are errors."""
-    from symbackprop.errors import SymbackpropError
-
     unknown = set(settings) - set(LecturePrinter._default_settings)
     if unknown:
         raise SymbackpropError(f"unknown LaTeX option(s): {', '.join(sorted(unknown))}")
@@ -519,14 +518,8 @@ def point_latex(derivation, **settings) -> str | None:
     if derivation.point is None:
         return None
     tex = printer(**settings)
-    return ", ".join(f"${latex_name(name)} = {_point_value(tex, value)}$" for name, value in derivation.point.items())
-
-
-def _point_value(tex: LecturePrinter, value: sympy.Expr) -> str:
-    """A value of the point as the user wrote it: 0.5 rather than 1/2, but π as π."""
-    if value.is_Rational and not value.is_Integer and sympy.Rational(repr(float(value))) == value:
-        return repr(float(value))
-    return tex.doprint(value)
+    point = derivation.point.items()
+    return ", ".join(f"${latex_name(name)} = {value_text(value, tex.doprint)}$" for name, value in point)
 
 
 def derivation_latex(derivation, wrt=None, **settings) -> str:
@@ -569,11 +562,12 @@ def tikz_figure(exercise, edge_labels: bool = False, **settings) -> str:
     \draw[edge] (n2) -- node[label] {$2 t$} (n3);
     \end{tikzpicture}
     """
-    from symbackprop.dot import _local_derivatives, columns
+    from symbackprop.dot import columns
+    from symbackprop.engine import local_derivatives
 
     # A cases block does not fit on an edge: the compact [x > 0] there.
     tex = printer(**{"heaviside": "iverson", **settings})
-    local = _local_derivatives(exercise) if edge_labels else {}
+    local = local_derivatives(exercise) if edge_labels else {}
     ids = {name: f"n{index}" for index, name in enumerate(exercise.graph.names)}
     lines = [
         r"\begin{tikzpicture}[x=2.4cm, y=1.3cm, var/.style={circle, draw, minimum size=8mm, inner sep=1pt},",

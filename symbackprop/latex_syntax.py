@@ -16,7 +16,7 @@ import sympy
 
 from symbackprop.errors import ParseError
 from symbackprop.functions import CONSTANTS, FUNCTIONS
-from symbackprop.syntax import MAX_DEPTH, MAX_LENGTH, Token, read_tokens, whitelist
+from symbackprop.syntax import MAX_DEPTH, MAX_LENGTH, Token, parse_answer, read_tokens, whitelist
 
 # Macros that stand for a name of the plain syntax.
 _NAMES = {
@@ -266,8 +266,6 @@ def parse_any(text: str, symbols: Mapping[str, sympy.Symbol], *, max_length: int
     >>> parse_any(r"h_3 \\cdot 2", {"h3": h}), parse_any("2h3", {"h3": h})
     (2*h3, 2*h3)
     """
-    from symbackprop.syntax import parse_answer
-
     if looks_like_latex(text):
         return parse_latex(text, symbols, max_length=max_length)
     return parse_answer(text, symbols, max_length=max_length)

@@ -29,7 +29,7 @@ import sympy
 from sympy import Heaviside
 
 from symbackprop.errors import EvaluationError, SymbackpropError
-from symbackprop.exercise import REDUCTIONS, Exercise
+from symbackprop.exercise import REDUCTIONS, Exercise, loss_scale
 from symbackprop.functions import (
     ELU,
     Conventions,
@@ -639,7 +639,7 @@ def _total(grad: Array, samples: int) -> float:
 def _scale(reduce: str, samples: int) -> float:
     if reduce not in REDUCTIONS:
         raise SymbackpropError(f'expected "sum" or "mean", not {reduce!r}', key="reduce")
-    return 1.0 / samples if reduce == "mean" else 1.0
+    return loss_scale(reduce, samples)
 
 
 def tape_of(exercise: Exercise) -> Tape:

@@ -229,8 +229,8 @@ def product(factors: list[sympy.Expr], printer=plain, separator: str = "*", frac
     return f"-{text}" if p < 0 else text
 
 
-def value_text(value: sympy.Expr) -> str:
-    """A point's value as the user wrote it: 0.5 rather than 1/2, but π as π.
+def value_text(value: sympy.Expr, render=None) -> str:
+    """A point's value as the user wrote it: 0.5 rather than 1/2, but π as π (``render``: unicode by default).
 
     >>> value_text(sympy.Rational(1, 2)), value_text(sympy.Integer(-4)), value_text(sympy.pi / 2)
     ('0.5', '-4', 'π/2')
@@ -239,4 +239,4 @@ def value_text(value: sympy.Expr) -> str:
         decimal = float(value)
         if sympy.Rational(repr(decimal)) == value:
             return repr(decimal)
-    return unicode(value)
+    return (render or unicode)(value)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from symbackprop.engine import Derivation, NumericPass, Overrides, numeric_pass
+from symbackprop.engine import NumericPass, Overrides, local_derivatives, numeric_pass
 from symbackprop.errors import SymbackpropError, is_finite_number
 from symbackprop.exercise import Exercise
 
@@ -61,7 +61,7 @@ def passes(
     point = exercise.at()
     if point is None:
         raise SymbackpropError(f"{exercise.id} has no point to start from", key="at")
-    local = local if local is not None else Derivation(exercise, None, max_paths=1).local
+    local = local if local is not None else local_derivatives(exercise)
     current = {name: float(value) for name, value in point.items()}
     found = []
     for step in range(steps + 1):

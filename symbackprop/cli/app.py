@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 import typer
 
@@ -39,7 +42,7 @@ def console():
 
 
 def error_console():
-    """Standard error, for the one-line messages of bad input."""
+    """Standard error: the one-line messages of bad input, and progress bars."""
     from rich.console import Console
 
     return Console(stderr=True, highlight=False, soft_wrap=True)
@@ -90,6 +93,22 @@ def exercise_references(exercise: str | None, every: bool, default: str | None =
     if exercise is None and default is None:
         raise SymbackpropError("give an exercise or --all (one of them)", key="--all")
     return [exercise or default]
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` through a temporary file, so that a reader sees the old content or the new, never half."""
+    target = Path(path)
+    try:
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as error:
+        raise SymbackpropError(f"cannot write: {error.strerror or error}", source=str(path)) from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:  # newline="": CSV writes its own
+            out.write(text)
+        os.replace(temporary, target)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise SymbackpropError(f"cannot write: {error.strerror or error}", source=str(path)) from None
 
 
 def print_json(data: object) -> None:

@@ -11,6 +11,7 @@ from symbackprop.cli.app import (
     EXIT_DISAGREEMENT,
     app,
     console,
+    error_console,
     exercise_references,
     number,
     print_json,
@@ -34,18 +35,12 @@ def _run(references: list[str], show_progress: bool) -> list:
 
     results = []
     # On stderr, and gone when done: the table on stdout stays clean.
-    with Progress(console=_progress_console(), transient=True) as progress:
+    with Progress(console=error_console(), transient=True) as progress:
         task = progress.add_task("checking", total=len(references))
         for reference in references:
             results.append(one(reference))
             progress.advance(task)
     return results
-
-
-def _progress_console():
-    from rich.console import Console
-
-    return Console(stderr=True)
 
 
 def _table(result):

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from symbackprop.cli.app import app, console, reports_errors, warn
+from symbackprop.cli.app import app, console, error_console, reports_errors, warn, write_atomic
 
 _STYLE = {
     "correct": "green",
@@ -36,7 +36,7 @@ def grade(
     """Grade a class's answers: a verdict, points and feedback per answer, a summary per question."""
     from symbackprop.answers import read_answers
     from symbackprop.errors import SymbackpropError
-    from symbackprop.grade import Grader, csv_text, grade_class, json_text, load_for_grading, write_atomic
+    from symbackprop.grade import Grader, csv_text, grade_class, json_text, load_for_grading
 
     if jobs < 0:
         raise SymbackpropError(f"expected 0 or more, not {jobs}", key="--jobs")
@@ -62,7 +62,7 @@ def _run(grader, rows, jobs, timeout, grade_class):
     from rich.progress import Progress
 
     # No refresh thread: workers are forked while it runs.
-    with Progress(console=_stderr(), auto_refresh=False, transient=True) as bar:
+    with Progress(console=error_console(), auto_refresh=False, transient=True) as bar:
         task = bar.add_task("grading", total=None)
 
         def advance(done: int, total: int) -> None:
@@ -70,12 +70,6 @@ def _run(grader, rows, jobs, timeout, grade_class):
             bar.refresh()
 
         return grade_class(grader, rows, jobs=jobs, timeout=timeout, progress=advance)
-
-
-def _stderr():
-    from rich.console import Console
-
-    return Console(stderr=True)
 
 
 def _print(report) -> None:

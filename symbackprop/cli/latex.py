@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from symbackprop.cli.app import app, parse_assignments, reports_errors, warn
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file, so that a reader never sees half a file."""
-    from symbackprop.errors import SymbackpropError
-
-    try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as error:
-        raise SymbackpropError(f"cannot write: {error.strerror}", source=str(path)) from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise SymbackpropError(f"cannot write: {error.strerror}", source=str(path)) from None
+from symbackprop.cli.app import app, parse_assignments, reports_errors, warn, write_atomic
 
 
 @app.command()
@@ -61,4 +42,4 @@ def latex(
     if output is None:
         sys.stdout.write(text)
     else:
-        write_atomically(output, text)
+        write_atomic(output, text)
