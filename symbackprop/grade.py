@@ -4,14 +4,13 @@ An answer is read by the whitelist parsers (plain or LaTeX), never evaluated as 
 symbolic answer is the same as the reference when their values agree at the exercise's
 point and at several seeded random points, every node name taking its value from the
 graph there, so ``h3``, ``sigmoid(s3)`` and the closed form are all one answer. SymPy's
-``simplify`` is asked only when the numbers cannot decide, and each answer is graded in a
-worker process under a wall-clock timeout that the parent process enforces and a memory cap
-(:func:`run_tasks`).
+``simplify`` is asked only when the numbers cannot decide. A class is graded in worker
+processes, each answer under a wall-clock timeout and a memory cap (:mod:`symbackprop.workers`),
+unless ``jobs`` is 0, which grades here with neither bound.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import random
 import re
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import sympy
 
-from symbackprop import catalog
+from symbackprop import catalog, workers
 from symbackprop.diagnose import (
     KINDS,
     ROUNDED_EARLY,
@@ -538,7 +537,7 @@ def _grade_safely(grader: Grader, key: str, answer: str | None) -> Verdict:
     """A verdict whatever happens: a crash inside SymPy on a hostile answer is that answer's verdict."""
     try:
         return grader.grade(key, answer)
-    except MemoryError:  # over the worker's cap (see _limit_memory): a runaway, like a timeout
+    except MemoryError:  # over the worker's cap (see workers.limit_memory): a runaway, like a timeout
         return _not_graded(grader, key, "needed more memory than grading may use")
     except Exception as error:  # the answer is hostile: one crash must not stop the class
         question = grader.question(key)
@@ -546,154 +545,23 @@ def _grade_safely(grader: Grader, key: str, answer: str | None) -> Verdict:
         return Verdict("unparsable", 0.0, points, feedback=f"could not be graded ({type(error).__name__})")
 
 
-# The memory a worker may take on top of what it had when forked: far more than any honest
-# answer needs (a few MB). All workers together take at most half of the memory the machine
-# has free (see worker_memory), so that runaway simplifications cannot push it into swap or
-# the kernel's OOM killer before their timeouts end them.
-MEMORY = 2 << 30
-LEAST_MEMORY = 256 << 20  # below this even SymPy's own work on an honest answer may fail
-
-
-def worker_memory(jobs: int) -> int:
-    """Each of ``jobs`` workers' memory cap: MEMORY, or less so that together they take at most half the free memory."""
-    try:
-        with open("/proc/meminfo") as meminfo:
-            free = next(int(line.split()[1]) * 1024 for line in meminfo if line.startswith("MemAvailable:"))
-    except (OSError, StopIteration, ValueError):
-        return MEMORY
-    return max(LEAST_MEMORY, min(MEMORY, free // 2 // max(1, jobs)))
-
-
-def _limit_memory(extra: int) -> None:
-    """Cap this process's address space at its present size plus ``extra`` bytes.
-
-    Past the cap an allocation fails with MemoryError, which ends that answer alone. The size
-    is read from /proc; where there is none (macOS, whose kernel does not enforce the cap
-    anyway), the timeout is the only bound.
-    """
-    import resource
-
-    try:
-        with open("/proc/self/statm") as statm:
-            size = int(statm.read().split()[0]) * resource.getpagesize()
-    except OSError:
-        return
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = size + extra if hard == resource.RLIM_INFINITY else min(size + extra, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-
-
-def _serve(conn, grader: Grader, memory: int) -> None:
-    """A worker: grade the tasks the parent sends, one at a time, until told to stop."""
-    _limit_memory(memory)
-    while True:
-        try:
-            task = conn.recv()
-        except (EOFError, OSError):
-            return
-        if task is None:
-            return
-        index, key, answer = task
-        conn.send((index, _grade_safely(grader, key, answer)))
-
-
-class _Worker:
-    """A worker process with the task it is on and when that task started."""
-
-    def __init__(self, context, grader: Grader, memory: int):
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child, grader, memory), daemon=True)
-        self.process.start()
-        child.close()
-        self.task: Task | None = None
-        self.started = 0.0
-
-    def kill(self) -> None:
-        """Stop the process now, whatever it is doing."""
-        self.process.kill()
-        self.process.join()
-        self.conn.close()
-
-    def stop(self) -> None:
-        """Ask the process to finish; kill it if it does not within a second."""
-        with contextlib.suppress(OSError):
-            self.conn.send(None)
-        self.process.join(timeout=1)
-        if self.process.is_alive():
-            self.kill()
-
-
 def run_tasks(
     grader: Grader, tasks: list[Task], *, jobs: int, timeout: float, memory: int | None = None, progress=None
 ) -> dict[int, tuple[Verdict, float]]:
-    """Grade ``tasks`` in ``jobs`` worker processes; a task over ``timeout`` seconds is killed.
+    """Grade ``tasks`` (index, question, answer) in ``jobs`` worker processes (see :func:`workers.run`).
 
-    The deadline is kept by this (the parent) process: a worker stuck in SymPy cannot stop
-    it. The stuck worker is killed and replaced, and its answer gets the verdict ``timeout``,
-    as does an answer that needs more than ``memory`` bytes beyond the worker's start
-    (by default :func:`worker_memory`).
-    With ``jobs`` 0 the tasks run here, one after another, with neither bound.
+    An answer stopped by the timeout or the memory cap gets the verdict ``timeout``; with
+    ``jobs`` 0 the tasks run here, one after another, with neither bound.
     """
-    import time
-
-    results: dict[int, tuple[Verdict, float]] = {}
-    if jobs <= 0:
-        for index, key, answer in tasks:
-            started = time.monotonic()
-            results[index] = (_grade_safely(grader, key, answer), time.monotonic() - started)
-            if progress:
-                progress(len(results), len(tasks))
-        return results
-    import multiprocessing
-    from collections import deque
-    from multiprocessing.connection import wait
-
-    # fork: the workers inherit the prepared grader instead of rebuilding it.
-    context = multiprocessing.get_context("fork")
-    pending = deque(tasks)
-    count = max(1, min(jobs, len(tasks)))
-    memory = memory or worker_memory(count)
-    workers = [_Worker(context, grader, memory) for _ in range(count)]
-    try:
-        while len(results) < len(tasks):
-            for worker in workers:
-                if worker.task is None and pending:
-                    worker.task = pending.popleft()
-                    worker.started = time.monotonic()
-                    worker.conn.send(worker.task)
-            busy = [w for w in workers if w.task is not None]
-            soonest = min(w.started for w in busy) + timeout
-            ready = wait([w.conn for w in busy], timeout=max(0.0, soonest - time.monotonic()))
-            for slot, worker in enumerate(workers):
-                if worker.task is None:
-                    continue
-                elapsed = time.monotonic() - worker.started
-                if worker.conn in ready:
-                    try:
-                        index, verdict = worker.conn.recv()
-                    except (EOFError, OSError):  # the worker died (killed from outside, a crash in C)
-                        stopped = _not_graded(grader, worker.task[1], "the grader stopped on it")
-                        results[worker.task[0]] = (stopped, elapsed)
-                        worker.kill()
-                        workers[slot] = _Worker(context, grader, memory)
-                    else:
-                        results[index] = (verdict, elapsed)
-                        worker.task = None
-                elif elapsed >= timeout:
-                    worker.kill()
-                    results[worker.task[0]] = (
-                        _not_graded(grader, worker.task[1], f"took longer than {timeout:g} s"),
-                        elapsed,
-                    )
-                    workers[slot] = _Worker(context, grader, memory)
-                else:
-                    continue
-                if progress:
-                    progress(len(results), len(tasks))
-    finally:
-        for worker in workers:
-            worker.stop()
-    return results
+    return workers.run(
+        lambda task: _grade_safely(grader, task[1], task[2]),
+        tasks,
+        stopped=lambda task, why: _not_graded(grader, task[1], why),
+        jobs=jobs,
+        timeout=timeout,
+        memory=memory,
+        progress=progress,
+    )
 
 
 def _not_graded(grader: Grader, key: str, why: str) -> Verdict:
