@@ -131,6 +131,7 @@ class _ScaledActivationBase(ActivationBase):
         raise NotImplementedError(type(self).__name__)
 
     def fdiff(self, argindex=1):
+        """The local derivative: β·f′(βx) in x, x·f′(βx) in β, f′ written in the output (h(1 − h) for σ)."""
         x, beta = self.with_defaults()
         if argindex == 1:
             return beta * self.slope()
@@ -199,6 +200,7 @@ class ReLU(ActivationBase):
             return sympy.Max(x, 0)
 
     def fdiff(self, argindex=1):
+        """The unit step H(x), its value at 0 the exercise's relu_grad_at_zero."""
         if argindex != 1:
             raise ArgumentIndexError(self, argindex)
         return Heaviside(self.args[0], _exact(current_conventions().relu_grad_at_zero))
@@ -225,6 +227,7 @@ class LeakyReLU(ActivationBase):
             return x if x >= 0 else slope * x
 
     def fdiff(self, argindex=1):
+        """1 above zero and β below in x (at 0 the convention), min(x, 0) in β."""
         x, beta = self.with_defaults()
         if argindex == 1:
             # β + (1 − β)·H(x): 1 above zero, β below; H(0) is chosen so that the
@@ -254,6 +257,7 @@ class Step(ActivationBase):
             return S.One if x >= 0 else (S.Zero if beta is None else beta)
 
     def fdiff(self, argindex=1):
+        """0 in x on both sides (at 0 the only convention allowed), and 1 below zero in β."""
         x = self.args[0]
         if argindex == 1:
             return S.Zero  # flat on both sides; at 0 the convention (only 0 is allowed)
@@ -274,6 +278,7 @@ class Softplus(ActivationBase):
     defaults = (Integer(1),)
 
     def fdiff(self, argindex=1):
+        """σ(βx) in x, (x·σ(βx) − softplus)/β in β."""
         x, beta = self.with_defaults()
         if argindex == 1:
             return Sigmoid(x, beta) if len(self.args) == 2 else Sigmoid(x)
@@ -303,6 +308,7 @@ class Swish(ActivationBase):
             return S.Zero
 
     def fdiff(self, argindex=1):
+        """σ + βx·σ(1 − σ) in x, x²·σ(1 − σ) in β, σ = σ(βx)."""
         x, beta = self.with_defaults()
         gate = Sigmoid(x, beta) if len(self.args) == 2 else Sigmoid(x)
         if argindex == 1:
@@ -333,6 +339,7 @@ class ELU(ActivationBase):
             return x if x > 0 else scale * (sympy.exp(x) - 1)
 
     def fdiff(self, argindex=1):
+        """1 above zero and α·eˣ at and below it (α at 0, as PyTorch) in x, eˣ − 1 below zero in α."""
         x, alpha = self.with_defaults()
         if argindex == 1:
             return Heaviside(x, 0) + alpha * sympy.exp(x) * Heaviside(-x, 1)
@@ -363,6 +370,7 @@ class Softmax(ActivationBase):
             raise SymbackpropError(f"softmax's first argument must be a whole number from 1 to {len(xs)}")
 
     def fdiff(self, argindex=2):
+        """s_i(1 − s_i) for its own input, −s_i·s_j for another: the softmax Jacobian's entries."""
         index, *xs = self.args
         j = argindex - 1
         if j < 1 or j > len(xs):

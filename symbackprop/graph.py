@@ -26,12 +26,16 @@ class Graph:
     ('x', 'y', 'z')
     >>> g.count_paths("x", "f")
     1
+    >>> Graph({"f": ("x", "x")}).count_paths("x", "f")
+    1
     """
 
     parents: dict[str, tuple[str, ...]]
     _children: dict[str, list[str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
+        # A name used twice on one right side (x*x) is one edge: ∂f/∂x already counts both uses.
+        object.__setattr__(self, "parents", {node: tuple(dict.fromkeys(used)) for node, used in self.parents.items()})
         children: dict[str, list[str]] = {name: [] for name in self.names}
         for node, used in self.parents.items():
             for parent in used:

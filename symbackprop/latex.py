@@ -500,11 +500,11 @@ def gradient_latex(gradient, **settings) -> str:
 
 def _over_samples(exercise) -> str:
     """The sum (or mean) over a data set's samples that one sample's formulas sit inside."""
-    samples = getattr(exercise, "samples", 1)
+    samples = exercise.samples
     if samples <= 1:
         return ""
     total = rf"\sum_{{n=1}}^{{{samples}}}"
-    return rf"\frac{{1}}{{{samples}}} {total}" if getattr(exercise, "reduce", "sum") == "mean" else total
+    return rf"\frac{{1}}{{{samples}}} {total}" if exercise.reduce == "mean" else total
 
 
 def point_latex(derivation, **settings) -> str | None:
@@ -529,7 +529,7 @@ def derivation_latex(derivation, wrt=None, **settings) -> str:
     parts = []
     point = point_latex(derivation, **settings)
     exercise = derivation.exercise
-    if point and getattr(exercise, "samples", 1) > 1:
+    if point and exercise.samples > 1:
         how = "averaged" if exercise.reduce == "mean" else "summed"
         names = ", ".join(f"${latex_name(name)}$" for name in exercise.data)
         parts.append(f"At {point}, {how} over the {exercise.samples} samples of {names}:")
