@@ -51,6 +51,10 @@ AGREE = 1e-8  # relative: the same expression evaluated two ways
 DIFFER = 1e-5  # relative: certainly a different expression
 SIMPLIFY_MAX_OPS = 400  # beyond this, simplify is not tried at all
 ECHO_LIMIT = 200  # characters of an answer repeated in reports
+FEEDBACK_LIMIT = 400  # characters of feedback per answer
+# A student's own values tried as the source of a carried-forward answer, each a run of gradient
+# descent in the parent process: a bound, so that a file of hundreds of answers cannot stall it.
+CARRIED_SOURCES = 16
 _DECIMAL = re.compile(r"\s*[-+−]?\s*(?P<int>[0-9]*)(?:\.(?P<frac>[0-9]*))?(?:[eE](?P<exp>[-+]?[0-9]{1,4}))?\s*\Z")
 _QUESTION_KEYS = {"ask", "form", "points", "mode", "tolerance", "sigfigs", "partial"}
 
@@ -80,6 +84,7 @@ class Verdict:
     feedback: str = ""
     value: float | None = None  # a numeric answer's value, carried forward into later steps
     half_unit: float | None = None  # half a unit of its last written digit
+    sigfigs: int | None = None  # its significant figures as written (None: an expression of numbers)
 
 
 def load_for_grading(reference: str | Path) -> tuple[Exercise, dict[str, Question]]:
@@ -146,6 +151,13 @@ def _question(exercise: Exercise, qid: str, spec: object, source: str | None) ->
             "expected a whole number ≥ 1",
         ),
         (mode == "sigfigs" or tolerance is not None, "tolerance", f"mode {mode!r} needs a tolerance"),
+        (mode != "sigfigs" or tolerance is None, "tolerance", 'a tolerance needs mode = "relative" or "absolute"'),
+        (
+            form != "symbolic" or not {"mode", "tolerance", "sigfigs"} & set(spec),
+            "form",
+            "mode, tolerance and sigfigs are for numbers: a symbolic answer is exact",
+        ),
+        (quantity.step == 0 or "lr" in exercise.train, "ask", "a step after 0 needs a [train] lr in the exercise"),
         (isinstance(partial, dict), "partial", "expected a table of diagnosis = fraction"),
     ]
     for ok, name, message in checks:
@@ -255,6 +267,16 @@ class Grader:
             return None
         return Question(key, quantity, "auto", 1.0)
 
+    def answers_to(self, key: str) -> str:
+        """The question a key answers however it is spelled: ``w4@01`` answers the question asking ``w4@1``."""
+        if key in self.questions:
+            return key
+        question = self.question(key)
+        if question is None:
+            return key
+        same = (qid for qid, q in self.questions.items() if q.quantity.identity == question.quantity.identity)
+        return next(same, key)
+
     def grade(self, key: str, answer: str | None) -> Verdict:
         """The verdict on one answer to the question ``key``.
 
@@ -305,6 +327,8 @@ class Grader:
         pairs = [(g, w) for g, w in zip(got, want, strict=True) if g is not None]
         if pairs and all(_close(g, w, AGREE) for g, w in pairs) and len(pairs) == len(points):
             return Verdict("correct", question.points, question.points, feedback="correct")
+        if not pairs:  # sqrt(-1), log(-h1), 10^9999: nothing to compare, and nothing SymPy should chew on
+            return Verdict("wrong", 0.0, question.points, feedback="it has no value at the exercise's point")
         # When the numbers cannot decide (no value at some points, or a near-miss), ask SymPy, bounded.
         undecided = not any(not _close(g, w, DIFFER) for g, w in pairs)
         if undecided and self._simplifies_to_zero(expr, question.quantity):
@@ -346,7 +370,8 @@ class Grader:
         if not math.isfinite(value):
             return Verdict("unparsable", 0.0, question.points, feedback="not a finite number")
         written = written_precision(answer, value)
-        return replace(self._numeric(question, written), value=value, half_unit=written.half_unit)
+        verdict = self._numeric(question, written)
+        return replace(verdict, value=value, half_unit=written.half_unit, sigfigs=written.sigfigs)
 
     def _numeric(self, question: Question, written: Written) -> Verdict:
         value = written.value
@@ -354,8 +379,7 @@ class Grader:
         want = self.reference(question.quantity, point)
         if _close(value, want, 1e-9):
             return Verdict("correct", question.points, question.points, feedback="correct", value=value)
-        enough = question.mode != "sigfigs" or (written.sigfigs or question.sigfigs) >= question.sigfigs
-        if enough and self.within(question, written, want):
+        if self.precise_enough(question, written.sigfigs) and self.within(question, written, want):
             return Verdict(
                 "correct_rounding",
                 question.points,
@@ -383,6 +407,10 @@ class Grader:
             found = Variant((ROUNDED_EARLY,), message, lambda p: 0.0)
             return replace(self._wrong(question, found), value=value)
         return Verdict("wrong", 0.0, question.points, feedback=_not_equal(question, value, want), value=value)
+
+    def precise_enough(self, question: Question, sigfigs: int | None) -> bool:
+        """Whether a number has the significant figures the question asks (an expression of numbers has)."""
+        return question.mode != "sigfigs" or (sigfigs or question.sigfigs) >= question.sigfigs
 
     def within(self, question: Question, written: Written, target: float) -> bool:
         """Whether a written number stands for ``target`` under the question's tolerance."""
@@ -422,13 +450,18 @@ class Grader:
         self, question: Question, verdict: Verdict, others: Sequence[tuple[Question, Verdict]]
     ) -> Verdict:
         """``verdict`` turned into carried_forward when the student's own earlier values explain it."""
-        if verdict.verdict != "wrong" or verdict.value is None:
+        if verdict.verdict != "wrong" or verdict.value is None or not self.precise_enough(question, verdict.sigfigs):
             return verdict
+        # Only the student's own wrong values (or values carried from them) explain an answer.
         used = [
             (q, v)
             for q, v in others
-            if v.value is not None and q.quantity.key != question.quantity.key and q.form != "symbolic"
-        ]
+            if v.value is not None
+            and v.verdict in ("wrong", "carried_forward")
+            and q.quantity.identity != question.quantity.identity
+            and q.quantity.step <= question.quantity.step  # a later value cannot explain an earlier one
+            and q.form != "symbolic"
+        ][:CARRIED_SOURCES]
         if not used:
             return verdict
         want = self.reference(question.quantity, self.step_point(question.quantity.step))
@@ -515,6 +548,12 @@ class Entry:
     verdict: Verdict
     counted: bool = True  # False for an earlier duplicate: the last answer to a question counts
     seconds: float = 0.0  # wall-clock time spent grading it (kept out of reports: they must repeat)
+    answers: str = ""  # the question it answers, when the file spells it another way (w4@01 for q6)
+
+    @property
+    def asked(self) -> str:
+        """The question this entry answers: a ``[questions]`` id, else the key as written."""
+        return self.answers or self.question
 
 
 @dataclass(frozen=True)
@@ -536,13 +575,16 @@ Task = tuple[int, str, str | None]
 def _grade_safely(grader: Grader, key: str, answer: str | None) -> Verdict:
     """A verdict whatever happens: a crash inside SymPy on a hostile answer is that answer's verdict."""
     try:
-        return grader.grade(key, answer)
+        verdict = grader.grade(key, answer)
     except MemoryError:  # over the worker's cap (see workers.limit_memory): a runaway, like a timeout
         return _not_graded(grader, key, "needed more memory than grading may use")
     except Exception as error:  # the answer is hostile: one crash must not stop the class
         question = grader.question(key)
         points = question.points if question else 0.0
-        return Verdict("unparsable", 0.0, points, feedback=f"could not be graded ({type(error).__name__})")
+        why = str(error) if isinstance(error, SymbackpropError) else f"{type(error).__name__}: {error}"
+        verdict = Verdict("unparsable", 0.0, points, feedback=f"could not be graded: {why}")
+    # A message may quote the answer (a 9 KB sum of sines once made 2.5 MB of feedback).
+    return replace(verdict, feedback=echo(verdict.feedback, FEEDBACK_LIMIT))
 
 
 def run_tasks(
@@ -582,16 +624,19 @@ def grade_class(grader: Grader, rows, *, jobs: int = 2, timeout: float = 10.0, p
         unique.setdefault((row.question, row.answer), len(unique))
     tasks = [(index, question, answer) for (question, answer), index in unique.items()]
     results = run_tasks(grader, tasks, jobs=jobs, timeout=timeout, progress=progress)
-    last = {(row.student, row.question): position for position, row in enumerate(rows)}
+    # The last answer to a question counts, whichever key spells it (a question id or its quantity).
+    answers_to = {key: grader.answers_to(key) for key in dict.fromkeys(row.question for row in rows)}
+    last = {(row.student, answers_to[row.question]): position for position, row in enumerate(rows)}
     entries = []
     for position, row in enumerate(rows):
         verdict, seconds = results[unique[row.question, row.answer]]
-        counted = last[row.student, row.question] == position
+        counted = last[row.student, answers_to[row.question]] == position
         if not counted:
             verdict = replace(verdict, points=0.0, feedback=f"{verdict.feedback} (not counted: answered again later)")
-        entries.append(Entry(row.row, row.student, row.question, row.answer, verdict, counted, seconds))
+        asked = answers_to[row.question]
+        entries.append(Entry(row.row, row.student, row.question, row.answer, verdict, counted, seconds, asked))
     entries = _carry_forward(grader, entries)
-    answered = {(e.student, e.question) for e in entries}
+    answered = {(e.student, e.asked) for e in entries}
     for student in dict.fromkeys(e.student for e in entries):
         for qid, question in grader.questions.items():
             if (student, qid) not in answered:
@@ -618,16 +663,16 @@ def _carry_forward(grader: Grader, entries: list[Entry]) -> list[Entry]:
     return result
 
 
-def echo(text: str | None) -> str:
-    """An answer as a report repeats it: printable, and at most ECHO_LIMIT characters.
+def echo(text: str | None, limit: int = ECHO_LIMIT) -> str:
+    """An answer as a report repeats it: printable, and at most ``limit`` characters.
 
     >>> echo("a\\x00b"), len(echo("x" * 5000))
     ('a\\ufffdb', 201)
     """
     if text is None:
         return ""
-    shown = "".join(char if char.isprintable() else "\ufffd" for char in text[:ECHO_LIMIT])
-    return shown + ("…" if len(text) > ECHO_LIMIT else "")
+    shown = "".join(char if char.isprintable() else "\ufffd" for char in text[:limit])
+    return shown + ("…" if len(text) > limit else "")
 
 
 def _entry_key(entry: Entry, taken: set[str]) -> str:
@@ -643,8 +688,11 @@ def report_dict(report: ClassReport) -> dict:
     """``grade --json`` (SPEC §3): per student, total, max and every answer; plus rows and summary."""
     students = {}
     possible = sum(q.points for q in report.questions.values())
+    by_student: dict[str, list[Entry]] = {}
+    for entry in report.entries:
+        by_student.setdefault(entry.student, []).append(entry)
     for student in report.students():
-        mine = [e for e in report.entries if e.student == student]
+        mine = by_student[student]
         taken: set[str] = set()
         answers = {}
         for entry in mine:
@@ -661,7 +709,7 @@ def report_dict(report: ClassReport) -> dict:
             }
         total = sum(e.verdict.points for e in mine if e.counted)
         # A quantity key the exercise does not list as a question still counts, for whoever answered it.
-        extra = sum(e.verdict.max_points for e in mine if e.counted and e.question not in report.questions)
+        extra = sum(e.verdict.max_points for e in mine if e.counted and e.asked not in report.questions)
         name = echo(student)
         while name in students:  # two names that print alike (control characters) stay apart
             name += "\ufffd"
@@ -679,9 +727,12 @@ def report_dict(report: ClassReport) -> dict:
 def summary(report: ClassReport) -> dict[str, dict]:
     """Per question: how many answered it, how many got it right, the most common mistake."""
     found = {}
-    questions = list(dict.fromkeys([*report.questions, *(e.question for e in report.entries)]))
-    for qid in questions:
-        entries = [e for e in report.entries if e.question == qid and e.counted]
+    by_question: dict[str, list[Entry]] = {qid: [] for qid in report.questions}
+    for entry in report.entries:
+        by_question.setdefault(entry.asked, [])
+        if entry.counted:
+            by_question[entry.asked].append(entry)
+    for qid, entries in by_question.items():
         common = mistakes(entries).most_common(1)
         found[echo(qid)] = {
             "answers": sum(e.verdict.verdict != "missing" for e in entries),

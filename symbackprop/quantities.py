@@ -12,12 +12,16 @@ from dataclasses import dataclass
 from symbackprop.errors import SymbackpropError
 from symbackprop.exercise import Exercise
 
+# Matched against the stripped key, with no two runs of spaces side by side: a student's key
+# of 150 000 spaces must not take the parser quadratic time.
 _KEY = re.compile(
-    r"""\s*(?P<minus>-)?\s*
+    r"""(?P<minus>-)?\s*
     (?:d(?P<loss>[A-Za-z_]\w*)\s*/\s*d(?P<wrt>[A-Za-z_]\w*)|(?P<name>[A-Za-z_]\w*))
-    \s*(?:@\s*(?P<step>\d+))?\s*\Z""",
+    (?:\s*@\s*(?P<step>\d+))?\Z""",
     re.VERBOSE,
 )
+MAX_KEY_LENGTH = 200
+MAX_STEP = 100  # a lecture's tables run a few steps; each later one is a run of gradient descent
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,11 @@ class Quantity:
     gradient: bool
     negated: bool = False  # −dL/dX: the lecture's δ = −∂L/∂net
     step: int = 0  # gradient-descent step; 0 is the [at] point
+
+    @property
+    def identity(self) -> tuple[str, bool, bool, int]:
+        """What the key names, however it is spelled: ``w4@1``, ``w4 @ 01`` and a question asking it are one."""
+        return (self.name, self.gradient, self.negated, self.step)
 
     @property
     def label(self) -> str:
@@ -46,13 +55,17 @@ def parse_quantity(key: str, exercise: Exercise) -> Quantity:
     >>> parse_quantity("-df/dq", ex).negated
     True
     """
-    match = _KEY.match(key)
+    if len(key) > MAX_KEY_LENGTH:
+        raise SymbackpropError(f"too long for a quantity key ({len(key)} characters)", key=key[:40] + "…")
+    match = _KEY.match(key.strip())
     if match is None:
         raise SymbackpropError(
             "not a quantity key (a name like h1, or dL/dX, or -dL/dX, each optionally @step)", key=key
         )
     graph = exercise.graph
     step = int(match["step"] or 0)
+    if step > MAX_STEP:
+        raise SymbackpropError(f"step {step} is past the last one a key may name ({MAX_STEP})", key=key)
     if match["name"]:
         if match["minus"]:
             raise SymbackpropError("a value cannot be negated; write -dL/dX for δ", key=key)

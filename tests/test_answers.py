@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import threading
+from pathlib import Path
+
 import pytest
 
+from symbackprop import answers
 from symbackprop.answers import Row, parse_csv, parse_json, read_answers
 from symbackprop.errors import SymbackpropError
 
@@ -73,3 +78,104 @@ def test_binary_junk_is_kept_as_text(tmp_path):
     path.write_bytes(b"student,question,answer\ns1,q1,\xff\xfe\x00h1\n")
     # Undecodable bytes become U+FFFD, the NUL stays: the parser will call it unparsable.
     assert read_answers(path) == [Row(2, "s1", "q1", "\ufffd\ufffd\x00h1")]
+
+
+def _outcome_within(path: Path, seconds: float = 5.0) -> list:
+    """What read_answers(path) raised (or None), run in a thread; empty if it was still reading after ``seconds``."""
+    outcome: list = []
+
+    def run():
+        try:
+            read_answers(path)
+            outcome.append(None)
+        except BaseException as error:  # a MemoryError too: the test says what was raised
+            outcome.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    return outcome
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo"])
+def test_a_device_or_fifo_is_refused_without_reading_it(tmp_path, kind):
+    if kind == "device":
+        path = Path("/dev/zero")  # endless, and st_size 0: read whole it exhausts memory
+        if not path.exists():
+            pytest.skip("no /dev/zero")
+    else:
+        if not hasattr(os, "mkfifo"):
+            pytest.skip("no FIFOs")
+        path = tmp_path / "answers.csv"
+        os.mkfifo(path)  # no writer: opening it to read would wait forever
+    outcome = _outcome_within(path)
+    if not outcome and kind == "fifo":  # the reader is stuck in open: a writer that closes lets it go
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+    assert outcome, f"read_answers({path}) did not return"
+    assert isinstance(outcome[0], SymbackpropError)
+    assert str(outcome[0]) == f"{path}: not a regular file (a device, pipe or socket): give a file on disk"
+
+
+def test_the_size_bound_holds_when_st_size_says_0(monkeypatch):
+    path = Path("/proc/self/status")  # a regular file of some hundred bytes whose st_size is 0
+    if not path.exists() or path.stat().st_size != 0:
+        pytest.skip("no /proc file with st_size 0")
+    monkeypatch.setattr(answers, "MAX_FILE_BYTES", 16)
+    with pytest.raises(SymbackpropError, match=r"^/proc/self/status: larger than "):
+        read_answers(path)
+
+
+def test_a_json_integer_too_long_for_int_is_an_error_naming_the_answer():
+    text = '{"s": {"q4": ' + "1" * 5000 + "}}"
+    with pytest.raises(SymbackpropError) as caught:
+        parse_json(text, source="a.json")
+    assert str(caught.value) == "a.json: student 's', question 'q4': a number of 5000 digits is too long (at most 4300)"
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("1e400", "the number '1e400' is out of range (not finite)"),  # float() makes it inf
+        ("-Infinity", "-Infinity is not a finite number"),  # Python's reader accepts these names
+        ("[1, NaN]", "NaN is not a finite number"),  # inside a list answer too
+    ],
+)
+def test_a_non_finite_json_number_is_an_error_naming_the_answer(value, why):
+    with pytest.raises(SymbackpropError) as caught:
+        parse_json('{"s1": {"q1": "h1", "q4": ' + value + "}}", source="a.json")
+    assert str(caught.value) == f"a.json: student 's1', question 'q4': {why}"
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ('{"s1": {"q4": "-0.2769", "q4": "-0.3"}}', "student 's1', question 'q4': two answers in one object"),
+        ('{"s1": {"q4": "-0.2769"}, "s2": {"q4": 1}, "s1": {"q5": "1"}}', "student 's1': two objects for one student"),
+        ('{"s1": {"q4": {"a": 1, "a": 2}}}', "student 's1', question 'q4': the key 'a' appears twice"),
+    ],
+)
+def test_a_repeated_json_key_is_an_error_not_a_lost_answer(text, where):
+    # A dict keeps one value per key; JSON gives no order a teacher could rely on to say which.
+    with pytest.raises(SymbackpropError) as caught:
+        parse_json(text, source="a.json")
+    assert str(caught.value).startswith(f"a.json: {where}")
+
+
+def test_a_json_student_with_no_answers_is_an_error_not_dropped():
+    # A student is only in the rows through an answer; none here would make s1 vanish.
+    with pytest.raises(SymbackpropError, match=r"^a\.json: student 's1': no answers \(an empty object\)"):
+        parse_json('{"s0": {"q1": "h1"}, "s1": {}}', source="a.json")
+
+
+def test_a_csv_header_of_only_student_is_an_error_not_students_dropped():
+    with pytest.raises(SymbackpropError, match=r"^a\.csv: row 1: the header names no question"):
+        parse_csv("student\ns1\ns2\n", source="a.csv")
+
+
+@pytest.mark.parametrize("header", ["student,question,answer,comment", "Student,Answer,Question"])
+def test_a_long_form_header_with_other_columns_is_an_error_not_wide_form(header):
+    with pytest.raises(SymbackpropError) as caught:
+        parse_csv(f"{header}\ns1,q4,-0.2769,ok\n", source="a.csv")
+    assert str(caught.value) == (
+        f"a.csv: row 1: the long form has exactly the columns student,question,answer, not '{header}'"
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -195,6 +196,45 @@ def test_carried_forward_credits_steps_done_right_from_a_wrong_value(two_branch)
     assert verdicts["q5"].points == 1.0
 
 
+def test_the_same_quantity_spelled_twice_is_one_answer_and_cannot_carry_itself_forward(two_branch):
+    # q6 asks w4@1 (the true value 1.5 − 0.1·dE/dw4 ≈ 1.516); 9 is wrong under either spelling,
+    # and one spelling must not explain the other as "carried forward".
+    rows = [Row(2, "m", "q6", "9"), Row(3, "m", "w4@01", "9")]
+    report = grade_class(two_branch, rows, jobs=0)
+    graded = [e for e in report.entries if e.row is not None]
+    assert [e.verdict.verdict for e in graded] == ["wrong", "wrong"]
+    assert [e.counted for e in graded] == [False, True]  # the later one counts, as for any repeat
+    assert not any(e.question == "q6" and e.verdict.verdict == "missing" for e in report.entries)
+    assert json.loads(json_text(report))["students"]["m"]["max"] == sum(q.points for q in two_branch.questions.values())
+
+
+@pytest.mark.parametrize("answer", ["sqrt(-1)", "log(-h1)", "10^9999", "1e308*10"])
+def test_an_answer_with_no_value_at_the_point_is_wrong_at_once(two_branch, answer):
+    verdict = two_branch.grade("dE/dw3", answer)
+    assert verdict.verdict in ("wrong", "unparsable") and verdict.points == 0.0
+
+
+def test_feedback_is_bounded_whatever_the_answer_quotes(two_branch):
+    answer = "+".join(f"sin(10^{4000 - k})" for k in range(300))
+    [(verdict, _)] = run_tasks(two_branch, [(0, "q7", answer)], jobs=0, timeout=60).values()
+    assert len(verdict.feedback) <= 401
+
+
+def test_carried_forward_needs_the_questions_precision_and_a_wrong_source(two_branch):
+    # −0.2 and 0.02 have one significant figure where the questions ask three: a wrong
+    # dE/dy = −0.3 alongside must not turn them into credit.
+    rows = [Row(2, "a", "q5", "-0.2"), Row(3, "a", "q7", "0.02"), Row(4, "b", "q4", "-0.3000")]
+    rows += [Row(5, "b", "q5", "-0.2"), Row(6, "b", "q7", "0.02")]
+    report = grade_class(two_branch, rows, jobs=0)
+    assert all(e.verdict.points == 0.0 for e in report.entries)
+    # dE/dy = −0.277 is right to its precision, so it explains nothing: a later answer is graded
+    # on its own (here dE/dw3 computed from rounded values: partial credit, as for anyone).
+    alone = grade_class(two_branch, [Row(2, "c", "q7", "0.02221")], jobs=0)
+    after = grade_class(two_branch, [Row(2, "c", "q4", "-0.277"), Row(3, "c", "q7", "0.02221")], jobs=0)
+    q7 = [next(e.verdict for e in r.entries if e.question == "q7") for r in (alone, after)]
+    assert q7[0] == q7[1] and q7[0].verdict != "carried_forward"
+
+
 def test_default_questions_are_every_gradient_symbolic_worth_one():
     ex = from_equations({"q": "x + y", "f": "q*z"}, at={"x": -2, "y": 5, "z": -4})
     questions = read_questions(ex, None)
@@ -227,7 +267,7 @@ def test_bad_questions_name_the_key(two_branch, table, key):
 def test_every_row_appears_once_and_the_report_repeats(two_branch):
     text = (EXAMPLES / "two-branch-class.csv").read_text()
     rows = parse_csv(text)
-    # fay's sqrt of a 999-digit number keeps SymPy busy far longer than 2 s: a timeout either way.
+    # fay's sqrt of a 999-digit number has no value as a float: wrong at once, in every run.
     first = grade_class(two_branch, rows, jobs=1, timeout=2)
     second = grade_class(two_branch, rows, jobs=2, timeout=2)
     # Each row of the file is one entry; the others are questions a student left unanswered.
@@ -308,3 +348,33 @@ def test_a_quantity_key_outside_the_questions_counts_for_who_answered_it(two_bra
     report = grade_class(two_branch, [Row(2, "s", "h1", f"{H1:.4f}")], jobs=0)
     student = json.loads(json_text(report))["students"]["s"]
     assert (student["total"], student["max"]) == (1.0, 10.0)
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("da" + " " * 150_000 + "x", "too long for a quantity key"),  # once a quadratic-time regex match
+        ("w1@101", "past the last one a key may name (100)"),
+    ],
+)
+def test_a_quantity_key_past_its_bounds_names_no_question(two_branch, key, message):
+    from symbackprop.quantities import parse_quantity
+
+    assert two_branch.question(key) is None
+    with pytest.raises(SymbackpropError, match=re.escape(message)):
+        parse_quantity(key, two_branch.exercise)
+
+
+@pytest.mark.parametrize(
+    ("spec", "key", "message"),
+    [
+        ({"ask": "dE/dw1", "form": "numeric", "tolerance": 0.1}, "tolerance", 'needs mode = "relative"'),
+        ({"ask": "dE/dw1", "form": "symbolic", "sigfigs": 4}, "form", "a symbolic answer is exact"),
+        ({"ask": "w1@2", "form": "numeric"}, "ask", "needs a [train] lr"),
+    ],
+)
+def test_a_question_option_that_would_be_ignored_is_an_error(spec, key, message):
+    ex = from_equations({"E": "(y_t - w1*x)**2/2"}, params=["w1"], at={"w1": 1, "x": 1, "y_t": 0})
+    with pytest.raises(SymbackpropError, match=re.escape(message)) as caught:
+        read_questions(ex, {"q1": spec}, source="ex.toml")
+    assert caught.value.key == f"questions.q1.{key}"

@@ -43,7 +43,11 @@ def test_grading_wrong_answers_exits_0_and_prints_tables(reports):
 def test_the_example_class_exercises_every_verdict_and_diagnosis(reports):
     _, data, _ = reports
     answers = [a for s in data["students"].values() for a in s["answers"].values()]
-    assert {a["verdict"] for a in answers} == set(VERDICTS)
+    # Every verdict but timeout, which no report that must repeat run after run can hold: the
+    # stuck answers of test_workers and test_hostile show it. fay's square root of a 999-digit
+    # number, which once ran SymPy near the timeout, has no value as a float: wrong at once.
+    assert {a["verdict"] for a in answers} == set(VERDICTS) - {"timeout"}
+    assert data["students"]["fay"]["answers"]["q1"]["feedback"] == "it has no value at the exercise's point"
     kinds = {k for a in answers for k in a["diagnoses"]}
     # e⁰ read as e needs an exponential in the graph: the four-paths class shows it (below).
     assert kinds == {
@@ -128,3 +132,42 @@ def test_piped_output_has_no_progress_bar_and_loading_the_grade_command_does_not
     assert done.returncode == 0 and done.stderr == ""
     code = "import sys; from symbackprop.cli import app; import symbackprop.cli.grade; print('sympy' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+FOUR_PATHS = (str(EXAMPLES / "four-paths-grading.toml"), str(EXAMPLES / "four-paths-class.csv"))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--jobs", "0", "--timeout", "1"], "--timeout: --jobs 0 grades in this process"),
+        (["--timeout", "inf"], "--timeout: expected seconds from 0 to 86400"),
+        (["--json", ""], "--json: expected a file name"),
+        (["--json", "r.out", "--csv", "r.out"], "--csv: r.out is also the --json file"),
+    ],
+)
+def test_report_and_bound_options_that_would_be_lost_are_refused(options, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = grade(*FOUR_PATHS, *options)
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 2 and len(lines) == 1 and message in lines[0]
+    assert not list(tmp_path.iterdir())  # refused before any grading or writing
+
+
+def test_a_report_keeps_the_files_mode_and_writes_into_a_device_instead_of_replacing_it(tmp_path):
+    report = tmp_path / "r.json"
+    report.write_text("old")
+    report.chmod(0o640)
+    assert grade(*FOUR_PATHS, "--json", str(report), "--jobs", "0").exit_code == 0
+    assert report.stat().st_mode & 0o777 == 0o640 and json.loads(report.read_text())["exercise"] == "four-paths-grading"
+    # /dev/null stays the device it is (os.replace would have swapped it for a file)
+    assert grade(*FOUR_PATHS, "--json", "/dev/null", "--jobs", "0").exit_code == 0
+    assert Path("/dev/null").is_char_device()
+
+
+def test_standard_output_that_cannot_be_written_is_one_line_and_exit_2():
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "symbackprop", "list"], stdout=full, stderr=subprocess.PIPE, text=True
+        )
+    assert done.returncode == 2 and done.stderr.strip() == "symbackprop: error: cannot write: No space left on device"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable
@@ -58,8 +60,21 @@ def reports_errors(command: Callable) -> Callable:
         except SymbackpropError as error:
             error_console().print(f"symbackprop: error: {error}", markup=False)
             raise typer.Exit(EXIT_BAD_INPUT) from None
+        except BrokenPipeError:  # the reader went away (| head): stop quietly with 1, as rich's console does
+            _silence_stdout()
+            raise typer.Exit(1) from None
+        except OSError as error:  # standard output on a full disk, /dev/full, a closed terminal
+            _silence_stdout()
+            error_console().print(f"symbackprop: error: cannot write: {error.strerror or error}", markup=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
 
     return wrapper
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that Python's flush at exit cannot fail a second time."""
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def warn(messages) -> None:
@@ -96,19 +111,47 @@ def exercise_references(exercise: str | None, every: bool, default: str | None =
 
 
 def write_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` through a temporary file, so that a reader sees the old content or the new, never half."""
+    """Write ``text`` through a temporary file, so that a reader sees the old content or the new, never half.
+
+    Only a regular file (or a new one) is replaced: a device or a pipe (/dev/stdout, a FIFO) is
+    written to, since replacing it would swap the device for a file. The file keeps its mode,
+    and a new one gets the umask's, as open() would give it.
+    """
     target = Path(path)
+    if not str(path):
+        raise SymbackpropError("an empty file name", source="''")
+    try:
+        existing = target.stat()
+    except FileNotFoundError:
+        existing = None
+    except OSError as error:
+        raise SymbackpropError(f"cannot write: {error.strerror or error}", source=str(path)) from None
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        try:
+            with open(target, "w", encoding="utf-8", newline="") as out:
+                out.write(text)
+        except OSError as error:
+            raise SymbackpropError(f"cannot write: {error.strerror or error}", source=str(path)) from None
+        return
     try:
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as error:
         raise SymbackpropError(f"cannot write: {error.strerror or error}", source=str(path)) from None
     try:
+        os.chmod(temporary, stat.S_IMODE(existing.st_mode) if existing else _new_file_mode())
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:  # newline="": CSV writes its own
             out.write(text)
         os.replace(temporary, target)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
         raise SymbackpropError(f"cannot write: {error.strerror or error}", source=str(path)) from None
+
+
+def _new_file_mode() -> int:
+    """0o666 less the umask: what open() gives a new file (mkstemp's own is 0o600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def print_json(data: object) -> None:

@@ -21,6 +21,10 @@ _STYLE = {
 }
 
 
+TIMEOUT = 10.0
+MAX_TIMEOUT = 86_400.0  # a day, far beyond any answer; the OS refuses to wait much longer (about 25 days)
+
+
 @app.command()
 @reports_errors
 def grade(
@@ -31,7 +35,9 @@ def grade(
     jobs: Annotated[int, typer.Option("--jobs", help="Worker processes (0: grade in this process).")] = (
         os.cpu_count() or 1
     ),
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds allowed per answer.")] = 10.0,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help=f"Seconds allowed per answer (default {TIMEOUT:g}).")
+    ] = None,
 ) -> None:
     """Grade a class's answers: a verdict, points and feedback per answer, a summary per question."""
     from symbackprop.answers import read_answers
@@ -40,19 +46,36 @@ def grade(
 
     if jobs < 0:
         raise SymbackpropError(f"expected 0 or more, not {jobs}", key="--jobs")
-    if not timeout > 0:
-        raise SymbackpropError(f"expected a positive number of seconds, not {timeout}", key="--timeout")
+    if timeout is not None and jobs == 0:
+        raise SymbackpropError("--jobs 0 grades in this process, where no timeout can stop an answer", key="--timeout")
+    timeout = TIMEOUT if timeout is None else timeout
+    if not 0 < timeout <= MAX_TIMEOUT:
+        raise SymbackpropError(f"expected seconds from 0 to {MAX_TIMEOUT:g}, not {timeout:g}", key="--timeout")
+    _check_outputs(json_file, csv_file)
     ex, questions = load_for_grading(exercise)
     warn(ex.warnings)
     rows = read_answers(answers)
     grader = Grader(ex, questions)
     grader.symbolic_points  # noqa: B018 — computed once here, inherited by every worker
     report = _run(grader, rows, jobs, timeout, grade_class)
-    if json_file:
+    if json_file is not None:
         write_atomic(json_file, json_text(report))
-    if csv_file:
+    if csv_file is not None:
         write_atomic(csv_file, csv_text(report))
     _print(report)
+
+
+def _check_outputs(json_file: str | None, csv_file: str | None) -> None:
+    """Refuse report paths that would lose a report, before a class is graded."""
+    from pathlib import Path
+
+    from symbackprop.errors import SymbackpropError
+
+    for option, path in (("--json", json_file), ("--csv", csv_file)):
+        if path is not None and not path.strip():
+            raise SymbackpropError("expected a file name, not an empty one", key=option)
+    if json_file and csv_file and Path(json_file).resolve() == Path(csv_file).resolve():
+        raise SymbackpropError(f"{csv_file} is also the --json file: one report would overwrite the other", key="--csv")
 
 
 def _run(grader, rows, jobs, timeout, grade_class):
