@@ -33,7 +33,7 @@ from symbackprop.values import evaluate
 VERDICTS = ("match", "rounded_early", "mismatch", "not_checkable")
 RANDOM_POINTS = 6
 _FRACTION = re.compile(r"\bd([A-Za-z_]\w*)\s*/\s*d([A-Za-z_]\w*)")
-_LITERAL = re.compile(r"\s*[-+]?\s*(\d+)(?:\.(\d*))?\s*\Z")
+_LITERAL = re.compile(r"\s*[-+]?\s*(\d+)(?:\.(\d*))?(?:[eE]([-+]?\d{1,4}))?\s*\Z")
 _PLACEHOLDER = "zzq"  # prefix of the names that stand for numbers and ∂-fractions while parsing
 
 
@@ -93,15 +93,21 @@ def read_key(key: str, exercise: Exercise) -> Key:
 
 
 def _literal(text: str) -> tuple[float, float] | None:
-    """A plain number and half a unit in its last digit: ``"0.0406"`` → (0.0406, 5e-05)."""
+    """A plain number and half a unit in its last digit: ``"0.0406"`` → (0.0406, 5e-05); None past a float.
+
+    >>> _literal("0.0406"), _literal("2.5e-3"), _literal("1e999")
+    ((0.0406, 5e-05), (0.0025, 5e-05), None)
+    """
     match = _LITERAL.match(text)
     if not match:
         return None
     value = float(text.replace(" ", ""))
-    decimals = match.group(2)
-    if decimals is None:
+    if not math.isfinite(value):
+        return None
+    decimals, exponent = match.group(2), int(match.group(3) or 0)
+    if decimals is None and exponent >= 0:
         return value, 0.0  # a whole number is exact
-    return value, 0.5 * 10.0 ** -len(decimals)
+    return value, 0.5 * 10.0 ** (exponent - len(decimals or ""))
 
 
 def _close(a: float, b: float, tol: float) -> bool:
@@ -214,8 +220,13 @@ class _Audit:
         if found is None:
             return None
         expr, symbols, numbers = found
+        if any(_literal(number) is None for number in numbers):
+            return None  # a number past a float (1e999): the formula check says it has no value
         env = {symbol: float(number) for symbol, number in zip(symbols, numbers, strict=True)}
-        value = evaluate(expr, env)
+        try:
+            value = evaluate(expr, env)
+        except SymbackpropError:
+            return None  # 10^9999, sqrt(-1): no value, which the formula check reports as such
         tolerance = 0.0
         for symbol_, text_number in zip(symbols, numbers, strict=True):
             if self.exact_number(text_number):
@@ -493,9 +504,10 @@ class _Audit:
         found = []
         for env in self.samples:
             try:
-                found.append(evaluate(expr, env))
+                value = evaluate(expr, env)
             except (SymbackpropError, KeyError, TypeError):
-                found.append(None)
+                value = None
+            found.append(value if value is not None and math.isfinite(value) else None)  # inf agrees with nothing
         return found
 
     def check_formula(self, name: str, text: str) -> Entry:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import keyword
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -136,7 +137,7 @@ def exact_number(value: object, *, source: str | None = None, key: str | None = 
     if isinstance(value, bool):
         raise SymbackpropError(f"expected a number, not {value!r}", source=source, key=key)
     if isinstance(value, int):
-        return sympy.Integer(value)
+        return _floatable(sympy.Integer(value), value, source=source, key=key)
     if isinstance(value, float):
         if not is_finite_number(value):  # TOML's nan and inf
             raise SymbackpropError(f"expected a finite number, not {value!r}", source=source, key=key)
@@ -151,8 +152,16 @@ def exact_number(value: object, *, source: str | None = None, key: str | None = 
         except SymbackpropError as error:
             raise error.located(source, key) from None
         if number.is_number and number.is_real:
-            return number
+            return _floatable(number, value, source=source, key=key)
     raise SymbackpropError(f"expected a number, not {value!r}", source=source, key=key)
+
+
+def _floatable(number: sympy.Expr, written: object, *, source: str | None, key: str | None) -> sympy.Expr:
+    """``number``, when a float can hold it: every value is computed in floats (10^9999 is not one)."""
+    if not math.isfinite(float(number)):
+        shown = str(written) if len(str(written)) <= 40 else f"{str(written)[:40]}…"
+        raise SymbackpropError(f"{shown} is beyond what a float can hold (about ±1.8e308)", source=source, key=key)
+    return number
 
 
 def _check_name(name: str, *, source: str | None, key: str) -> None:
@@ -223,6 +232,8 @@ def from_equations(
         try:
             _check_calls(text, callable_names, source=file, key=key)
             rhs[name] = parse(text, symbol)
+            for number in rhs[name].atoms(sympy.Number):
+                _floatable(number, "a number in it", source=file, key=key)
         except SymbackpropError as error:
             raise error.located(file, key) from None
     _check_order(pairs, rhs, defined, source=file, keys=keys)
@@ -239,6 +250,9 @@ def from_equations(
         if name not in graph.leaves or not graph.reaches(name, loss)
     )
     samples = _read_data(data or {}, reduce, graph, param_list, source=file)
+    # A param no equation uses has its warning above; its [at] value is then not an error too.
+    unused = {name for name in param_list if name not in graph.leaves}
+    at = {name: value for name, value in at.items() if name not in unused} if at is not None else None
     point = _read_point(at, graph, source=file, given=samples) if at is not None else None
     if not isinstance(conventions, Conventions):
         try:

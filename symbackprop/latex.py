@@ -28,6 +28,9 @@ SETTINGS: dict[str, object] = {
     "heaviside": "cases",  # the unit step of a ReLU derivative: "cases" (the lecture's) or "iverson"
     "line_width": 50,  # a line longer than this many visible symbols breaks (at a + or −, else between factors)
     "digits": 6,  # significant digits of a value, as the terminal rounds
+    # A closed form of more nodes than this is left out with a note (a dense net's runs to megabytes
+    # of TeX that pdflatex cannot set); the δ form above it says the same step by step.
+    "closed_max_nodes": 2000,
 }
 
 _INDEXED = re.compile(r"([A-Za-z]+?)_?(\d+)")
@@ -258,23 +261,24 @@ def _cuts(tex: str) -> list[_Cut]:
     found = []
     braces = environments = lefts = parens = 0
     index = 0
+    # Read in place (match and startswith at an index): slicing the rest at every character
+    # made this quadratic, minutes for the closed form of a modest dense network.
     while index < len(tex):
-        rest = tex[index:]
-        if match := _DELIMITER.match(rest):
+        if match := _DELIMITER.match(tex, index):
             step = 1 if match.group(1) == "left" else -1
             lefts, parens = lefts + step, parens + step
-            index += match.end()
+            index = match.end()
             continue
-        if rest.startswith(("\\{", "\\}", "\\\\", "\\(", "\\)")):
+        if tex.startswith(("\\{", "\\}", "\\\\", "\\(", "\\)"), index):
             index += 2
             continue
-        environments += rest.startswith("\\begin{") - rest.startswith("\\end{")
-        braces += {"{": 1, "}": -1}.get(rest[0], 0)
-        parens += {"(": 1, ")": -1}.get(rest[0], 0)
+        environments += tex.startswith("\\begin{", index) - tex.startswith("\\end{", index)
+        braces += {"{": 1, "}": -1}.get(tex[index], 0)
+        parens += {"(": 1, ")": -1}.get(tex[index], 0)
         if index and braces == 0 and environments == 0:
-            if rest.startswith((" + ", " - ")):
+            if tex.startswith((" + ", " - "), index):
                 found.append(_Cut(index, parens, lefts))
-            elif rest.startswith(" ") and _between_factors(tex, index):
+            elif tex[index] == " " and _between_factors(tex, index):
                 found.append(_Cut(index, parens + 0.5, lefts, continuation="\\cdot "))
         index += 1
     return found
@@ -314,16 +318,22 @@ def break_lines(tex: str, width: int, indent: str = r"&\quad ") -> str:
     cuts = _cuts(tex)
     lines, start, reopen, continuation = [], 0, 0, ""
     while visible_width(tex[start:]) > width:
-        ahead = [cut for cut in cuts if cut.position > start]
+        # A line cut down to a few symbols ("(y") reads worse than one that runs long. The cuts
+        # are measured in order and only until one runs past the width: a line is short, the
+        # whole expression may not be.
+        ahead, fitting = [], []
+        for cut in (cut for cut in cuts if cut.position > start):
+            shown = visible_width(tex[start : cut.position])
+            if shown < width // 4:
+                continue
+            ahead.append(cut)
+            if shown > width:
+                break
+            fitting.append((cut, shown))
         if not ahead:
             break
-        # A line cut down to a few symbols ("(y") reads worse than one that runs long.
-        ahead = [cut for cut in ahead if visible_width(tex[start : cut.position]) >= width // 4]
-        if not ahead:
-            break
-        fitting = [cut for cut in ahead if visible_width(tex[start : cut.position]) <= width]
-        long_enough = [cut for cut in fitting if visible_width(tex[start : cut.position]) >= width // 2]
-        choice = long_enough or fitting
+        long_enough = [cut for cut, shown in fitting if shown >= width // 2]
+        choice = long_enough or [cut for cut, _ in fitting]
         if choice:
             shallowest = min(cut.depth for cut in choice)
             cut = [cut for cut in choice if cut.depth == shallowest][-1]
@@ -464,7 +474,12 @@ def _term(loss: str, child: str, local: sympy.Expr, delta: dict, negated: bool) 
 def _closed(block: _Block, gradient) -> None:
     """The closed form in inputs and params, then its value (exactly when that is short)."""
     tex = block.tex
-    block.add(_partial(gradient.loss, gradient.wrt), block.per_sample([tex.doprint(gradient.closed)])[0])
+    limit = tex._settings["closed_max_nodes"]
+    if _has_more_nodes(gradient.closed, limit):
+        note = rf"\text{{(left out: over {limit} terms; the $\delta$ form gives it)}}"
+        block.add(_partial(gradient.loss, gradient.wrt), note)
+    else:
+        block.add(_partial(gradient.loss, gradient.wrt), block.per_sample([tex.doprint(gradient.closed)])[0])
     if gradient.value is None:
         return
     value = tex.number(gradient.value)
@@ -472,6 +487,11 @@ def _closed(block: _Block, gradient) -> None:
     if exact is not None and not exact.is_Rational:  # 2π − 3 says more than 3.28319; −1/4 no more than −0.25
         value = rf"{tex.doprint(exact)} \approx {value}"
     block.add("", value)
+
+
+def _has_more_nodes(expr: sympy.Expr, limit: int) -> bool:
+    """Whether ``expr``'s tree has more than ``limit`` nodes, counted no further than that."""
+    return any(count > limit for count, _ in enumerate(sympy.preorder_traversal(expr), start=1))
 
 
 def gradient_latex(gradient, **settings) -> str:

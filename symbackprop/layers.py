@@ -9,6 +9,7 @@ network is an ordinary graph: derive, train and audit see nothing special.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import sympy
@@ -21,6 +22,7 @@ LOSS_NAME = "L"
 # Activations a layer may use: the unary functions of the library, and none at all.
 ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "step", "softplus", "swish", "elu", "softmax")
 _KEYS = ("sizes", "activation", "bias", "loss", "weights", "biases")
+MAX_WEIGHTS = 2_000  # the lectures' largest net has 8; symbolic chain rules of more take minutes
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ def expand(table: dict, *, source: str | None = None) -> Expansion:
     if not isinstance(bias, bool):
         raise SymbackpropError(f"expected true or false, not {bias!r}", source=source, key="layers.bias")
     loss = table.get("loss", "half_sse")
-    if loss not in LOSSES:
+    if not isinstance(loss, str) or loss not in LOSSES:
         raise SymbackpropError(f"unknown loss {loss!r} (known: {', '.join(LOSSES)})", source=source, key="layers.loss")
     if loss == "cce" and activations[-1] != "softmax":
         raise SymbackpropError("cce needs a softmax output layer", source=source, key="layers.loss")
@@ -117,6 +119,13 @@ def _sizes(table: dict, source: str | None) -> list[int]:
     ):
         raise SymbackpropError(
             f"expected a list of at least two unit counts ≥ 1, like [2, 2, 1], not {sizes!r}",
+            source=source,
+            key="layers.sizes",
+        )
+    weights = sum(before * after for before, after in itertools.pairwise(sizes))
+    if weights > MAX_WEIGHTS:
+        raise SymbackpropError(
+            f"{weights} weights: at most {MAX_WEIGHTS}, every one a symbol and an equation",
             source=source,
             key="layers.sizes",
         )

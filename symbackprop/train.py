@@ -28,6 +28,9 @@ class TrainStep:
     gradients: dict[str, float]
 
 
+MAX_STEPS = 10_000  # each step is a forward and backward pass: a table, not a training run
+
+
 def settings(exercise: Exercise, lr: float | None, steps: int | None) -> tuple[float, int]:
     """The learning rate and step count: as given, else the exercise's ``[train]`` table.
 
@@ -35,14 +38,19 @@ def settings(exercise: Exercise, lr: float | None, steps: int | None) -> tuple[f
     >>> settings(from_equations({"L": "w**2"}, train={"lr": 0.1, "steps": 2}), None, 5)
     (0.1, 5)
     """
+    # An error names where the value came from: the option, or the file's [train] table.
+    source = exercise.path or exercise.id
+    lr_where = {"key": "--lr"} if lr is not None else {"key": "train.lr", "source": source}
+    steps_where = {"key": "--steps"} if steps is not None else {"key": "train.steps", "source": source}
     lr = exercise.train.get("lr") if lr is None else lr
     steps = exercise.train.get("steps", 1) if steps is None else steps
     if lr is None:
         raise SymbackpropError(f"{exercise.id} has no [train] lr; give --lr", key="--lr")
     if not (is_finite_number(lr) and lr > 0):
-        raise SymbackpropError(f"the learning rate must be a positive finite number, not {lr!r}", key="--lr")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise SymbackpropError(f"the number of steps must be a whole number ≥ 0, not {steps!r}", key="--steps")
+        raise SymbackpropError(f"the learning rate must be a positive finite number, not {lr!r}", **lr_where)
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= MAX_STEPS:
+        message = f"the number of steps must be a whole number from 0 to {MAX_STEPS}, not {steps!r}"
+        raise SymbackpropError(message, **steps_where)
     return float(lr), steps
 
 

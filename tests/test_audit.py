@@ -511,3 +511,9 @@ def test_a_number_with_the_wrong_sign_is_diagnosed():
     y = 1.5 * sigmoid(0.5 * h1) - 0.5 * sigmoid(-h1)
     [entry] = audit(synthetic({"dE/dy": f"{(1 - y):.5f}"}))  # −(y_t − y) written without its minus
     assert entry.verdict == "mismatch" and entry.diagnosis == "sign"
+
+
+@pytest.mark.parametrize("stated", ["10^9999", "sqrt(-1)", "1e999"])
+def test_a_stated_number_with_no_value_is_not_checkable_and_the_audit_goes_on(stated):
+    entries = audit(synthetic({"dE/dw5": stated, "dE/dw3": "-(y_t - y)*w5*h1"}))
+    assert [e.verdict for e in entries] == ["not_checkable", "mismatch"]

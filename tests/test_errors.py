@@ -64,6 +64,9 @@ def test_the_good_file_works(tmp_path):
         (lambda t: t.replace("w = 0.5", 'w = "half"'), "at.w", "expected a number"),
         (lambda t: t.replace("w = 0.5", "w = nan"), "at.w", "expected a finite number, not nan"),
         (lambda t: t.replace("x = 1.0", "x = -inf"), "at.x", "expected a finite number, not -inf"),
+        (lambda t: t.replace("w = 0.5", 'w = "10^9999"'), "at.w", "10^9999 is beyond what a float can hold"),
+        (lambda t: t.replace("w = 0.5", 'w = "exp(exp(exp(10)))"'), "at.w", "beyond what a float can hold"),
+        (lambda t: t.replace('s = "w*x"', 's = "w*x*10^400"'), "graph.s", "a number in it is beyond"),
         (
             lambda t: t + "\n[conventions]\nrelu_grad_at_zero = inf\n",
             "conventions.relu_grad_at_zero",
@@ -90,6 +93,39 @@ def test_malformed_files(tmp_path, mutation, key, message):
     if key:
         assert f": {key}: " in line
     assert message in line
+
+
+LAYERS = """
+[layers]
+sizes = [2, 1]
+loss = "half_sse"
+weights = [[[0.1, 0.2]]]
+
+[at]
+x0_1 = 1
+x0_2 = 2
+t_1 = 1
+"""
+
+
+@pytest.mark.parametrize(
+    ("mutation", "message"),
+    [
+        (lambda t: t.replace('loss = "half_sse"', 'loss = ["mse"]'), "unknown loss ['mse']"),
+        (lambda t: t.replace("sizes = [2, 1]", "sizes = [100000, 100000, 1]"), "10000100000 weights: at most 2000"),
+    ],
+)
+def test_malformed_layers(tmp_path, mutation, message):
+    path = write(tmp_path, mutation(LAYERS))
+    line = one_error_line(run_derive(path))
+    assert f"{path}: layers." in line and message in line
+
+
+def test_a_param_no_equation_uses_is_a_warning_even_with_a_value(tmp_path):
+    path = write(tmp_path, GOOD.replace('params = ["w"]', 'params = ["w", "v"]').replace("t = 1.0", "t = 1.0\nv = 2"))
+    result = runner.invoke(app, ["derive", str(path), "--form", "paths"])
+    assert result.exit_code == 0, result.output
+    assert "'v' does not reach the loss E; its gradient is 0" in result.output
 
 
 def test_a_param_that_does_not_reach_the_loss_is_a_warning(tmp_path):

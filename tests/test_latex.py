@@ -308,3 +308,13 @@ def test_jupyter_shows_derivations_as_latex():
     d = derive(from_equations({"q": "x + y", "f": "q*z"}, at={"x": -2, "y": 5, "z": -4}))
     assert d.gradient("z")._repr_latex_() == gradient_latex(d.gradient("z"))
     assert d._repr_latex_() == derivation_latex(d)
+
+
+def test_a_closed_form_too_long_to_set_is_left_out_with_a_note():
+    # ∂E/∂w of E = w·x is x, one node; of σ(σ(σ(w·x))) a product of three σ′ of nested σs,
+    # dozens of nodes. With the limit between the two, only the long one is left out.
+    short = derive(from_equations({"E": "w*x"}, params=["w"], at={"w": 1, "x": 2}))
+    long = derive(from_equations({"E": "sigmoid(sigmoid(sigmoid(w*x)))"}, params=["w"], at={"w": 0.1, "x": 1}))
+    assert "left out" not in derivation_latex(short, closed_max_nodes=10)
+    text = derivation_latex(long, closed_max_nodes=10)
+    assert r"\text{(left out: over 10 terms; the $\delta$ form gives it)}" in text

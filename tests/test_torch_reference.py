@@ -90,11 +90,12 @@ def torch_gradients(exercise, inputs=None, reduce=None) -> dict[str, float]:
     loss = loss.sum() if loss.dim() else loss * samples
     if (reduce or exercise.reduce) == "mean":
         loss = loss / samples
-    params = [env[name] for name in exercise.params]
+    used = [name for name in exercise.params if name in env]  # a param no equation uses has no value
+    found = dict.fromkeys(exercise.params, 0.0)
     if not loss.requires_grad:  # no param reaches the loss
-        return dict.fromkeys(exercise.params, 0.0)
-    grads = torch.autograd.grad(loss, params, allow_unused=True)
-    return {name: 0.0 if g is None else float(g) for name, g in zip(exercise.params, grads, strict=True)}
+        return found
+    grads = torch.autograd.grad(loss, [env[name] for name in used], allow_unused=True)
+    return found | {name: 0.0 if g is None else float(g) for name, g in zip(used, grads, strict=True)}
 
 
 ALL = sorted(EXERCISES.glob("*.toml"))

@@ -149,3 +149,13 @@ def test_cli_bad_input_is_one_line_and_exit_2(args, message):
     result = runner.invoke(app, args)
     assert result.exit_code == 2 and message in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_step_count_past_the_bound_is_refused_where_it_was_written():
+    ex = from_equations({"L": "w**2"}, at={"w": 3}, train={"lr": 0.1, "steps": 10**11})
+    with pytest.raises(SymbackpropError) as caught:
+        train(ex)
+    assert caught.value.key == "train.steps" and "from 0 to 10000" in str(caught.value)
+    with pytest.raises(SymbackpropError) as caught:
+        train(ex, steps=10_001)
+    assert caught.value.key == "--steps"
