@@ -42,10 +42,13 @@ def gradient_dict(gradient: Gradient) -> dict:
 
 def derivation_dict(derivation: Derivation, gradients: dict[str, Gradient]) -> dict:
     """``derive --json``: the exercise, the loss, the point and each gradient."""
-    point = derivation.point
-    return {
-        "exercise": derivation.exercise.id,
-        "loss": derivation.exercise.loss,
+    point, exercise = derivation.point, derivation.exercise
+    found = {
+        "exercise": exercise.id,
+        "loss": exercise.loss,
         "point": {name: float(value) for name, value in point.items()} if point is not None else None,
-        "gradients": {name: gradient_dict(gradient) for name, gradient in gradients.items()},
     }
+    if exercise.data:  # the formulas are one sample's, the values their sum or mean over these
+        found["data"] = {name: [float(v) for v in values] for name, values in exercise.data.items()}
+        found["reduce"] = exercise.reduce
+    return found | {"gradients": {name: gradient_dict(gradient) for name, gradient in gradients.items()}}

@@ -208,3 +208,14 @@ def test_help_shows_toml_section_names_literally():
     # "[stated]" must not be swallowed as rich markup
     assert "[stated]" in invoke("--help")
     assert "[train]" in invoke("train", "--help")
+
+
+def test_derive_on_a_data_set_says_its_formulas_are_per_sample_and_its_values_summed():
+    out = invoke("derive", "linear-perceptron-two-samples", "--wrt", "w1")
+    assert "formulas per sample; values summed over the 2 samples of x₁, x₂, y" in out
+
+
+def test_derive_json_on_a_data_set_carries_the_samples_its_values_are_summed_over():
+    data = json.loads(invoke("derive", "linear-perceptron-two-samples", "--wrt", "w1", "--json"))
+    assert data["reduce"] == "sum" and set(data["data"]) == {"x1", "x2", "y"}
+    assert len({len(values) for values in data["data"].values()}) == 1

@@ -245,11 +245,16 @@ def derive(
 
     out = console()
     heading = Text.assemble((ex.id, "bold"), f"  {ex.title}" if ex.title else "")
-    if derivation.point is not None:
-        from symbackprop.printing import pretty_name, value_text
+    from symbackprop.printing import pretty_name, value_text
 
+    if derivation.point is not None:
         point = ", ".join(f"{pretty_name(n)} = {value_text(v)}" for n, v in derivation.point.items())
         heading.append(f"\nat {point}", style="dim")
+    if ex.data:
+        # The formulas below are one sample's; each value is their sum (or mean) over the data.
+        how = "averaged" if ex.reduce == "mean" else "summed"
+        names = ", ".join(pretty_name(name) for name in ex.data)
+        heading.append(f"\nformulas per sample; values {how} over the {ex.samples} samples of {names}", style="dim")
     out.print(heading)
     panels = [_render(gradient, forms, form == "closed", out.width) for gradient in found.values()]
     out.print(Group(*panels))
