@@ -6,7 +6,7 @@ to the node computed from it (``w1 → s1``), the direction the forward pass run
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -70,7 +70,8 @@ class Graph:
     def order(self) -> tuple[str, ...]:
         """A topological order of all names (leaves first); raises CycleError on a cycle."""
         remaining = {node: len(set(used)) for node, used in self.parents.items()}
-        ready = list(self.leaves)
+        # A node with no parents (a constant, ``E = 2``) is ready from the start, like a leaf.
+        ready = [*self.leaves, *(node for node, count in remaining.items() if count == 0)]
         order: list[str] = []
         while ready:
             name = ready.pop(0)
@@ -84,29 +85,37 @@ class Graph:
         return tuple(order)
 
     def find_cycle(self) -> list[str]:
-        """One cycle among the nodes, as a closed list of names (first == last)."""
+        """One cycle among the nodes, as a closed list of names (first == last).
+
+        Depth first over parents, with an explicit stack so that long chains do not hit
+        Python's recursion limit.
+
+        >>> Graph({"a": ("b", "x"), "b": ("c",), "c": ("a",)}).find_cycle()
+        ['a', 'c', 'b', 'a']
+        >>> Graph({"s1": (), "E": ("s1", "w")}).find_cycle()
+        []
+        """
         state: dict[str, str] = {}
         stack: list[str] = []
+        todo: list[Iterator[str]] = []  # todo[i]: the parents of stack[i] not yet looked at
 
-        def visit(node: str) -> list[str] | None:
-            state[node] = "open"
-            stack.append(node)
-            for parent in self.parents.get(node, ()):
-                if state.get(parent) == "open":
+        for start in self.parents:
+            if start in state:
+                continue
+            state[start] = "open"
+            stack.append(start)
+            todo.append(iter(self.parents[start]))
+            while todo:
+                parent = next(todo[-1], None)
+                if parent is None:
+                    state[stack.pop()] = "done"
+                    todo.pop()
+                elif state.get(parent) == "open":
                     return [*stack[stack.index(parent) :], parent][::-1]
-                if parent in self.parents and parent not in state:
-                    found = visit(parent)
-                    if found:
-                        return found
-            state[node] = "done"
-            stack.pop()
-            return None
-
-        for node in self.parents:
-            if node not in state:
-                found = visit(node)
-                if found:
-                    return found
+                elif parent in self.parents and parent not in state:
+                    state[parent] = "open"
+                    stack.append(parent)
+                    todo.append(iter(self.parents[parent]))
         return []
 
     def reaches(self, source: str, target: str) -> bool:
@@ -142,18 +151,29 @@ class Graph:
         """At most ``limit`` paths from ``source`` to ``target``, depth first in equation order."""
         useful = set(self.between(source, target))
         found: list[tuple[str, ...]] = []
+        if source not in useful:
+            return found
+        # Depth first with an explicit stack (no recursion limit on long chains):
+        # todo[i] holds the useful children of path[i] not yet walked.
+        path: list[str] = []
+        todo: list[Iterator[str]] = []
 
-        def walk(path: list[str]) -> None:
+        def enter(name: str) -> None:
+            path.append(name)
             if len(found) >= limit:
-                return
-            last = path[-1]
-            if last == target:
+                path.pop()
+            elif name == target:
                 found.append(tuple(path))
-                return
-            for child in dict.fromkeys(self._children[last]):
-                if child in useful:
-                    walk([*path, child])
+                path.pop()
+            else:
+                todo.append(child for child in dict.fromkeys(self._children[name]) if child in useful)
 
-        if source in useful:
-            walk([source])
+        enter(source)
+        while todo and len(found) < limit:
+            child = next(todo[-1], None)
+            if child is None:
+                todo.pop()
+                path.pop()
+            else:
+                enter(child)
         return found

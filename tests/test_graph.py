@@ -87,3 +87,51 @@ def test_order_is_a_topological_order_of_a_layered_net():
     for node, used in g.parents.items():
         for parent, _ in itertools.product(used, [0]):
             assert position[parent] < position[node]
+
+
+def test_a_constant_node_is_ordered_and_is_not_a_cycle():
+    # s1 = 3: a node whose right side uses no name is a constant, not a cycle.
+    g = Graph({"s1": (), "E": ("s1", "w")})
+    assert g.find_cycle() == []
+    order = g.order
+    assert sorted(order) == ["E", "s1", "w"]
+    assert order.index("s1") < order.index("E") and order.index("w") < order.index("E")
+    assert g.paths("w", "E", limit=10) == [("w", "E")]
+    assert g.count_paths("w", "E") == 1
+    assert g.between("w", "E") == ["w", "E"]
+
+
+def test_a_constant_loss_has_no_paths_from_a_param():
+    # E = 2 alone: ordered, and no param reaches it; a constant feeding the loss adds no path.
+    assert Graph({"E": ()}).order == ("E",)
+    g = Graph({"c": (), "h": ("c",), "E": ("h", "x"), "u": ("w",)})
+    assert set(g.order) == {"c", "h", "E", "x", "u", "w"}
+    assert g.paths("w", "E", limit=10) == []
+    assert g.count_paths("w", "E") == 0
+    assert not g.reaches("w", "E")
+    assert g.paths("x", "E", limit=10) == [("x", "E")]
+
+
+def chain(n: int, *, closed: bool = False) -> Graph:
+    """a0 uses x (and a{n−1} when closed), a{i} uses a{i−1}: a chain of n nodes."""
+    parents = {"a0": (f"a{n - 1}", "x") if closed else ("x",)}
+    parents |= {f"a{i}": (f"a{i - 1}",) for i in range(1, n)}
+    return Graph(parents)
+
+
+def test_a_long_chain_has_its_one_path_without_recursion():
+    n = 5000  # far past Python's recursion limit
+    g = chain(n)
+    assert g.count_paths("x", f"a{n - 1}") == 1
+    assert g.paths("x", f"a{n - 1}", limit=64) == [("x", *(f"a{i}" for i in range(n)))]
+    assert g.order == ("x", *(f"a{i}" for i in range(n)))
+    assert g.find_cycle() == []
+
+
+def test_a_long_cycle_is_named_in_order():
+    n = 5000
+    g = chain(n, closed=True)
+    names = [f"a{i}" for i in range(n)]
+    assert g.find_cycle() == [*names, "a0"]
+    with pytest.raises(CycleError, match=f"^cycle: a0 → a1 → a2 → .* → a{n - 1} → a0$"):
+        _ = g.order
