@@ -219,3 +219,8 @@ def test_derive_json_on_a_data_set_carries_the_samples_its_values_are_summed_ove
     data = json.loads(invoke("derive", "linear-perceptron-two-samples", "--wrt", "w1", "--json"))
     assert data["reduce"] == "sum" and set(data["data"]) == {"x1", "x2", "y"}
     assert len({len(values) for values in data["data"].values()}) == 1
+
+
+def test_derive_with_nothing_to_differentiate_is_bad_input_not_an_empty_page():
+    result = runner.invoke(app, ["derive", "-e", "E = 2"])
+    assert result.exit_code == 2 and "nothing to differentiate" in result.output and "cycle" not in result.output

@@ -231,6 +231,9 @@ def derive(
     warn(ex.warnings)
     derivation = derive_exercise(ex, at=parse_assignments(at, "--at"), max_paths=max_paths)
     found = gradients(derivation, wrt)
+    if not found:
+        where = {"key": "-e"} if equation else {"source": ex.path, "key": "roles.params"}
+        raise SymbackpropError("nothing to differentiate: no input or param (or give --wrt)", **where)
     if as_json:
         print_json(derivation_dict(derivation, found))
         return
