@@ -430,3 +430,12 @@ def test_gradients_are_taken_with_respect_to_inputs_and_params_only():
 def test_reduce_must_be_sum_or_mean():
     with pytest.raises(SymbackpropError, match='"sum" or "mean"'):
         numeric.gradients(LINEAR, reduce="max")
+
+
+def test_elu_at_zero_is_a_kink_for_finite_differences_even_with_alpha_1():
+    # E = (a·c + elu(a) − t)²/2 at a = 0, c = −1, t = 1: ∂E/∂a = (0 − 1)(−1 + 1) = 0 exactly, but
+    # elu″ jumps at 0 (0 above, 1 below), so (E(h) − E(−h))/2h = h/4 + O(h²), not 0.
+    ex = from_equations({"E": "(a*c + elu(a) - t)**2/2"}, params=["a"], at={"a": 0.0, "c": -1.0, "t": 1.0})
+    fd = numeric.finite_difference(ex, "a")
+    assert fd.kink is not None and fd.value == pytest.approx(numeric.FD_STEP / 4, rel=1e-3)
+    assert numeric.gradients(ex)["a"] == 0.0
