@@ -166,12 +166,15 @@ def _json_int(digits: str) -> int | _BadNumber:
     return int(digits)
 
 
-def _json_float(digits: str) -> float | _BadNumber:
-    """A JSON number with a fraction or exponent; one out of float range (1e400) is not a value."""
-    value = float(digits)
-    if not math.isfinite(value):
+class _Written(str):
+    """A JSON number's digits as the student wrote them: -0.100 keeps its three significant figures."""
+
+
+def _json_float(digits: str) -> _Written | _BadNumber:
+    """A JSON number with a fraction or exponent, as written; one out of float range (1e400) is not a value."""
+    if not math.isfinite(float(digits)):
         return _BadNumber(f"the number {_quoted(digits)} is out of range (not finite)")
-    return value
+    return _Written(digits)
 
 
 def _json_constant(name: str) -> _BadNumber:
@@ -200,8 +203,8 @@ def _cell(value: object) -> str | None:
     """A JSON value as answer text: strings as they are, numbers as written, null as no answer."""
     if value is None:
         return None
-    if isinstance(value, str):
-        return value
+    if isinstance(value, str):  # a string, or a number's digits as written (_Written)
+        return str(value)
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, (int, float)):

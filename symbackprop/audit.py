@@ -33,7 +33,7 @@ from symbackprop.values import evaluate
 VERDICTS = ("match", "rounded_early", "mismatch", "not_checkable")
 RANDOM_POINTS = 6
 _FRACTION = re.compile(r"\bd([A-Za-z_]\w*)\s*/\s*d([A-Za-z_]\w*)")
-_LITERAL = re.compile(r"\s*[-+]?\s*(\d+)(?:\.(\d*))?(?:[eE]([-+]?\d{1,4}))?\s*\Z")
+_LITERAL = re.compile(r"\s*[-+]?\s*(?=\.?\d)(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d{1,4}))?\s*\Z")
 _PLACEHOLDER = "zzq"  # prefix of the names that stand for numbers and ∂-fractions while parsing
 
 
@@ -95,8 +95,8 @@ def read_key(key: str, exercise: Exercise) -> Key:
 def _literal(text: str) -> tuple[float, float] | None:
     """A plain number and half a unit in its last digit: ``"0.0406"`` → (0.0406, 5e-05); None past a float.
 
-    >>> _literal("0.0406"), _literal("2.5e-3"), _literal("1e999")
-    ((0.0406, 5e-05), (0.0025, 5e-05), None)
+    >>> _literal("0.0406"), _literal("2.5e-3"), _literal(".5"), _literal("1e999")
+    ((0.0406, 5e-05), (0.0025, 5e-05), (0.5, 0.05), None)
     """
     match = _LITERAL.match(text)
     if not match:

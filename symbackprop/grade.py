@@ -258,24 +258,30 @@ class Grader:
     # -- grading one answer ----------------------------------------------------------------
 
     def question(self, key: str) -> Question | None:
-        """The question an answers file names: a ``[questions]`` id, else a quantity key."""
+        """The question a key of an answers file asks: a ``[questions]`` id, the one question asking
+        the same quantity however it is spelled (``w4@01`` for the q6 that asks ``w4@1``), else the
+        quantity key as a question of its own worth 1 point; None for anything else.
+        """
         if key in self.questions:
             return self.questions[key]
         try:
             quantity = parse_quantity(key, self.exercise)
         except SymbackpropError:
             return None
-        return Question(key, quantity, "auto", 1.0)
+        if quantity.step > 0 and "lr" not in self.exercise.train:
+            return None  # no step after the point without a learning rate
+        # A [questions] entry asking the same quantity; not the default questions (each dL/dP, named
+        # by its own key), which ask for formulas while a key like dE/dw@0 is answered as it is written.
+        # Two entries may ask one quantity (as a formula and as a number): then neither is meant.
+        same = [
+            q for q in self.questions.values() if q.quantity.identity == quantity.identity and q.id != q.quantity.key
+        ]
+        return same[0] if len(same) == 1 else Question(key, quantity, "auto", 1.0)
 
     def answers_to(self, key: str) -> str:
-        """The question a key answers however it is spelled: ``w4@01`` answers the question asking ``w4@1``."""
-        if key in self.questions:
-            return key
+        """The id of the question a key answers (the key itself when it names none)."""
         question = self.question(key)
-        if question is None:
-            return key
-        same = (qid for qid, q in self.questions.items() if q.quantity.identity == question.quantity.identity)
-        return next(same, key)
+        return question.id if question is not None else key
 
     def grade(self, key: str, answer: str | None) -> Verdict:
         """The verdict on one answer to the question ``key``.
@@ -452,12 +458,12 @@ class Grader:
         """``verdict`` turned into carried_forward when the student's own earlier values explain it."""
         if verdict.verdict != "wrong" or verdict.value is None or not self.precise_enough(question, verdict.sigfigs):
             return verdict
-        # Only the student's own wrong values (or values carried from them) explain an answer.
+        # Only the student's own wrong values explain an answer.
         used = [
             (q, v)
             for q, v in others
             if v.value is not None
-            and v.verdict in ("wrong", "carried_forward")
+            and v.verdict == "wrong"
             and q.quantity.identity != question.quantity.identity
             and q.quantity.step <= question.quantity.step  # a later value cannot explain an earlier one
             and q.form != "symbolic"

@@ -179,3 +179,9 @@ def test_a_long_form_header_with_other_columns_is_an_error_not_wide_form(header)
     assert str(caught.value) == (
         f"a.csv: row 1: the long form has exactly the columns student,question,answer, not '{header}'"
     )
+
+
+def test_a_json_number_keeps_the_digits_it_was_written_with():
+    # -0.100 has three significant figures; read as a float it would print as -0.1, one
+    rows = parse_json('{"s": {"q1": -0.100, "q2": 2.5e-3, "q3": 7}}')
+    assert [row.answer for row in rows] == ["-0.100", "2.5e-3", "7"]

@@ -220,6 +220,26 @@ def test_feedback_is_bounded_whatever_the_answer_quotes(two_branch):
     assert len(verdict.feedback) <= 401
 
 
+def test_a_key_that_spells_one_questions_quantity_is_graded_as_that_question(two_branch):
+    # q1 asks dE/dw1 for 2 points; the same formula keyed dE/dw1 earns q1's 2, not a 1-point extra.
+    formula = "-(y_t - y)*w4*h2*(1 - h2)*w2*h1*(1 - h1)*x_t - (y_t - y)*w5*h3*(1 - h3)*w3*h1*(1 - h1)*x_t"
+    report = grade_class(two_branch, [Row(2, "s", "dE/dw1", formula)], jobs=0)
+    [entry] = [e for e in report.entries if e.row is not None]
+    assert (entry.asked, entry.verdict.verdict, entry.verdict.points) == ("q1", "correct", 2.0)
+    # q3 (a formula) and q5 (a number) both ask dE/dw4: a key dE/dw4 is neither, and cancels nothing.
+    rows = [Row(2, "s", "q3", "-(y_t - y)*h2"), Row(3, "s", "dE/dw4", f"{DE_DW4:.4f}")]
+    report = grade_class(two_branch, rows, jobs=0)
+    graded = {e.question: e for e in report.entries if e.row is not None}
+    assert graded["q3"].counted and graded["q3"].verdict.verdict == "correct"
+    assert graded["dE/dw4"].asked == "dE/dw4"
+
+
+def test_a_step_after_the_point_is_no_question_without_a_learning_rate():
+    ex = from_equations({"E": "(y_t - w*x)**2/2"}, params=["w"], at={"w": 1, "x": 1, "y_t": 0})
+    grader = Grader(ex, read_questions(ex, None))
+    assert grader.question("w@1") is None and grader.grade("w@1", "0.9").verdict == "unparsable"
+
+
 def test_carried_forward_needs_the_questions_precision_and_a_wrong_source(two_branch):
     # −0.2 and 0.02 have one significant figure where the questions ask three: a wrong
     # dE/dy = −0.3 alongside must not turn them into credit.

@@ -170,4 +170,4 @@ def test_standard_output_that_cannot_be_written_is_one_line_and_exit_2():
         done = subprocess.run(
             [sys.executable, "-m", "symbackprop", "list"], stdout=full, stderr=subprocess.PIPE, text=True
         )
-    assert done.returncode == 2 and done.stderr.strip() == "symbackprop: error: cannot write: No space left on device"
+    assert done.returncode == 2 and done.stderr.strip() == "symbackprop: error: No space left on device"

@@ -63,9 +63,10 @@ def reports_errors(command: Callable) -> Callable:
         except BrokenPipeError:  # the reader went away (| head): stop quietly with 1, as rich's console does
             _silence_stdout()
             raise typer.Exit(1) from None
-        except OSError as error:  # standard output on a full disk, /dev/full, a closed terminal
+        except OSError as error:  # standard output on a full disk or /dev/full, a fork refused, …
             _silence_stdout()
-            error_console().print(f"symbackprop: error: cannot write: {error.strerror or error}", markup=False)
+            where = f"{error.filename}: " if error.filename else ""
+            error_console().print(f"symbackprop: error: {where}{error.strerror or error}", markup=False)
             raise typer.Exit(EXIT_BAD_INPUT) from None
 
     return wrapper
@@ -117,33 +118,24 @@ def write_atomic(path: str | Path, text: str) -> None:
     written to, since replacing it would swap the device for a file. The file keeps its mode,
     and a new one gets the umask's, as open() would give it.
     """
+    if not str(path).strip():
+        raise SymbackpropError("expected a file name, not an empty one", source=repr(str(path)))
     target = Path(path)
-    if not str(path):
-        raise SymbackpropError("an empty file name", source="''")
+    temporary = None
     try:
-        existing = target.stat()
-    except FileNotFoundError:
-        existing = None
-    except OSError as error:
-        raise SymbackpropError(f"cannot write: {error.strerror or error}", source=str(path)) from None
-    if existing is not None and not stat.S_ISREG(existing.st_mode):
-        try:
+        existing = target.stat() if target.exists() else None
+        if existing is not None and not stat.S_ISREG(existing.st_mode):
             with open(target, "w", encoding="utf-8", newline="") as out:
                 out.write(text)
-        except OSError as error:
-            raise SymbackpropError(f"cannot write: {error.strerror or error}", source=str(path)) from None
-        return
-    try:
+            return
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as error:
-        raise SymbackpropError(f"cannot write: {error.strerror or error}", source=str(path)) from None
-    try:
-        os.chmod(temporary, stat.S_IMODE(existing.st_mode) if existing else _new_file_mode())
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:  # newline="": CSV writes its own
+            os.fchmod(out.fileno(), stat.S_IMODE(existing.st_mode) if existing else _new_file_mode())
             out.write(text)
         os.replace(temporary, target)
     except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
         raise SymbackpropError(f"cannot write: {error.strerror or error}", source=str(path)) from None
 
 

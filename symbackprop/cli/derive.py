@@ -253,7 +253,7 @@ def derive(
     if derivation.point is not None:
         point = ", ".join(f"{pretty_name(n)} = {value_text(v)}" for n, v in derivation.point.items())
         heading.append(f"\nat {point}", style="dim")
-    if ex.data:
+    if ex.samples > 1:
         # The formulas below are one sample's; each value is their sum (or mean) over the data.
         how = "averaged" if ex.reduce == "mean" else "summed"
         names = ", ".join(pretty_name(name) for name in ex.data)
