@@ -39,7 +39,7 @@ from symbackprop.errors import ParseError, SymbackpropError, is_finite_number
 from symbackprop.exercise import Exercise, from_toml, loss_scale
 from symbackprop.latex_syntax import parse_any
 from symbackprop.quantities import Quantity, parse_quantity
-from symbackprop.train import passes, train
+from symbackprop.train import passes
 from symbackprop.values import evaluate
 
 VERDICTS = ("correct", "correct_rounding", "carried_forward", "wrong", "unparsable", "timeout", "missing")
@@ -244,11 +244,14 @@ class Grader:
         return self._steps[step]
 
     def _params_at(self, step: int) -> dict[str, float]:
-        point = {name: float(value) for name, value in (self.exercise.at() or {}).items()}
+        """The inputs and params after ``step`` updates, as train takes them (with this grader's local derivatives)."""
         if step == 0:
-            return point
-        rows = train(self.exercise, steps=step)
-        return point | rows[step].params
+            return {name: float(value) for name, value in (self.exercise.at() or {}).items()}
+        lr = self.exercise.train.get("lr")
+        if lr is None:  # questions and keys past step 0 are refused without one; this is a guard
+            raise SymbackpropError(f"{self.exercise.id} has no [train] lr for step {step}")
+        leaves, _ = passes(self.exercise, float(lr), step, local=self.local)[-1]
+        return leaves
 
     def _pass(self, point: Mapping[str, float], overrides: Overrides | None = None) -> PointData:
         result = numeric_pass(self.exercise, self.local, point, overrides)

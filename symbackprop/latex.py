@@ -20,7 +20,7 @@ from sympy.printing.latex import LatexPrinter, greek_letters_set, tex_greek_dict
 from sympy.printing.precedence import PRECEDENCE
 
 from symbackprop.errors import SymbackpropError
-from symbackprop.printing import layered_name, lecture_order, product, value_text
+from symbackprop.printing import has_more_nodes, layered_name, lecture_order, product, value_text
 
 # Every option of the LaTeX output, in one place; pass any of them as keyword arguments.
 SETTINGS: dict[str, object] = {
@@ -475,7 +475,7 @@ def _closed(block: _Block, gradient) -> None:
     """The closed form in inputs and params, then its value (exactly when that is short)."""
     tex = block.tex
     limit = tex._settings["closed_max_nodes"]
-    if _has_more_nodes(gradient.closed, limit):
+    if has_more_nodes(gradient.closed, limit):
         note = rf"\text{{(left out: over {limit} terms; the $\delta$ form gives it)}}"
         block.add(_partial(gradient.loss, gradient.wrt), note)
     else:
@@ -487,11 +487,6 @@ def _closed(block: _Block, gradient) -> None:
     if exact is not None and not exact.is_Rational:  # 2π − 3 says more than 3.28319; −1/4 no more than −0.25
         value = rf"{tex.doprint(exact)} \approx {value}"
     block.add("", value)
-
-
-def _has_more_nodes(expr: sympy.Expr, limit: int) -> bool:
-    """Whether ``expr``'s tree has more than ``limit`` nodes, counted no further than that."""
-    return any(count > limit for count, _ in enumerate(sympy.preorder_traversal(expr), start=1))
 
 
 def gradient_latex(gradient, **settings) -> str:

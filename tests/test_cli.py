@@ -224,3 +224,12 @@ def test_derive_json_on_a_data_set_carries_the_samples_its_values_are_summed_ove
 def test_derive_with_nothing_to_differentiate_is_bad_input_not_an_empty_page():
     result = runner.invoke(app, ["derive", "-e", "E = 2"])
     assert result.exit_code == 2 and "nothing to differentiate" in result.output and "cycle" not in result.output
+
+
+def test_derive_does_not_print_a_closed_form_past_the_node_limit_unless_asked(monkeypatch):
+    from symbackprop.cli import derive as derive_command
+
+    monkeypatch.setattr(derive_command, "CLOSED_DISPLAY_NODES", 10)
+    args = ("derive", "-e", "E = sigmoid(sigmoid(sigmoid(w*x)))", "--wrt", "w", "--at", "w=0.1", "--at", "x=1")
+    assert "(over 10 terms and factors: --form closed prints it)" in invoke(*args)
+    assert "over 10 terms" not in invoke(*args, "--form", "closed")

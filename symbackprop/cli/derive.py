@@ -9,6 +9,7 @@ import typer
 from symbackprop.cli.app import app, console, number, parse_assignments, print_json, reports_errors, warn
 
 CLOSED_DISPLAY_LIMIT = 600  # characters; a longer closed form is shown only with --form closed
+CLOSED_DISPLAY_NODES = 2_000  # nodes: one this large is not even printed to be measured
 
 
 def _fraction(top: str, bottom: str) -> str:
@@ -153,7 +154,7 @@ def _render(gradient, forms: set[str], closed_explicit: bool, width: int):
     from rich.table import Table
     from rich.text import Text
 
-    from symbackprop.printing import unicode
+    from symbackprop.printing import has_more_nodes, unicode
 
     lhs = _fraction(gradient.loss, gradient.wrt)
     grid = Table.grid(padding=(0, 2))
@@ -176,9 +177,13 @@ def _render(gradient, forms: set[str], closed_explicit: bool, width: int):
             rows.add_row(_fraction(gradient.loss, step.node), f"= {terms}", f"= {number(step.value)}")
         grid.add_row("delta", rows)
     if "closed" in forms:
-        closed = unicode(gradient.closed)
-        if len(closed) > CLOSED_DISPLAY_LIMIT and not closed_explicit:
-            closed = f"({len(closed)} characters: --form closed prints it)"
+        # Counted before it is printed: a dense net's closed form takes seconds to print.
+        if not closed_explicit and has_more_nodes(gradient.closed, CLOSED_DISPLAY_NODES):
+            closed = f"(over {CLOSED_DISPLAY_NODES} terms and factors: --form closed prints it)"
+        else:
+            closed = unicode(gradient.closed)
+            if len(closed) > CLOSED_DISPLAY_LIMIT and not closed_explicit:
+                closed = f"({len(closed)} characters: --form closed prints it)"
         grid.add_row("closed", Text(f"{lhs} = {closed}"))
     if gradient.value is not None:
         value = number(gradient.value)
