@@ -6,6 +6,7 @@ to the node computed from it (``w1 → s1``), the direction the forward pass run
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -69,14 +70,14 @@ class Graph:
     @cached_property
     def order(self) -> tuple[str, ...]:
         """A topological order of all names (leaves first); raises CycleError on a cycle."""
-        remaining = {node: len(set(used)) for node, used in self.parents.items()}
+        remaining = {node: len(used) for node, used in self.parents.items()}  # parents are distinct
         # A node with no parents (a constant, ``E = 2``) is ready from the start, like a leaf.
-        ready = [*self.leaves, *(node for node, count in remaining.items() if count == 0)]
+        ready = deque([*self.leaves, *(node for node, count in remaining.items() if count == 0)])
         order: list[str] = []
         while ready:
-            name = ready.pop(0)
+            name = ready.popleft()
             order.append(name)
-            for child in dict.fromkeys(self._children[name]):
+            for child in self._children[name]:
                 remaining[child] -= 1
                 if remaining[child] == 0:
                     ready.append(child)
@@ -166,7 +167,7 @@ class Graph:
                 found.append(tuple(path))
                 path.pop()
             else:
-                todo.append(child for child in dict.fromkeys(self._children[name]) if child in useful)
+                todo.append(child for child in self._children[name] if child in useful)
 
         enter(source)
         while todo and len(found) < limit:
