@@ -81,6 +81,11 @@ class Exercise:
         """How many samples the loss is taken over (1 without ``[data]``)."""
         return len(next(iter(self.data.values()))) if self.data else 1
 
+    @property
+    def gathered(self) -> str:
+        """How the samples' losses are gathered, in words: "summed" or "averaged"."""
+        return "averaged" if self.reduce == "mean" else "summed"
+
     def sample_points(self, point: Mapping[str, object]) -> list[dict[str, object]]:
         """The point completed with each sample's data values, one dict per sample."""
         if not self.data:

@@ -545,9 +545,8 @@ def derivation_latex(derivation, wrt=None, **settings) -> str:
     point = point_latex(derivation, **settings)
     exercise = derivation.exercise
     if point and exercise.samples > 1:
-        how = "averaged" if exercise.reduce == "mean" else "summed"
         names = ", ".join(f"${latex_name(name)}$" for name in exercise.data)
-        parts.append(f"At {point}, {how} over the {exercise.samples} samples of {names}:")
+        parts.append(f"At {point}, {exercise.gathered} over the {exercise.samples} samples of {names}:")
     elif point:
         parts.append(f"At {point}:")
     parts += [gradient_latex(gradient, **settings) for gradient in gradients(derivation, wrt).values()]

@@ -260,9 +260,10 @@ def derive(
         heading.append(f"\nat {point}", style="dim")
     if ex.samples > 1:
         # The formulas below are one sample's; each value is their sum (or mean) over the data.
-        how = "averaged" if ex.reduce == "mean" else "summed"
         names = ", ".join(pretty_name(name) for name in ex.data)
-        heading.append(f"\nformulas per sample; values {how} over the {ex.samples} samples of {names}", style="dim")
+        heading.append(
+            f"\nformulas per sample; values {ex.gathered} over the {ex.samples} samples of {names}", style="dim"
+        )
     out.print(heading)
     panels = [_render(gradient, forms, form == "closed", out.width) for gradient in found.values()]
     out.print(Group(*panels))
