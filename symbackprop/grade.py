@@ -621,7 +621,7 @@ def _not_graded(grader: Grader, key: str, why: str) -> Verdict:
     return Verdict("timeout", 0.0, question.points if question else 0.0, feedback=f"not graded: {why}")
 
 
-def grade_class(grader: Grader, rows, *, jobs: int = 2, timeout: float = 10.0, progress=None) -> ClassReport:
+def grade_class(grader: Grader, rows, *, jobs: int = 2, timeout: float = workers.TIMEOUT, progress=None) -> ClassReport:
     """Grade every row of an answers file (:func:`symbackprop.answers.read_answers`).
 
     Identical answers to one question are graded once. Every row gets one entry; a question a

@@ -13,11 +13,9 @@ allocation fails there with MemoryError instead of pushing the machine into swap
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from multiprocessing.connection import wait
 from typing import Any
 
 # A task is a tuple whose first item is its index, unique among the tasks of one run.
@@ -29,6 +27,7 @@ Task = tuple[Any, ...]
 # the kernel's OOM killer before their timeouts end them.
 MEMORY = 2 << 30
 LEAST_MEMORY = 256 << 20  # below this even SymPy's own work on an honest answer may fail
+TIMEOUT = 10.0  # seconds a task may take unless the caller says otherwise
 
 
 def worker_memory(jobs: int) -> int:
@@ -105,7 +104,7 @@ def run(
     *,
     stopped: Callable[[Task, str], object],
     jobs: int,
-    timeout: float,
+    timeout: float = TIMEOUT,
     memory: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[Any, tuple[object, float]]:
@@ -126,6 +125,10 @@ def run(
             if progress:
                 progress(len(results), len(tasks))
         return results
+    # Imported here: the command line reads TIMEOUT at start-up, and --help needs no processes.
+    import multiprocessing
+    from multiprocessing.connection import wait
+
     # fork: the workers inherit what ``work`` has prepared (a grader) instead of rebuilding it.
     context = multiprocessing.get_context("fork")
     pending = deque(tasks)

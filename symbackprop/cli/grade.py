@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from symbackprop.cli.app import app, console, error_console, reports_errors, warn, write_atomic
+from symbackprop.workers import TIMEOUT
 
 _STYLE = {
     "correct": "green",
@@ -21,7 +22,6 @@ _STYLE = {
 }
 
 
-TIMEOUT = 10.0
 MAX_TIMEOUT = 86_400.0  # a day, far beyond any answer; the OS refuses to wait much longer (about 25 days)
 
 
