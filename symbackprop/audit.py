@@ -553,11 +553,11 @@ class _Audit:
         if len(unknown) != 1:
             return ""
         (wrong,) = unknown
-        readings = []
+        readings, truth = [], self.expected(key)
         for sibling in sorted(n for n in self.ex.graph.names if _stem(n) == _stem(wrong)):
             renamed = re.sub(rf"(?<![\w]){re.escape(wrong)}(?![\w])", sibling, text)
             try:
-                if self.agrees(self.formula(renamed), self.expected(key)):
+                if self.agrees(self.formula(renamed), truth):
                     readings.append(sibling)
             except SymbackpropError:
                 continue
