@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from symbackprop.cli import app
+from symbackprop.cli import app, main
 
 runner = CliRunner()
 
@@ -158,3 +158,38 @@ def test_a_param_that_does_not_reach_the_loss_is_a_warning(tmp_path):
 def test_bad_options_are_one_line(args, message):
     line = one_error_line(runner.invoke(app, args))
     assert message in line, line
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["derive", "--bogus"], "No such option: --bogus (try 'symbackprop derive --help')"),
+        (["grade"], "Missing argument 'exercise' (try 'symbackprop grade --help')"),
+        (["nosuch"], "No such command 'nosuch' (try 'symbackprop --help')"),
+        (["train", "--steps", "abc"], "Invalid value for '--steps'"),
+        (["derive", "-e"], "Option '-e' requires an argument"),
+    ],
+)
+def test_usage_errors_of_the_command_line_itself_are_one_line(args, message, capsys):
+    # click would print a usage block and a hint over three lines; main() prints one, like ours.
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2, err
+    assert err.count("\n") == 1 and err.startswith("symbackprop: error: "), err
+    assert message in err, err
+
+
+def test_the_bare_command_shows_its_help_and_exits_2(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([])
+    assert exit_.value.code == 2
+    assert "Commands:" in capsys.readouterr().err
+
+
+def test_help_and_a_good_command_exit_0_through_main(capsys):
+    for args in (["derive", "--help"], ["list"]):
+        with pytest.raises(SystemExit) as exit_:
+            main(args)
+        assert exit_.value.code == 0, capsys.readouterr()
+    assert "two-branch-sigmoid" in capsys.readouterr().out

@@ -158,6 +158,27 @@ def number(value: float | None) -> str:
     return f"{value:.6g}"
 
 
-def main() -> None:
-    """The console script's entry point."""
-    app()
+def main(args: list[str] | None = None) -> None:
+    """The console script's entry point: run the command in ``args`` (default: sys.argv) and exit.
+
+    typer's own usage errors (an unknown option, a missing argument, a value of the wrong type)
+    become one line, as the library's errors do, instead of click's usage block.
+    """
+    from typer.exceptions import TyperException
+
+    try:
+        code = app(args, prog_name="symbackprop", standalone_mode=False)
+    except TyperException as error:
+        context = getattr(error, "ctx", None)
+        message = error.format_message().rstrip(".")
+        # The bare command raises its help as the error's message: that shows as click shows it.
+        if context is not None and message == context.get_help().rstrip("."):
+            error_console().print(message, markup=False)
+        else:
+            hint = f" (try '{context.command_path} --help')" if context is not None else ""
+            error_console().print(f"symbackprop: error: {message}{hint}", markup=False)
+        sys.exit(error.exit_code)
+    except typer.Abort:
+        error_console().print("symbackprop: aborted", markup=False)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
