@@ -21,9 +21,15 @@ Needs ``pip install torch==2.13.0 micrograd``.
 from __future__ import annotations
 
 import math
+import os
 import time
 
-import numpy as np
+# The baselines' dot products (`@`) would otherwise wake OpenBLAS's threads, which spin on the
+# second core for about 0.1 s after each: into torch's turn, which needs that core.
+# symbackprop.numeric cuts its own into chunks that stay on one thread (numeric.DOT_CHUNK).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # after the variable: OpenBLAS reads it when NumPy loads it
 import torch
 from micrograd.engine import Value
 

@@ -135,8 +135,26 @@ def _times(g, rest, need):
     if not need:
         return None
     if need == TOTAL and type(g) is np.ndarray and type(rest) is np.ndarray and g.ndim == rest.ndim == 1:
-        return Summed(np.dot(g, rest))  # Σ_samples g·rest without the product array
+        return Summed(_dot(g, rest))  # Σ_samples g·rest without the product array
     return g * rest
+
+
+# OpenBLAS hands a dot product of more than 10 000 elements to its threads, which then spin on
+# the other cores for about 0.1 s after it returns (measured: a second core busy while the
+# process sleeps). Cut into chunks no longer than that, a dot stays on the calling thread and
+# leaves the other cores to what else runs (torch, in the benchmark).
+DOT_CHUNK = 10_000
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Σ a·b for two 1-D arrays, on this thread alone.
+
+    >>> _dot(np.arange(25_000.0), np.ones(25_000)) == 25_000 * 24_999 / 2
+    True
+    """
+    if len(a) <= DOT_CHUNK:
+        return float(np.dot(a, b))
+    return math.fsum(np.dot(a[i : i + DOT_CHUNK], b[i : i + DOT_CHUNK]) for i in range(0, len(a), DOT_CHUNK))
 
 
 def _pow_forward(base, exponent, out=None):
@@ -487,7 +505,10 @@ class Backprop:
 
 
 def _batch(exercise: Exercise, inputs, params) -> tuple[dict[str, Array], int]:
-    """Leaf values: the exercise's point and data, overridden by ``inputs`` and ``params``."""
+    """Leaf values (an array per input with one value per sample) and the number of samples.
+
+    The exercise's point and data, overridden by ``inputs`` and ``params``.
+    """
     leaves: dict[str, Array] = {name: float(value) for name, value in (exercise.point or {}).items()}
     for name, values in exercise.data.items():
         leaves[name] = np.array([float(v) for v in values])
@@ -639,6 +660,7 @@ def _total(grad: Array, samples: int) -> float:
 
 
 def _scale(reduce: str, samples: int) -> float:
+    """Each sample's weight in the loss for ``reduce``; a reduction other than sum or mean is bad input."""
     if reduce not in REDUCTIONS:
         raise SymbackpropError(f'expected "sum" or "mean", not {reduce!r}', key="reduce")
     return loss_scale(reduce, samples)
@@ -660,8 +682,9 @@ def tape_of(exercise: Exercise) -> Tape:
 # again (glibc serves them as fresh pages above its mmap threshold, which it raises to the
 # largest block freed so far, and trims its heap when twice that is free). Measured on the
 # batch of benchmarks/bench_numeric.py: 25 000 did best, 16 000 was 1.15x and 8 000 1.4x slower,
-# 33 000 and up 2x. Blocks on a thread pool were slower on two CPUs: the per-op Python work
-# holds the GIL, and handing it over between ops costs more than it saves.
+# 33 000 and up 2x. A second core gains little (README, Speed): blocks on a thread pool ran
+# 1.0–1.25x faster, since the per-op Python holds the GIL; shares in a second process 1.15–1.5x,
+# since each process then runs about 45% slower than alone, sharing the cache and memory.
 BLOCK = 25_000
 
 
