@@ -58,7 +58,7 @@ def reports_errors(command: Callable) -> Callable:
         try:
             return command(*args, **kwargs)
         except SymbackpropError as error:
-            error_console().print(f"symbackprop: error: {error}", markup=False)
+            print_error(str(error))
             raise typer.Exit(EXIT_BAD_INPUT) from None
         except BrokenPipeError:  # the reader went away (| head): stop quietly with 1, as rich's console does
             _silence_stdout()
@@ -66,10 +66,15 @@ def reports_errors(command: Callable) -> Callable:
         except OSError as error:  # standard output on a full disk or /dev/full, a fork refused, …
             _silence_stdout()
             where = f"{error.filename}: " if error.filename else ""
-            error_console().print(f"symbackprop: error: {where}{error.strerror or error}", markup=False)
+            print_error(f"{where}{error.strerror or error}")
             raise typer.Exit(EXIT_BAD_INPUT) from None
 
     return wrapper
+
+
+def print_error(message: str) -> None:
+    """The one line on stderr that every error of bad input gets."""
+    error_console().print(f"symbackprop: error: {message}", markup=False)
 
 
 def _silence_stdout() -> None:
@@ -176,7 +181,7 @@ def main(args: list[str] | None = None) -> None:
             error_console().print(message, markup=False)
         else:
             hint = f" (try '{context.command_path} --help')" if context is not None else ""
-            error_console().print(f"symbackprop: error: {message}{hint}", markup=False)
+            print_error(f"{message}{hint}")
         sys.exit(error.exit_code)
     except typer.Abort:
         error_console().print("symbackprop: aborted", markup=False)
