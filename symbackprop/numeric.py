@@ -53,6 +53,13 @@ Array = np.ndarray | float
 # given g = ∂L/∂out. ``branch(args)``, for ops that are not smooth everywhere, says on which
 # side of its kink each sample lies (0: exactly at it), which is where a finite difference
 # cannot be trusted and a convention decides the derivative.
+#
+# A value or gradient with one number per sample may come as Scaled(c, a): c·a with the
+# product not yet taken. Most of a lecture network's products are a per-sample array times a
+# weight (s = h·w), and taking each one is a pass over the batch that the next op can do for
+# free: σ(c·a) folds c into the multiplication σ needs anyway, a dot product multiplies its sum
+# by c, the gradient w·g of s = h·w passes on as Scaled(w·c, g). Only rules marked
+# ``scaled=True`` are given Scaled arguments and gradients; the others get plain arrays.
 # ---------------------------------------------------------------------------------------------
 
 
@@ -63,14 +70,69 @@ class Rule:
     forward: Callable[..., Array]
     backward: Callable[..., list]
     branch: Callable[..., Array] | None = None
+    # forward and backward take Scaled arguments and gradients, and backward takes ``into``: a
+    # buffer of the entry's own that it may write a per-sample result into (see Workspace).
+    scaled: bool = False
 
 
-def _sigmoid(z: Array, out: np.ndarray | None = None) -> Array:
+class Scaled:
+    """factor·array, one value per sample, the product not yet taken (see above).
+
+    >>> value = Scaled(-2.0, np.array([1.0, 3.0]))
+    >>> plain(value)
+    array([-2., -6.])
+    """
+
+    __slots__ = ("array", "factor")
+
+    def __init__(self, factor: float, array: np.ndarray) -> None:
+        self.factor, self.array = factor, array
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __repr__(self) -> str:
+        return f"Scaled({self.factor!r}, {self.array!r})"
+
+
+def plain(value, out: np.ndarray | None = None):
+    """The value with any pending factor multiplied in (into ``out`` if given)."""
+    if type(value) is Scaled:
+        return np.multiply(value.array, value.factor, out=out)
+    return value
+
+
+def _parts(value) -> tuple[float, np.ndarray | None]:
+    """(factor, per-sample array or None): a float is all factor, an array has factor 1."""
+    if type(value) is Scaled:
+        return value.factor, value.array
+    if isinstance(value, np.ndarray) and value.ndim:
+        return 1.0, value
+    return value, None
+
+
+def _lazy(factor: float, array: np.ndarray | None):
+    """factor·array, left as Scaled unless the factor is 1 (or there is no array: a float).
+
+    With a factor of 1 the result is ``array`` itself, which may be another entry's value:
+    nothing may write into it.
+    """
+    if array is None:
+        return factor
+    if isinstance(factor, float) and factor == 1.0:
+        return array
+    if not isinstance(factor, float):  # a 0-d array, as np.where gives
+        return factor * array
+    return Scaled(factor, array)
+
+
+def _sigmoid(z: Array, out: np.ndarray | None = None, factor: float = 1.0) -> Array:
+    """σ(factor·z) in four passes: the negation −factor·z, exp, +1, 1/·."""
     # exp(−z) overflows to inf for z < −709 and then 1/(1 + inf) = 0, the right limit;
     # the overflow warning is silenced by the caller's errstate. In place: at most one new array.
     if not _batched(z):
-        return 1.0 / (1.0 + np.exp(-z))
-    result = np.negative(z, out=out)
+        return 1.0 / (1.0 + np.exp(-factor * z))
+    result = np.negative(z, out=out) if factor == 1.0 else np.multiply(z, -factor, out=out)
     np.exp(result, out=result)
     result += 1.0
     return np.divide(1.0, result, out=result)  # twice as fast as np.reciprocal on float64
@@ -100,11 +162,33 @@ class Summed(float):
 
 
 def _add_forward(*args, out=None):
-    return _fold(np.add, args, out)
+    # A term −a (Scaled by −1, as SymPy writes t − y: t + (−1)·y) is subtracted, never negated
+    # first; so it goes after a term it can be subtracted from.
+    terms = sorted(args, key=lambda arg: type(arg) is Scaled and arg.factor == -1.0)
+    total = plain(terms[0], out=out if type(terms[0]) is Scaled else None)
+    for term in terms[1:]:
+        into = out if total is not out else total
+        if type(term) is Scaled and term.factor == -1.0:
+            total = np.subtract(total, term.array, out=into)
+        else:
+            total = np.add(total, plain(term), out=into if _batched(total) or _batched(term) else None)
+    return total
 
 
 def _mul_forward(*args, out=None):
-    return _fold(np.multiply, args, out)
+    # The factors shared by every sample stay out of a product with one per-sample array:
+    # Scaled(their product, the array). With several arrays the factor is multiplied in first,
+    # as SymPy orders the arguments (numbers first): taken last, c·(a·b) could overflow where
+    # (c·a)·b does not.
+    factor, arrays = 1.0, []
+    for arg in args:
+        part, array = _parts(arg)
+        factor = factor * part
+        if array is not None:
+            arrays.append(array)
+    if len(arrays) > 1:
+        return _fold(np.multiply, [factor, *arrays] if not _is_one(factor) else arrays, out)
+    return _lazy(factor, arrays[0] if arrays else None)
 
 
 def _fold(ufunc: np.ufunc, args: Sequence[Array], out: np.ndarray | None) -> Array:
@@ -115,17 +199,17 @@ def _fold(ufunc: np.ufunc, args: Sequence[Array], out: np.ndarray | None) -> Arr
     return result
 
 
-def _add_backward(g, out, args, conv, needs):
+def _add_backward(g, out, args, conv, needs, into=None):
     return [g if need else None for need in needs]
 
 
-def _mul_backward(g, out, args, conv, needs):
+def _mul_backward(g, out, args, conv, needs, into=None):
     # Products of the other factors, not out/arg: an argument may be exactly zero.
     if len(args) == 2:  # by far the most common: spare the general loop
         return [_times(g, args[1], needs[0]), _times(g, args[0], needs[1])]
     grads = []
     for index, need in enumerate(needs):
-        others = [value for other, value in enumerate(args) if other != index]
+        others = [plain(value) for other, value in enumerate(args) if other != index]
         grads.append(_times(g, functools.reduce(np.multiply, others), need))
     return grads
 
@@ -134,9 +218,17 @@ def _times(g, rest, need):
     """g·rest, the gradient one factor of a product receives; summed at once when only the total is wanted."""
     if not need:
         return None
-    if need == TOTAL and type(g) is np.ndarray and type(rest) is np.ndarray and g.ndim == rest.ndim == 1:
-        return Summed(_dot(g, rest))  # Σ_samples g·rest without the product array
-    return g * rest
+    g_factor, g_array = _parts(g)
+    rest_factor, rest_array = _parts(rest)
+    factor = g_factor * rest_factor
+    if g_array is None or rest_array is None:
+        return _lazy(factor, rest_array if g_array is None else g_array)
+    if need == TOTAL:
+        total = factor * _dot(g_array, rest_array)  # Σ_samples g·rest without the product array
+        if not math.isfinite(total):  # the factor taken last may overflow what taken first would not
+            total = _dot(plain(g), plain(rest))
+        return Summed(total)
+    return _lazy(factor, g_array * rest_array)
 
 
 # OpenBLAS hands a dot product of more than 10 000 elements to its threads, which then spin on
@@ -168,7 +260,8 @@ def _pow_backward(g, out, args, conv, needs):
     d_base = d_exponent = None
     if needs[0]:
         if isinstance(exponent, float) and exponent == 2.0:
-            d_base = g * 2.0 * base
+            d_base = _times(g, base, PER_SAMPLE)
+            d_base = _times(d_base, 2.0, PER_SAMPLE)  # the 2 pending, not a pass of its own
         else:
             d_base = g * exponent * np.power(base, exponent - 1.0)
     if needs[1]:
@@ -186,18 +279,26 @@ def _unary(derivative: Callable[[Array, Array], Array]):
 
 
 def _sigmoid_forward(x, beta=1.0, out=None):
-    return _sigmoid(_scaled(x, beta), out)
+    factor, array = _parts(x)
+    if array is not None and isinstance(beta, float):
+        return _sigmoid(array, out, factor * beta)  # σ(β·c·a) for x = Scaled(c, a): no pass for the product
+    return _sigmoid(_scaled(plain(x), plain(beta)), out)
 
 
-def _sigmoid_backward(g, out, args, conv, needs):
+def _sigmoid_backward(g, out, args, conv, needs, into=None):
     x, beta = (*args, 1.0)[:2]
-    slope = 1.0 - out
+    slope = np.subtract(1.0, out, out=into) if into is not None else 1.0 - out
     slope *= out  # σ′(z) = σ(z)(1 − σ(z)) at z = βx
-    d_beta = g * x * slope if _needs(needs, 1) else None
-    if needs[0]:
-        slope *= g
-        return [_scaled(slope, beta), d_beta]
-    return [None, d_beta]
+    # d_beta may keep hold of slope (x·slope is Scaled(x, slope) when x is a param), but then it
+    # was summed by the outer _times (need TOTAL) or multiplied by g's array into a new one,
+    # before slope is multiplied in place below, which happens only when g has an array.
+    d_beta = _times(g, _times(x, slope, PER_SAMPLE), needs[1]) if _needs(needs, 1) else None
+    if not needs[0]:
+        return [None, d_beta]
+    factor, array = _parts(g)
+    if array is not None:
+        slope *= array  # slope is this call's own (new, or its buffer): multiplied in place
+    return [_times(slope, _times(factor, beta, PER_SAMPLE), PER_SAMPLE), d_beta]
 
 
 def _tanh_forward(x, beta=1.0, out=None):
@@ -368,8 +469,8 @@ _MIN_BACKWARD, _MIN_BRANCH = _extreme_backward(larger=False)
 
 # One entry per op. Anything else in an equation is refused by name (see _rule).
 RULES: dict[type, Rule] = {
-    sympy.Add: Rule(_add_forward, _add_backward),
-    sympy.Mul: Rule(_mul_forward, _mul_backward),
+    sympy.Add: Rule(_add_forward, _add_backward, scaled=True),
+    sympy.Mul: Rule(_mul_forward, _mul_backward, scaled=True),
     sympy.Pow: Rule(_pow_forward, _pow_backward),
     sympy.exp: Rule(np.exp, _unary(lambda x, out: out)),
     sympy.log: Rule(np.log, _unary(lambda x, out: 1.0 / x)),
@@ -379,7 +480,7 @@ RULES: dict[type, Rule] = {
     sympy.Min: Rule(lambda *a, out=None: _fold(np.minimum, a, out), _MIN_BACKWARD, _MIN_BRANCH),
     sympy.Abs: Rule(np.abs, _abs_backward, _first_sign),
     Heaviside: Rule(_heaviside_forward, _heaviside_backward, _first_sign),
-    Sigmoid: Rule(_sigmoid_forward, _sigmoid_backward),
+    Sigmoid: Rule(_sigmoid_forward, _sigmoid_backward, scaled=True),
     Tanh: Rule(_tanh_forward, _tanh_backward),
     ReLU: Rule(lambda x, out=None: np.maximum(x, 0.0, out=out), _relu_backward, _first_sign),
     # A slope of 1 below zero (β = 1) makes leaky ReLU the identity: no kink at 0.
@@ -426,8 +527,9 @@ class Tape:
     names: dict[str, int]  # leaf or node name → entry
     loss: int
     leaves: dict[str, frozenset[int]]  # leaf name → entries whose value depends on it
-    # The forward steps (entry, forward rule, arguments), and reverse sweeps worked out so far.
-    ops: tuple[tuple[int, Callable, tuple[int, ...]], ...] = ()
+    # The forward steps (entry, forward rule, arguments, whether its value may stay Scaled),
+    # and reverse sweeps worked out so far.
+    ops: tuple[tuple[int, Callable, tuple[int, ...], bool], ...] = ()
     leaf_entries: tuple[int, ...] = ()
     sweeps: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -467,7 +569,16 @@ def compile_tape(exercise: Exercise) -> Tape:
             names[node] = visit(rhs)
         except SymbackpropError as error:
             raise error.located(exercise.path or exercise.id, f"graph.{node}") from None
-    ops = tuple((index, entry.rule.forward, entry.args) for index, entry in enumerate(entries) if entry.rule)
+    # A value may stay Scaled only when every op that takes it takes Scaled arguments.
+    takes_scaled = [True] * len(entries)
+    for entry in entries:
+        for a in entry.args:
+            takes_scaled[a] = takes_scaled[a] and entry.rule.scaled
+    ops = tuple(
+        (index, entry.rule.forward, entry.args, takes_scaled[index])
+        for index, entry in enumerate(entries)
+        if entry.rule
+    )
     leaf_entries = tuple(index for index, entry in enumerate(entries) if entry.leaf is not None)
     return Tape(tuple(entries), names, names[exercise.loss], _dependents(entries), ops, leaf_entries)
 
@@ -509,9 +620,7 @@ def _batch(exercise: Exercise, inputs, params) -> tuple[dict[str, Array], int]:
 
     The exercise's point and data, overridden by ``inputs`` and ``params``.
     """
-    leaves: dict[str, Array] = {name: float(value) for name, value in (exercise.point or {}).items()}
-    for name, values in exercise.data.items():
-        leaves[name] = np.array([float(v) for v in values])
+    leaves = dict(_own_leaves(exercise))
     for name, value in {**(inputs or {}), **(params or {})}.items():
         if name not in exercise.graph.leaves:
             raise SymbackpropError(f"{name!r} is not an input or param of {exercise.id}", key=name)
@@ -529,6 +638,21 @@ def _batch(exercise: Exercise, inputs, params) -> tuple[dict[str, Array], int]:
     return leaves, next(iter(sizes.values()), 1)
 
 
+def _own_leaves(exercise: Exercise) -> dict[str, Array]:
+    """The exercise's ``[at]`` and ``[data]`` values as floats and arrays, converted from SymPy once."""
+    # Kept on the exercise like its tape (see tape_of): converting SymPy numbers took a tenth
+    # of a small batch's time. _batch copies the dict; the arrays are read-only, since the
+    # engine only reads its leaves and forward() returns copies.
+    own = exercise.__dict__.get("_numeric_leaves")
+    if own is None:
+        own = {name: float(value) for name, value in (exercise.point or {}).items()}
+        for name, values in exercise.data.items():
+            own[name] = np.array([float(v) for v in values])
+            own[name].flags.writeable = False
+        exercise.__dict__["_numeric_leaves"] = own
+    return own
+
+
 def _forward(tape: Tape, leaves: Mapping[str, Array], buffers: Mapping[int, np.ndarray] | None = None) -> list[Array]:
     """Every entry's value; an entry with a buffer in ``buffers`` is computed into it."""
     values: list[Array] = [entry.constant for entry in tape.entries]
@@ -536,10 +660,12 @@ def _forward(tape: Tape, leaves: Mapping[str, Array], buffers: Mapping[int, np.n
         values[index] = leaves[tape.entries[index].leaf]
     buffers = buffers or {}
     with np.errstate(all="ignore"):  # a value that does not exist is reported by name below
-        for index, forward, args in tape.ops:
+        for index, forward, args, may_stay_scaled in tape.ops:
             out = buffers.get(index)
             arguments = [values[a] for a in args]
             value = forward(*arguments) if out is None else forward(*arguments, out=out)
+            if type(value) is Scaled and not may_stay_scaled:
+                value = plain(value, out)
             # A value shared by every sample stays a float (np.where gives 0-d arrays).
             values[index] = value if type(value) is not np.ndarray or value.ndim else float(value)
     return values
@@ -548,10 +674,11 @@ def _forward(tape: Tape, leaves: Mapping[str, Array], buffers: Mapping[int, np.n
 def _check_finite(exercise: Exercise, tape: Tape, values: Sequence[Array], first: int = 0) -> None:
     # NaN and inf flow on to the loss, so one test of the loss finds them; only then is every
     # node looked at, to name the first that has no value.
-    if np.all(np.isfinite(values[tape.loss])):
-        return
-    for node in exercise.equations:
-        value = np.atleast_1d(values[tape.names[node]])
+    with np.errstate(all="ignore"):  # multiplying out a pending factor may overflow: reported below
+        if np.all(np.isfinite(plain(values[tape.loss]))):
+            return
+        named = {node: np.atleast_1d(plain(values[tape.names[node]])) for node in exercise.equations}
+    for node, value in named.items():
         if not np.all(np.isfinite(value)):
             sample = first + int(np.flatnonzero(~np.isfinite(value))[0]) + 1
             raise EvaluationError(
@@ -561,21 +688,34 @@ def _check_finite(exercise: Exercise, tape: Tape, values: Sequence[Array], first
             )
 
 
-def _backward(tape: Tape, values: Sequence[Array], steps: Sequence[tuple], seed: float, conv: Conventions) -> list:
+def _backward(
+    tape: Tape,
+    values: Sequence[Array],
+    steps: Sequence[tuple],
+    seed: float,
+    conv: Conventions,
+    workspace: Workspace | None = None,
+) -> list:
     """∂loss/∂entry for every entry on the reverse sweep ``steps`` (see :func:`_sweep`).
 
     An entry whose value is one number for every sample (a param, a constant) gets its
     adjoint as the total over the batch; an entry with one value per sample, per sample.
+    Per-sample results go into the ``workspace``'s buffers where it has them.
     """
     adjoints: list = [None] * len(tape.entries)
     adjoints[tape.loss] = seed
+    scratch, sums = (workspace.scratch, workspace.sums) if workspace else ({}, {})
     with np.errstate(all="ignore"):
         samples = _samples_in(values)
-        for index, backward, args, needs in steps:
+        for index, backward, args, needs, takes_scaled in steps:
             g = adjoints[index]
             if g is None:
                 continue
-            grads = backward(g, values[index], [values[a] for a in args], conv, needs)
+            arguments = [values[a] for a in args]
+            if takes_scaled:
+                grads = backward(g, values[index], arguments, conv, needs, into=scratch.get(index))
+            else:
+                grads = backward(plain(g), values[index], arguments, conv, needs)
             adjoints[index] = None  # done with: its memory serves the next steps (cache-sized blocks)
             for a, need, grad in zip(args, needs, grads, strict=False):
                 if grad is None:
@@ -584,14 +724,37 @@ def _backward(tape: Tape, values: Sequence[Array], steps: Sequence[tuple], seed:
                     grad = float(grad)
                 elif need == TOTAL:
                     grad = _total(grad, samples)
-                adjoints[a] = grad if adjoints[a] is None else adjoints[a] + grad
+                adjoints[a] = _path_sum(adjoints[a], grad, sums.get(a))
     return adjoints
+
+
+def _path_sum(held, grad, into: np.ndarray | None = None):
+    """held + grad: the gradients along the paths that meet at one entry, summed (None: no path yet).
+
+    Into ``into``, the entry's own buffer, when there is one; never into either gradient,
+    which may be another entry's array too.
+    """
+    if held is None:
+        return grad
+    if held is into:  # a third path or later: the buffer holds the sum so far
+        held += plain(grad)
+        return held
+    if type(grad) is Scaled:
+        held, grad = grad, held
+    if type(held) is Scaled:
+        total = plain(held, out=into)  # new, or the entry's own buffer: added into in place
+        total += plain(grad)
+        return total
+    if into is not None and (_batched(held) or _batched(grad)):
+        return np.add(held, grad, out=into)
+    return held + grad
 
 
 def _sweep(tape: Tape, wrt: tuple[str, ...], batches: frozenset[str]) -> list[tuple]:
     """The reverse sweep's steps, worked out once per tape, ``wrt`` and which leaves are batches.
 
-    Each step: (entry, its backward rule, its arguments, what each argument needs).
+    Each step: (entry, its backward rule, its arguments, what each argument needs, whether the
+    rule takes a Scaled gradient).
     """
     key = (wrt, batches)
     if key not in tape.sweeps:
@@ -607,7 +770,7 @@ def _sweep(tape: Tape, wrt: tuple[str, ...], batches: frozenset[str]) -> list[tu
                 0 if a not in wanted else TOTAL if per_sample and not shape[a] else PER_SAMPLE for a in entry.args
             )
             if any(needs):
-                steps.append((index, entry.rule.backward, entry.args, needs))
+                steps.append((index, entry.rule.backward, entry.args, needs, entry.rule.scaled))
         tape.sweeps[key] = steps
     return tape.sweeps[key]
 
@@ -625,12 +788,30 @@ def _per_sample(tape: Tape, batches: frozenset[str]) -> list[bool]:
     return shape
 
 
-# Each thread's block buffers, for the tape and batch shape it last worked on (see _workspace).
+@dataclass(frozen=True)
+class Workspace:
+    """Buffers of one block's size, each entry's own: a block's values, path sums and σ's gradients go there."""
+
+    size: int  # samples in each buffer
+    values: dict[int, np.ndarray]  # an op entry's value
+    sums: dict[int, np.ndarray]  # the sum of the gradients along the paths that meet at an entry (leaves too)
+    # A per-sample result of the entry's backward rule, for rules with scaled=True (given as
+    # ``into``). Of those only σ makes one; Add and Mul pass gradients on, and leave theirs
+    # unwritten (a large buffer has no memory of its own until written).
+    scratch: dict[int, np.ndarray]
+
+    def first(self, samples: int) -> Workspace:
+        """The same buffers cut to their first ``samples``, for a block shorter than the others."""
+        kinds = (self.values, self.sums, self.scratch)
+        return Workspace(samples, *({index: buffer[:samples] for index, buffer in kind.items()} for kind in kinds))
+
+
+# Each thread's workspace, for the tape and batch shape it last worked on (see _workspace).
 _workspaces = threading.local()
 
 
-def _workspace(tape: Tape, batches: frozenset[str], size: int) -> dict[int, np.ndarray]:
-    """A buffer of ``size`` samples for each op entry with one value per sample, this thread's own.
+def _workspace(tape: Tape, batches: frozenset[str], size: int) -> Workspace:
+    """A buffer of ``size`` samples for each per-sample value, path sum and rule result: this thread's own.
 
     Kept for the next block and the next call on the same tape: allocating them afresh each block
     returns the memory to the OS and takes it back as new pages (glibc trims its heap when more
@@ -641,8 +822,17 @@ def _workspace(tape: Tape, batches: frozenset[str], size: int) -> dict[int, np.n
     kept = getattr(_workspaces, "kept", None)
     if kept is None or kept[0] is not tape or kept[1] != (batches, size):
         shape = _per_sample(tape, batches)
-        buffers = {index: np.empty(size) for index, _, _ in tape.ops if shape[index]}
-        kept = _workspaces.kept = (tape, (batches, size), buffers)
+        per_sample = [index for index, *_ in tape.ops if shape[index]]
+        kept = _workspaces.kept = (
+            tape,
+            (batches, size),
+            Workspace(
+                size,
+                values={index: np.empty(size) for index in per_sample},
+                sums={index: np.empty(size) for index, entry in enumerate(tape.entries) if shape[index]},
+                scratch={index: np.empty(size) for index in per_sample if tape.entries[index].rule.scaled},
+            ),
+        )
     return kept[2]
 
 
@@ -651,11 +841,17 @@ def _samples_in(values: Sequence[Array]) -> int:
 
 
 def _batched(value: Array) -> bool:
-    return isinstance(value, np.ndarray) and value.ndim > 0
+    return type(value) is Scaled or (isinstance(value, np.ndarray) and value.ndim > 0)
 
 
 def _total(grad: Array, samples: int) -> float:
     """A per-sample contribution to an entry shared by every sample, summed over the batch."""
+    if type(grad) is Scaled:
+        total = grad.factor * float(np.sum(grad.array))
+        if math.isfinite(total):
+            return total
+        with np.errstate(all="ignore"):  # the factor taken last may overflow what taken first would not
+            return float(np.sum(plain(grad)))
     return float(np.sum(grad)) if _batched(grad) else float(grad) * samples
 
 
@@ -676,16 +872,19 @@ def tape_of(exercise: Exercise) -> Tape:
     return tape
 
 
-# Samples per block. A block's values live in the thread's workspace (see _workspace); the
-# adjoints in flight are new arrays from malloc. Fewer blocks means less Python per sample,
-# larger ones spill the CPU's cache, and above about 30 000 samples the adjoints page-fault
-# again (glibc serves them as fresh pages above its mmap threshold, which it raises to the
-# largest block freed so far, and trims its heap when twice that is free). Measured on the
-# batch of benchmarks/bench_numeric.py: 25 000 did best, 16 000 was 1.15x and 8 000 1.4x slower,
-# 33 000 and up 2x. A second core gains little (README, Speed): blocks on a thread pool ran
-# 1.0–1.25x faster, since the per-op Python holds the GIL; shares in a second process 1.15–1.5x,
-# since each process then runs about 45% slower than alone, sharing the cache and memory.
-BLOCK = 25_000
+# Samples per block. A block's values, path sums and σ's gradients live in the thread's
+# workspace (see _workspace); what else a rule makes per sample (a product of two per-sample
+# arrays, the results of rules other than +, ·, σ) is still a new array. On the benchmark's
+# network that left no page faults at any block size, where before the workspace held them a
+# block above 30 000 samples page-faulted (glibc trimming its heap) and ran 2x slower. Fewer
+# blocks mean less Python per sample; larger ones spill the cache and take more memory (up to
+# three buffers per entry). Measured (ns per sample, forward and backward of benchmarks/bench_numeric.py's
+# network): over 10^6 samples 16 384 took 11.3, 32 768 9.6, 65 536 9.2, 100 000 9.3 and
+# 200 000 10.0; over 10^5 samples, one block of 100 000 took 8.5 against 9.3 in two of 65 536.
+# A second core gains little (README, Speed): blocks on a thread pool ran at best 1.25x faster,
+# since the per-op Python holds the GIL; shares in a second process 1.15–1.5x, since each
+# process then runs about 45% slower than alone, sharing the cache and memory.
+BLOCK = 100_000
 
 
 def backprop(
@@ -725,16 +924,32 @@ def _block(exercise, tape: Tape, leaves, samples: int, steps, workspace, wrt, sc
     """The loss and gradients of the samples from ``start``, one block, weighted by ``scale``."""
     stop = min(start + BLOCK, samples)
     block = {name: value[start:stop] if _batched(value) else value for name, value in leaves.items()}
-    values = _forward(tape, block, {index: buffer[: stop - start] for index, buffer in workspace.items()})
-    loss = scale * _total(values[tape.loss], stop - start)
-    if not math.isfinite(loss):  # NaN and inf flow on into the summed loss
-        _check_finite(exercise, tape, values, first=start)
+    if stop - start < workspace.size:
+        workspace = workspace.first(stop - start)
+    values = _forward(tape, block, workspace.values)
+    loss = _loss_total(exercise, tape, values, scale, stop - start, first=start)
     # The seed ∂loss/∂(loss of one sample) is the reduction's scale; a loss that is the same
     # for every sample is seeded with its total weight at once.
     per_sample = _batched(values[tape.loss])
     seed = scale if per_sample else scale * (stop - start)
-    adjoints = _backward(tape, values, steps, seed, exercise.conventions)
-    return loss, {name: _gradient(adjoints, tape, name) for name in wrt}
+    adjoints = _backward(tape, values, steps, seed, exercise.conventions, workspace)
+    return loss, {
+        name: _gradient(adjoints, tape, name, stop - start if _batched(block.get(name)) else 1) for name in wrt
+    }
+
+
+def _loss_total(exercise: Exercise, tape: Tape, values, scale: float, samples: int, first: int = 0) -> float:
+    """The loss over these samples, weighted by ``scale``; a loss with no finite value is an error saying why."""
+    with np.errstate(all="ignore"):  # an overflow is reported below, by name
+        loss = scale * _total(values[tape.loss], samples)
+    if not math.isfinite(loss):  # NaN and inf flow on into the summed loss
+        _check_finite(exercise, tape, values, first)
+        raise EvaluationError(
+            f"{exercise.loss} is finite for every sample but its total over the batch is not",
+            source=exercise.path or exercise.id,
+            key=f"graph.{exercise.loss}",
+        )
+    return loss
 
 
 def forward(
@@ -750,16 +965,18 @@ def forward(
     leaves, _ = _batch(exercise, inputs, params)
     values = _forward(tape, leaves)
     _check_finite(exercise, tape, values)
-    return {name: values[index] for name, index in tape.names.items()}
+    with np.errstate(all="ignore"):  # finite, as just checked: multiplying out cannot overflow now
+        named = {name: plain(values[index]) for name, index in tape.names.items()}
+    # Copies: a value may be an input's own array (s = 1·x), or the exercise's [data].
+    return {name: value.copy() if isinstance(value, np.ndarray) else value for name, value in named.items()}
 
 
-def _gradient(adjoints: Sequence, tape: Tape, name: str) -> float:
+def _gradient(adjoints: Sequence, tape: Tape, name: str, samples: int) -> float:
+    """∂loss/∂name: for a param its total, for an input with one value per each of ``samples``, the sum over them."""
     adjoint = adjoints[tape.names[name]] if name in tape.names else None
     if adjoint is None:
         return 0.0  # the name does not reach the loss
-    if isinstance(adjoint, float):
-        return adjoint
-    return float(np.sum(adjoint))  # an input with one value per sample: its gradient over the batch
+    return _total(adjoint, samples)  # a float adjoint of a per-sample input is every sample's
 
 
 def gradients(
@@ -791,11 +1008,11 @@ def _loss_and_branches(exercise, inputs, params, reduce) -> tuple[float, list[tu
     _check_finite(exercise, tape, values)
     with np.errstate(all="ignore"):
         branches = [
-            (index, np.asarray(entry.rule.branch(*[values[a] for a in entry.args])))
+            (index, np.asarray(entry.rule.branch(*[plain(values[a]) for a in entry.args])))
             for index, entry in enumerate(tape.entries)
             if entry.rule is not None and entry.rule.branch is not None
         ]
-    return _scale(reduce or exercise.reduce, samples) * _total(values[tape.loss], samples), branches
+    return _loss_total(exercise, tape, values, _scale(reduce or exercise.reduce, samples), samples), branches
 
 
 # ---------------------------------------------------------------------------------------------

@@ -56,6 +56,22 @@ def test_two_branch_sigmoid_matches_the_chain_rule_written_out():
         assert found[name] == pytest.approx(value, rel=1e-12), name
 
 
+def test_a_product_that_an_op_takes_pending_and_another_op_plain_is_right_for_both():
+    # s = w·x feeds σ, which folds w in itself, and tanh, which needs s multiplied out.
+    equations = {"s": "w*x", "E": "(t - sigmoid(s) - tanh(s))**2/2"}
+    ex = from_equations(equations, params=["w"], at={"w": 0.7, "t": 0.3, "x": 0.0})
+    x = np.array([-1.5, 0.0, 0.4, 2.0])
+    s = 0.7 * x
+    sig, tanh = 1 / (1 + np.exp(-s)), np.tanh(s)
+    residual = 0.3 - sig - tanh
+    # ∂E/∂w = Σ −(t − σ − tanh)·(σ(1 − σ) + 1 − tanh²)·x
+    expected = np.sum(-residual * (sig * (1 - sig) + 1 - tanh**2) * x)
+    result = numeric.backprop(ex, inputs={"x": x})
+    assert result.gradients["w"] == pytest.approx(expected, rel=1e-12)
+    assert result.loss == pytest.approx(np.sum(residual**2 / 2), rel=1e-12)
+    assert numeric.forward(ex, inputs={"x": x})["s"] == pytest.approx(s, rel=1e-15)
+
+
 LINEAR = from_equations(
     {"y": "w*x + b", "E": "(t - y)**2/2"}, params=["w", "b"], at={"w": 0.5, "b": -1, "x": 0, "t": 0}
 )
@@ -425,6 +441,48 @@ def test_gradients_are_taken_with_respect_to_inputs_and_params_only():
     assert numeric.backprop(LINEAR, wrt=["x"], inputs={"x": [1.0]}).gradients == {"x": pytest.approx(-0.25)}
     with pytest.raises(SymbackpropError, match="'y' is not an input or param"):
         numeric.backprop(LINEAR, wrt=["y"])
+
+
+def test_the_gradient_for_an_input_with_a_value_per_sample_is_summed_over_them():
+    # E = w·x: ∂E/∂x_i = w for every sample, however the engine comes to hold it (one number
+    # for all samples here), and through σ: ∂/∂x_i σ(w·x_i) = w·σ(1 − σ). Summed over the batch.
+    x = np.array([1.0, 2.0, 3.0])
+    linear = from_equations({"E": "w*x"}, params=["w"], at={"w": 0.5, "x": 0.0})
+    assert numeric.backprop(linear, wrt=["x"], inputs={"x": x}).gradients["x"] == pytest.approx(3 * 0.5)
+    curved = from_equations({"E": "sigmoid(w*x)"}, params=["w"], at={"w": 0.5, "x": 0.0})
+    s = 1 / (1 + np.exp(-0.5 * x))
+    assert numeric.backprop(curved, wrt=["x"], inputs={"x": x}).gradients["x"] == pytest.approx(
+        np.sum(0.5 * s * (1 - s))
+    )
+
+
+def test_a_loss_whose_total_over_the_batch_overflows_is_an_error():
+    # Each sample's loss is 1e308, finite; their sum is not.
+    ex = from_equations({"E": "w*x"}, params=["w"], at={"w": 1.0, "x": 0.0})
+    with pytest.raises(EvaluationError, match="its total over the batch is not"):
+        numeric.gradients(ex, inputs={"x": [1e308, 1e308]})
+
+
+def test_a_small_factor_times_large_values_keeps_the_order_that_does_not_overflow():
+    # a·x per sample is 1e298, and the loss 2e298; Σx alone (2e308) would overflow.
+    ex = from_equations({"E": "a*x"}, params=["a"], at={"a": 1e-10, "x": 0.0})
+    assert numeric.loss(ex, inputs={"x": [1e308, 1e308]}) == pytest.approx(2e298)
+    # a·x·u: a·x first is 1e-100, then 1e100; x·u first would be 1e400, out of range.
+    ex = from_equations({"E": "a*x*u"}, params=["a"], at={"a": 1e-300, "x": 0.0, "u": 0.0})
+    assert numeric.loss(ex, inputs={"x": [1e200, 1.0], "u": [1e200, 1.0]}) == pytest.approx(1e100)
+    # ∂E/∂a = Σ k·u·x for E = (a·x)(k·u): k·u first is 1e-100, Σ u·x first would overflow.
+    ex = from_equations({"s": "a*x", "v": "k*u", "E": "s*v"}, params=["a"], at={"a": 1.0, "k": 1e-300, "x": 0, "u": 0})
+    assert numeric.gradients(ex, inputs={"x": [1e200, 1.0], "u": [1e200, 1.0]})["a"] == pytest.approx(1e100)
+
+
+def test_values_returned_by_forward_are_the_callers_to_change():
+    # s = 1·x is x's own array inside the evaluator; changing what forward returns must not
+    # change the exercise's data or the next result.
+    ex = from_equations({"s": "w*x", "E": "(t - s)**2/2"}, params=["w"], at={"w": 1.0, "t": 0.0}, data={"x": [1, 2]})
+    values = numeric.forward(ex)
+    values["s"] *= 10
+    values["x"][:] = 0
+    assert numeric.gradients(ex) == {"w": pytest.approx(1.0 + 4.0)}  # Σ −(0 − x)·x
 
 
 def test_reduce_must_be_sum_or_mean():

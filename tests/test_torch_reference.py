@@ -129,6 +129,41 @@ def test_the_two_branch_network_over_a_batch_matches_torch():
                 assert found[param] == pytest.approx(expected[param], rel=1e-10), (samples, reduce, param)
 
 
+@pytest.mark.parametrize(
+    "loss",
+    [
+        "(t - sigmoid(a*h) - sigmoid(b*h) - c*h)**2/2",  # the third path's gradient pending (c·g)
+        "(t - c*h - sigmoid(a*h) - sigmoid(b*h))**2/2",
+        "(t - h - sigmoid(a*h) - c*h**2)**2/2",  # paths whose gradients are plain arrays
+    ],
+)
+def test_three_or_more_paths_into_one_value_over_a_batch_match_torch(loss):
+    # Over a batch the paths into h are summed in h's own buffer; from the third path on, the
+    # sum so far is that buffer, which the next path must add to, not overwrite.
+    at = {"w": 0.3, "a": 0.5, "b": -1.2, "c": 0.7, "x": 0.0, "t": 0.2}
+    ex = from_equations({"h": "sigmoid(w*x)", "E": loss}, params=["w", "a", "b", "c"], at=at)
+    inputs = {"x": np.linspace(-2, 2, 9)}
+    expected = torch_gradients(ex, inputs)
+    found = numeric.gradients(ex, inputs=inputs)
+    for param in ex.params:
+        assert found[param] == pytest.approx(expected[param], rel=1e-12), param
+
+
+@pytest.mark.parametrize("beta", ["a*t", "w*x", "a"])
+def test_a_sigmoid_whose_beta_is_a_product_over_a_batch_matches_torch(beta):
+    # A product feeding σ's β stays pending like one feeding its argument.
+    equations = {"E": f"sigmoid(w*x, {beta})"}
+    at = {name: value for name, value in {"a": 0.5, "w": -0.8, "x": 0.0, "t": 0.0}.items() if name in equations["E"]}
+    ex = from_equations(equations, params=[name for name in ("a", "w") if name in at], at=at)
+    inputs = {
+        name: np.array(values) for name, values in {"x": [-2.0, 1.0, 0.4], "t": [0.3, 1.0, -1.5]}.items() if name in at
+    }
+    expected = torch_gradients(ex, inputs)
+    found = numeric.gradients(ex, inputs=inputs)
+    for param in ex.params:
+        assert found[param] == pytest.approx(expected[param], rel=1e-12, abs=1e-15), param
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 @given(graph=random_graphs(), at_zero=st.booleans())
 def test_random_graphs_match_torch(graph, at_zero):
@@ -148,3 +183,25 @@ def test_random_graphs_match_torch(graph, at_zero):
     for param in ex.params:
         assert result.gradients[param] == pytest.approx(expected[param], rel=1e-9, abs=1e-12), param
         assert symbolic.gradient(param).value == pytest.approx(expected[param], rel=1e-9, abs=1e-12), param
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@given(
+    graph=random_graphs(),
+    xs=st.lists(st.floats(-2, 2).map(lambda v: round(v, 2)), min_size=2, max_size=6),
+    reduce=st.sampled_from(["sum", "mean"]),
+)
+def test_random_graphs_over_a_batch_match_torch(graph, xs, reduce):
+    # Over a batch the evaluator keeps a product of a per-sample value and a param pending
+    # (numeric.Scaled) until an op folds it in: this checks every op it meets that way.
+    equations, point = graph
+    try:
+        ex = from_equations(equations, params=["a", "b", "c"], at=point)
+    except SymbackpropError:
+        assume(False)
+    inputs = {"x": np.array(xs)}
+    result = numeric.backprop(ex, inputs=inputs, reduce=reduce)
+    assume(math.isfinite(result.loss) and abs(result.loss) < 1e6)
+    expected = torch_gradients(ex, inputs, reduce)
+    for param in ex.params:
+        assert result.gradients[param] == pytest.approx(expected[param], rel=1e-9, abs=1e-12), param
