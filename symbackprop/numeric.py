@@ -881,9 +881,9 @@ def tape_of(exercise: Exercise) -> Tape:
 # three buffers per entry). Measured (ns per sample, forward and backward of benchmarks/bench_numeric.py's
 # network): over 10^6 samples 16 384 took 11.3, 32 768 9.6, 65 536 9.2, 100 000 9.3 and
 # 200 000 10.0; over 10^5 samples, one block of 100 000 took 8.5 against 9.3 in two of 65 536.
-# A second core gains little (README, Speed): blocks on a thread pool ran at best 1.25x faster,
-# since the per-op Python holds the GIL; shares in a second process 1.15–1.5x, since each
-# process then runs about 45% slower than alone, sharing the cache and memory.
+# A second core gains little (README, Speed): two blocks of 50 000 on a thread pool ran no
+# faster than one block (0.80–1.17 ms against 0.82–0.87), the per-op Python holding the GIL;
+# shares in a second process 1.15–1.5x, each process then running about 45% slower than alone.
 BLOCK = 100_000
 
 
