@@ -470,6 +470,7 @@ FUNCTIONS: dict[str, Signature] = {
     "sqrt": Signature(sympy.sqrt, 1, 1),
     "sin": Signature(sympy.sin, 1, 1),
     "cos": Signature(sympy.cos, 1, 1),
+    "sech": Signature(sympy.sech, 1, 1),  # tanh′ as decks write it: β·sech²(βx)
     "max": Signature(sympy.Max, 2, None),
     "min": Signature(sympy.Min, 2, None),
     "abs": Signature(sympy.Abs, 1, 1),

@@ -311,6 +311,12 @@ def _tanh_backward(g, out, args, conv, needs):
     return [g * _scaled(slope, beta) if needs[0] else None, g * x * slope if _needs(needs, 1) else None]
 
 
+def _sech_forward(x, out=None):
+    # 2/(eˣ + e⁻ˣ) with e^(−|x|) only, which never overflows (cosh does past |x| ≈ 710).
+    small = np.exp(-np.abs(x))
+    return 2.0 * small / (1.0 + small * small)
+
+
 def _needs(needs: Sequence[bool], index: int) -> bool:
     return len(needs) > index and needs[index]
 
@@ -476,6 +482,7 @@ RULES: dict[type, Rule] = {
     sympy.log: Rule(np.log, _unary(lambda x, out: 1.0 / x)),
     sympy.sin: Rule(np.sin, _unary(lambda x, out: np.cos(x))),
     sympy.cos: Rule(np.cos, _unary(lambda x, out: -np.sin(x))),
+    sympy.sech: Rule(_sech_forward, _unary(lambda x, out: -out * np.tanh(x))),
     sympy.Max: Rule(lambda *a, out=None: _fold(np.maximum, a, out), _MAX_BACKWARD, _MAX_BRANCH),
     sympy.Min: Rule(lambda *a, out=None: _fold(np.minimum, a, out), _MIN_BACKWARD, _MIN_BRANCH),
     sympy.Abs: Rule(np.abs, _abs_backward, _first_sign),

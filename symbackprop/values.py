@@ -28,6 +28,12 @@ def _heaviside(x: float, at_zero: float = 0.5) -> float:
     return 1.0 if x > 0 else 0.0 if x < 0 else at_zero
 
 
+def _sech(x: float) -> float:
+    # 2/(eˣ + e⁻ˣ) written with e^(−|x|) only: math.cosh overflows past |x| ≈ 710, where sech is 0.
+    small = math.exp(-abs(x))
+    return 2.0 * small / (1.0 + small * small)
+
+
 def _sign(x: float) -> float:
     return 1.0 if x > 0 else -1.0 if x < 0 else 0.0
 
@@ -38,6 +44,8 @@ _FUNCTION_RULES: dict[type, Callable[..., float]] = {
     sympy.log: math.log,
     sympy.sin: math.sin,
     sympy.cos: math.cos,
+    sympy.sech: _sech,
+    sympy.tanh: math.tanh,  # in sech′ = −sech·tanh (a graph's own tanh is the library's Tanh)
     sympy.Abs: abs,
     sympy.Max: max,
     sympy.Min: min,

@@ -166,6 +166,7 @@ def test_a_beta_can_be_a_param():
         ("log(a)", 1 / 0.3),
         ("sin(a)", math.cos(0.3)),
         ("cos(a)", -math.sin(0.3)),
+        ("sech(a)", -math.tanh(0.3) / math.cosh(0.3)),  # sech′ = −sech·tanh
         ("sqrt(a)", 0.5 / math.sqrt(0.3)),
         ("a**3", 3 * 0.3**2),
         ("2**a", 2**0.3 * math.log(2)),
@@ -311,6 +312,7 @@ UNARY = [
     "sqrt(1 + {}**2)",
     "sin({})",
     "cos({})",
+    "sech({})",
     "abs({})",
     "{}**2",
     "{}**3/3",
@@ -483,6 +485,14 @@ def test_values_returned_by_forward_are_the_callers_to_change():
     values["s"] *= 10
     values["x"][:] = 0
     assert numeric.gradients(ex) == {"w": pytest.approx(1.0 + 4.0)}  # Σ −(0 − x)·x
+
+
+def test_sech_far_from_zero_is_zero_in_both_evaluators_not_an_overflow():
+    # cosh(800) overflows a float; sech(800) = 2/(e^800 + e^-800) underflows to 0, as does its slope.
+    ex = from_equations({"E": "sech(w*x)"}, params=["w"], at={"w": 1.0, "x": 800.0})
+    assert numeric.loss(ex) == 0.0
+    assert numeric.gradients(ex) == {"w": 0.0}
+    assert derive(ex).gradient("w").value == 0.0
 
 
 def test_reduce_must_be_sum_or_mean():

@@ -46,6 +46,7 @@ TORCH = {
     sympy.log: torch.log,
     sympy.sin: torch.sin,
     sympy.cos: torch.cos,
+    sympy.sech: lambda x: 1 / torch.cosh(x),
     sympy.Abs: torch.abs,
     sympy.Max: lambda *a: functools.reduce(torch.maximum, a),
     sympy.Min: lambda *a: functools.reduce(torch.minimum, a),
