@@ -119,7 +119,7 @@ def _lazy(factor: float, array: np.ndarray | None):
     """
     if array is None:
         return factor
-    if isinstance(factor, float) and factor == 1.0:
+    if _is_one(factor):
         return array
     if not isinstance(factor, float):  # a 0-d array, as np.where gives
         return factor * array
