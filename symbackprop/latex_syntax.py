@@ -231,7 +231,74 @@ def tokenize_latex(text: str, names: Collection[str] | None = None, *, max_lengt
     if len(text) > max_length:
         raise ParseError(f"too long ({len(text)} characters; at most {max_length})")
     body, offset = _strip_math(text.translate(_ALIASES))
-    return _arrange(_Scanner(body, offset, names).scan())
+    return _function_powers(_arrange(_Scanner(body, offset, names).scan()))
+
+
+def _function_powers(tokens: list[Token]) -> list[Token]:
+    """``\\tanh^{2}(s)`` as ``(tanh(s))^2``, as LaTeX writes a function's power; other shapes stay as they are.
+
+    Only a whole power of at least 1 is read so: ``\\sin^{-1}`` means the inverse, not 1/sin,
+    and stays an error of the parser's ("sin is a function: write sin(...)").
+
+    >>> [t.text for t in tokenize_latex(r"\\tanh^2(s)")]
+    ['(', 'tanh', '(', 's', ')', ')', '^', '2', '']
+    """
+    closing = _matching_parentheses(tokens)
+    powers: dict[int, Token] = {}  # index of an argument's ')' → the power to write after it
+    out: list[Token] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        power = _power_of_function(tokens, index) if token.kind == "name" and token.text in FUNCTIONS else None
+        if power is not None and power[1] in closing:
+            exponent, argument = power
+            powers[closing[argument]] = exponent
+            out += [Token("op", "(", token.column), token]
+            index = argument  # the argument's tokens follow as they are
+            continue
+        out.append(token)
+        if index in powers:  # the ')' that ends a powered function's argument
+            out += [Token("op", ")", token.column), Token("op", "^", token.column), powers.pop(index)]
+        index += 1
+    return out
+
+
+def _matching_parentheses(tokens: list[Token]) -> dict[int, int]:
+    """The index of each '(' token's ')'; one left open is the parser's to report."""
+    closing: dict[int, int] = {}
+    stack: list[int] = []
+    for index in range(len(tokens)):
+        if _is_op(tokens, index, "("):
+            stack.append(index)
+        elif _is_op(tokens, index, ")") and stack:
+            closing[stack.pop()] = index
+    return closing
+
+
+def _power_of_function(tokens: list[Token], index: int) -> tuple[Token, int] | None:
+    """The power k and the index of the argument's '(' after a function name written ``^k(…)``.
+
+    ``^{k}(…)`` too; k must be a whole number of at least 1. None for any other shape.
+    """
+    if not _is_op(tokens, index + 1, "^"):
+        return None
+    braced = _is_op(tokens, index + 2, "(")  # ^{2}: the braces are parentheses by now
+    number = index + 3 if braced else index + 2
+    if number >= len(tokens) or tokens[number].kind != "number":
+        return None
+    power = tokens[number]
+    if not (power.text.isdigit() and int(power.text) >= 1):
+        return None
+    if braced and not _is_op(tokens, number + 1, ")"):
+        return None
+    argument = number + 2 if braced else number + 1
+    if not _is_op(tokens, argument, "("):
+        return None
+    return power, argument
+
+
+def _is_op(tokens: list[Token], index: int, text: str) -> bool:
+    return index < len(tokens) and tokens[index].kind == "op" and tokens[index].text == text
 
 
 def parse_latex(

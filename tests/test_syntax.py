@@ -6,7 +6,7 @@ import pytest
 import sympy
 
 from symbackprop.errors import ParseError
-from symbackprop.functions import Sigmoid
+from symbackprop.functions import Sigmoid, Tanh
 from symbackprop.latex_syntax import looks_like_latex, parse_any, parse_latex
 from symbackprop.syntax import MAX_DEPTH, parse_answer
 
@@ -48,6 +48,10 @@ def test_plain_number_literals_are_bounded():
         (r"$x_t w_1$", x_t * w1),
         (r"x_tw_1", x_t * w1),  # LaTeX reads a letter run as one variable per letter
         (r"\frac{h_1}{\sqrt{h_3}}", h1 / sympy.sqrt(h3)),
+        # A function's power as LaTeX writes it: \tanh^2(s) is tanh(s)², inner ones too.
+        (r"1 - \tanh^2(s_3)", 1 - Tanh(s3) ** 2),
+        (r"\operatorname{sech}^{2}(s_3)", sympy.sech(s3) ** 2),
+        (r"\sigma^2(\tanh^3(h_1) + 1)", Sigmoid(Tanh(h1) ** 3 + 1) ** 2),
     ],
 )
 def test_latex_answers(latex, expected):
@@ -67,6 +71,9 @@ def test_operatorname_holds_a_function_name():
         (r"{h_1", r"'\{' is never closed"),
         (r"h_1}", r"'\}' without '\{'"),
         (r"h_1 \cdot", r"expected a number, a name or '\(', found 'the end'"),
+        # sin^{-1} is the inverse, not 1/sin; only a whole power of at least 1 is a power.
+        (r"\sin^{-1}(h_1)", r"at column 5: sin is a function: write sin\(...\)"),
+        (r"\tanh^2 s_3", r"tanh is a function: write tanh\(...\)"),
     ],
 )
 def test_latex_errors_say_where(latex, message):
