@@ -723,7 +723,7 @@ def _backward(
                 grads = backward(g, values[index], arguments, conv, needs, into=scratch.get(index))
             else:
                 grads = backward(plain(g), values[index], arguments, conv, needs)
-            adjoints[index] = None  # done with: its memory serves the next steps (cache-sized blocks)
+            adjoints[index] = None  # done with: an array of its own is freed for the next steps
             for a, need, grad in zip(args, needs, grads, strict=False):
                 if grad is None:
                     continue
@@ -885,9 +885,10 @@ def tape_of(exercise: Exercise) -> Tape:
 # network that left no page faults at any block size, where before the workspace held them a
 # block above 30 000 samples page-faulted (glibc trimming its heap) and ran 2x slower. Fewer
 # blocks mean less Python per sample; larger ones spill the cache and take more memory (up to
-# three buffers per entry). Measured (ns per sample, forward and backward of benchmarks/bench_numeric.py's
-# network): over 10^6 samples 16 384 took 11.3, 32 768 9.6, 65 536 9.2, 100 000 9.3 and
-# 200 000 10.0; over 10^5 samples, one block of 100 000 took 8.5 against 9.3 in two of 65 536.
+# three buffers per entry). Measured in ns per sample, forward and backward of the network of
+# benchmarks/bench_numeric.py: over 10^6 samples 16 384 took 11.3, 32 768 9.6, 65 536 9.2,
+# 100 000 9.3 and 200 000 10.0; over 10^5 samples, one block of 100 000 took 8.5 against 9.3
+# in two of 65 536.
 # A second core gains little (README, Speed): two blocks of 50 000 on a thread pool ran no
 # faster than one block (0.80–1.17 ms against 0.82–0.87), the per-op Python holding the GIL;
 # shares in a second process 1.15–1.5x, each process then running about 45% slower than alone.
@@ -979,7 +980,7 @@ def forward(
 
 
 def _gradient(adjoints: Sequence, tape: Tape, name: str, samples: int) -> float:
-    """∂loss/∂name: for a param its total, for an input with one value per each of ``samples``, the sum over them."""
+    """∂loss/∂name: a param's total, or for an input with a value per each of ``samples``, their sum."""
     adjoint = adjoints[tape.names[name]] if name in tape.names else None
     if adjoint is None:
         return 0.0  # the name does not reach the loss
