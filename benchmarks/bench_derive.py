@@ -17,8 +17,8 @@ import time
 
 import sympy
 
-from symbackprop.engine import derive
-from symbackprop.exercise import from_equations
+from symbackprop.engine.derivation import derive
+from symbackprop.exercise.model import from_equations
 
 
 def dense_sigmoid_net(sizes: list[int]):

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import sympy
 
-from symbackprop.answers import Row
-from symbackprop.grade import Grader, grade_class, load_for_grading, run_tasks
-from symbackprop.latex_syntax import parse_any
+from symbackprop.grading.answers import Row
+from symbackprop.grading.grader import Grader, grade_class, load_for_grading, run_tasks
+from symbackprop.parse.latex import parse_any
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "two-branch-grading.toml"
 

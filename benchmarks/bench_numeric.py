@@ -3,7 +3,7 @@
 Forward and backward of the two-branch sigmoid network (exercises/two-branch-sigmoid.toml)
 over one batch of 100 000 samples, the loss summed, every weight's gradient:
 
-1. symbackprop.numeric, against
+1. symbackprop.numeric.evaluator, against
 2. PyTorch's CPU autograd on the same float64 batch, with its default threads (target: numeric
    at least as fast); for context also torch on one thread (NumPy's ops run on one) and the
    same network hand-written in NumPy twice: with the fewest passes, in place, and call for
@@ -26,15 +26,15 @@ import time
 
 # The baselines' dot products (`@`) would otherwise wake OpenBLAS's threads, which spin on the
 # second core for about 0.1 s after each: into torch's turn, which needs that core.
-# symbackprop.numeric cuts its own into chunks that stay on one thread (numeric.DOT_CHUNK).
+# symbackprop.numeric.evaluator cuts its own into chunks that stay on one thread (numeric.DOT_CHUNK).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # after the variable: OpenBLAS reads it when NumPy loads it
 import torch
 from micrograd.engine import Value
 
-from symbackprop import numeric
-from symbackprop.exercise import load
+from symbackprop.exercise.model import load
+from symbackprop.numeric import evaluator as numeric
 
 SAMPLES = 100_000
 MICROGRAD_SAMPLES = 2_000
@@ -233,7 +233,7 @@ def main() -> None:
     check_subset = numeric.gradients(ex, {"x_t": x[subset], "y_t": t[subset]})
 
     print(f"two-branch sigmoid network, forward + backward, {SAMPLES:,} samples, float64, loss summed")
-    print(f"  symbackprop.numeric:           {ours_time * 1e3:8.2f} ms")
+    print(f"  symbackprop.numeric.evaluator:           {ours_time * 1e3:8.2f} ms")
     print(
         f"  torch autograd, {threads} threads:     {torch_time * 1e3:8.2f} ms   "
         f"torch/numeric = {torch_time / ours_time:.2f}   (target ≥ 1)"

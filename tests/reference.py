@@ -12,7 +12,7 @@ EXERCISES = Path(__file__).resolve().parent.parent / "exercises"
 
 _LEAKY_SLOPE = sympy.Rational(1, 100)  # PyTorch's default negative slope
 
-# The textbook definitions, written here independently of symbackprop.functions.
+# The textbook definitions, written here independently of symbackprop.core.functions.
 _DEFINITIONS = {
     "sigmoid": lambda x, beta=1: 1 / (1 + sympy.exp(-beta * x)),
     "tanh": lambda x, beta=1: sympy.tanh(beta * x),

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from symbackprop import answers
-from symbackprop.answers import Row, parse_csv, parse_json, read_answers
 from symbackprop.errors import SymbackpropError
+from symbackprop.grading import answers
+from symbackprop.grading.answers import Row, parse_csv, parse_json, read_answers
 
 
 def test_long_form_keeps_every_row_in_order():

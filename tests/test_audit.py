@@ -26,9 +26,9 @@ from sympy.parsing.sympy_parser import (
 )
 from typer.testing import CliRunner
 
-from symbackprop.audit import audit
+from symbackprop.auditing.checker import audit
 from symbackprop.cli import app
-from symbackprop.exercise import from_equations, load
+from symbackprop.exercise.model import from_equations, load
 
 _HEAVISIDE = {"Heaviside": lambda x, at_zero=0.5: 1.0 if x > 0 else 0.0 if x < 0 else at_zero}
 # Lecture 000's step, written here from its slide: 1 for x ≥ 0, β below.

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from reference import EXERCISES, plain_gradient
 
-from symbackprop.engine import derive
-from symbackprop.exercise import load
-from symbackprop.train import train
+from symbackprop.engine.derivation import derive
+from symbackprop.engine.train import train
+from symbackprop.exercise.model import load
 
 # The decks sit beside the repository (../shared/lectures), as SPEC.md does.
 _BESIDE = Path(__file__).resolve().parents[2] / "shared" / "lectures"

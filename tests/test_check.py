@@ -8,12 +8,12 @@ import pytest
 from reference import EXERCISES
 from typer.testing import CliRunner
 
-from symbackprop import numeric
-from symbackprop.check import ParamCheck, _compare, check, relative_error
 from symbackprop.cli import app
+from symbackprop.core.functions import Conventions, Sigmoid
 from symbackprop.errors import SymbackpropError
-from symbackprop.exercise import from_equations, load
-from symbackprop.functions import Conventions, Sigmoid
+from symbackprop.exercise.model import from_equations, load
+from symbackprop.numeric import evaluator as numeric
+from symbackprop.numeric.check import ParamCheck, _compare, check, relative_error
 
 runner = CliRunner()
 

@@ -131,8 +131,8 @@ def test_derive_json_keeps_the_spec_fields():
 
 
 def test_json_expressions_parse_back_in_the_plain_syntax():
-    from symbackprop.exercise import symbol
-    from symbackprop.syntax import parse
+    from symbackprop.exercise.model import symbol
+    from symbackprop.parse.plain import parse
 
     data = json.loads(invoke("derive", "four-paths", "--json"))
     gradient = data["gradients"]["w"]

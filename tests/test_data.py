@@ -7,13 +7,13 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from symbackprop.audit import audit
-from symbackprop.catalog import read_toml
+from symbackprop.auditing.checker import audit
 from symbackprop.cli import app
-from symbackprop.engine import derive
+from symbackprop.engine.derivation import derive
+from symbackprop.engine.train import train
 from symbackprop.errors import SymbackpropError
-from symbackprop.exercise import from_equations, from_toml, load
-from symbackprop.train import train
+from symbackprop.exercise.catalog import read_toml
+from symbackprop.exercise.model import from_equations, from_toml, load
 
 runner = CliRunner()
 LINEAR = {"y_tilde": "x1*w1 + x2*w2", "L": "(y_tilde - y)**2"}

@@ -9,8 +9,8 @@ import subprocess
 import pytest
 from reference import TWO_BRANCH
 
-from symbackprop.dot import columns, graph_dot
-from symbackprop.exercise import from_equations
+from symbackprop.exercise.model import from_equations
+from symbackprop.render.dot import columns, graph_dot
 
 
 def two_branch():

@@ -9,10 +9,10 @@ import pytest
 import sympy
 from reference import EXERCISES, plain_gradient, sigmoid
 
-from symbackprop.engine import derive, gradients, local_derivative
-from symbackprop.exercise import from_equations, load, symbol
-from symbackprop.functions import Sigmoid, Softmax, Tanh
-from symbackprop.printing import plain
+from symbackprop.core.functions import Sigmoid, Softmax, Tanh
+from symbackprop.engine.derivation import derive, gradients, local_derivative
+from symbackprop.exercise.model import from_equations, load, symbol
+from symbackprop.render.plain import plain
 
 
 def graph_exercises():
@@ -117,7 +117,7 @@ def test_delta_recursion_sums_over_the_branches_of_h1():
     ],
 )
 def test_local_derivatives_in_lecture_form(rhs, var, expected):
-    from symbackprop.syntax import parse
+    from symbackprop.parse.plain import parse
 
     assert plain(local_derivative(parse(rhs, symbol), symbol(var))) == expected
 

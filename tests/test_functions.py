@@ -7,8 +7,7 @@ import math
 import pytest
 import sympy
 
-from symbackprop.errors import SymbackpropError
-from symbackprop.functions import (
+from symbackprop.core.functions import (
     ELU,
     FUNCTIONS,
     Conventions,
@@ -23,6 +22,7 @@ from symbackprop.functions import (
     conventions_in_force,
     outer_derivative,
 )
+from symbackprop.errors import SymbackpropError
 
 x = sympy.Symbol("x", real=True)
 beta = sympy.Rational(3, 2)

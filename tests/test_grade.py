@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from symbackprop.answers import Row, parse_csv
 from symbackprop.errors import SymbackpropError
-from symbackprop.exercise import from_equations
-from symbackprop.grade import (
+from symbackprop.exercise.model import from_equations
+from symbackprop.grading.answers import Row, parse_csv
+from symbackprop.grading.grader import (
     Grader,
     grade_class,
     json_text,
@@ -325,9 +325,9 @@ def test_a_duplicate_row_is_graded_but_only_the_last_counts(two_branch):
 
 
 def test_every_catalog_gradient_is_correct_as_the_engine_writes_it_and_wrong_negated():
-    from symbackprop.catalog import entries
-    from symbackprop.exercise import load
-    from symbackprop.printing import plain
+    from symbackprop.exercise.catalog import entries
+    from symbackprop.exercise.model import load
+    from symbackprop.render.plain import plain
 
     for entry in entries():
         exercise = load(entry.id)
@@ -378,7 +378,7 @@ def test_a_quantity_key_outside_the_questions_counts_for_who_answered_it(two_bra
     ],
 )
 def test_a_quantity_key_past_its_bounds_names_no_question(two_branch, key, message):
-    from symbackprop.quantities import parse_quantity
+    from symbackprop.exercise.quantities import parse_quantity
 
     assert two_branch.question(key) is None
     with pytest.raises(SymbackpropError, match=re.escape(message)):

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symbackprop.graph import CycleError, Graph
+from symbackprop.core.graph import CycleError, Graph
 
 
 def layered(widths: list[int]) -> Graph:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from symbackprop.answers import read_answers
 from symbackprop.errors import ParseError
-from symbackprop.grade import VERDICTS, Grader, grade_class, json_text, load_for_grading, run_tasks
-from symbackprop.latex_syntax import parse_any
+from symbackprop.grading.answers import read_answers
+from symbackprop.grading.grader import VERDICTS, Grader, grade_class, json_text, load_for_grading, run_tasks
+from symbackprop.parse.latex import parse_any
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TIMEOUT = 2.0

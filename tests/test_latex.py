@@ -16,10 +16,10 @@ import pytest
 import sympy
 from reference import TWO_BRANCH, sigmoid
 
-from symbackprop import functions
-from symbackprop.engine import derive
-from symbackprop.exercise import from_equations
-from symbackprop.latex import (
+from symbackprop.core import functions
+from symbackprop.engine.derivation import derive
+from symbackprop.exercise.model import from_equations
+from symbackprop.render.latex import (
     LecturePrinter,
     break_lines,
     delta_name,

@@ -6,13 +6,13 @@ import pytest
 from reference import plain_gradient, sigmoid
 from typer.testing import CliRunner
 
-from symbackprop.catalog import read_toml
 from symbackprop.cli import app
-from symbackprop.engine import derive
+from symbackprop.engine.derivation import derive
 from symbackprop.errors import SymbackpropError
-from symbackprop.exercise import from_toml, load
-from symbackprop.layers import expand
-from symbackprop.printing import pretty_name
+from symbackprop.exercise.catalog import read_toml
+from symbackprop.exercise.layers import expand
+from symbackprop.exercise.model import from_toml, load
+from symbackprop.render.plain import pretty_name
 
 
 def test_the_2_2_1_network_is_named_as_lecture_001_names_it():

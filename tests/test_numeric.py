@@ -18,11 +18,11 @@ import sympy
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from symbackprop import numeric
-from symbackprop.engine import derive
+from symbackprop.core.functions import Conventions
+from symbackprop.engine.derivation import derive
 from symbackprop.errors import EvaluationError, SymbackpropError
-from symbackprop.exercise import from_equations, load
-from symbackprop.functions import Conventions
+from symbackprop.exercise.model import from_equations, load
+from symbackprop.numeric import evaluator as numeric
 
 # ---------------------------------------------------------------------------------------------
 # Hand derivations

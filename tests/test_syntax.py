@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import sympy
 
+from symbackprop.core.functions import Sigmoid, Tanh
 from symbackprop.errors import ParseError
-from symbackprop.functions import Sigmoid, Tanh
-from symbackprop.latex_syntax import looks_like_latex, parse_any, parse_latex
-from symbackprop.syntax import MAX_DEPTH, parse_answer
+from symbackprop.parse.latex import looks_like_latex, parse_any, parse_latex
+from symbackprop.parse.plain import MAX_DEPTH, parse_answer
 
 NAMES = {name: sympy.Symbol(name, real=True) for name in ("x_t", "y_t", "y", "w1", "w5", "h1", "h3", "s3", "E")}
 h1, h3, s3, w1, w5, x_t, y, y_t = (NAMES[n] for n in ("h1", "h3", "s3", "w1", "w5", "x_t", "y", "y_t"))

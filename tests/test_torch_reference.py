@@ -22,11 +22,11 @@ from hypothesis import strategies as st
 from reference import EXERCISES
 from test_numeric import random_graphs
 
-from symbackprop import numeric
-from symbackprop.engine import derive
+from symbackprop.core.functions import ELU, Conventions, LeakyReLU, ReLU, Sigmoid, Softmax, Softplus, Step, Swish, Tanh
+from symbackprop.engine.derivation import derive
 from symbackprop.errors import SymbackpropError
-from symbackprop.exercise import from_equations, load
-from symbackprop.functions import ELU, Conventions, LeakyReLU, ReLU, Sigmoid, Softmax, Softplus, Step, Swish, Tanh
+from symbackprop.exercise.model import from_equations, load
+from symbackprop.numeric import evaluator as numeric
 
 
 def _arg(args, index, default):

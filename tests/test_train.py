@@ -10,9 +10,9 @@ from reference import EXERCISES, plain_gradient, sigmoid, substituted_loss
 from typer.testing import CliRunner
 
 from symbackprop.cli import app
+from symbackprop.engine.train import TrainStep, train
 from symbackprop.errors import SymbackpropError
-from symbackprop.exercise import from_equations, load
-from symbackprop.train import TrainStep, train
+from symbackprop.exercise.model import from_equations, load
 
 runner = CliRunner()
 

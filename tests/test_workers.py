@@ -6,7 +6,7 @@ import os
 import signal
 import threading
 
-from symbackprop.workers import LEAST_MEMORY, MEMORY, run, worker_memory
+from symbackprop.grading.workers import LEAST_MEMORY, MEMORY, run, worker_memory
 
 
 def double(task):

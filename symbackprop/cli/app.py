@@ -105,7 +105,7 @@ def parse_assignments(pairs: list[str], option: str) -> dict[str, str]:
 
 def exercise_references(exercise: str | None, every: bool, default: str | None = None) -> list[str]:
     """What a command runs over: EX, every catalog file for ``--all``, else ``default`` if it has one."""
-    from symbackprop import catalog
+    from symbackprop.exercise import catalog
 
     if every and exercise is not None:
         raise SymbackpropError("give an exercise or --all, not both", key="--all")

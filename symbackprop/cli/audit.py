@@ -19,9 +19,9 @@ def audit(
     as_json: Annotated[bool, typer.Option("--json", help="Print the entries as JSON (SPEC §3).")] = False,
 ) -> None:
     """Each [stated] number and formula with a verdict: match, rounded_early, mismatch, not_checkable."""
-    from symbackprop.audit import audit as audit_exercise
-    from symbackprop.audit import audit_dict
-    from symbackprop.exercise import load
+    from symbackprop.auditing.checker import audit as audit_exercise
+    from symbackprop.auditing.checker import audit_dict
+    from symbackprop.exercise.model import load
 
     references = exercise_references(exercise, all_)
     entries = [entry for reference in references for entry in audit_exercise(load(reference))]

@@ -17,7 +17,7 @@ def list_exercises(
     """The catalog of built-in exercises, grouped by lecture."""
     from rich.table import Table
 
-    from symbackprop import catalog
+    from symbackprop.exercise import catalog
 
     entries = catalog.entries()
     if as_json:
@@ -45,8 +45,8 @@ def show(
 ) -> None:
     """The graph of an exercise: equations, roles, the point and a drawing of the edges."""
     from symbackprop.errors import SymbackpropError
-    from symbackprop.exercise import load
-    from symbackprop.printing import pretty_name, unicode, value_text
+    from symbackprop.exercise.model import load
+    from symbackprop.render.plain import pretty_name, unicode, value_text
 
     if edge_labels and not dot:
         raise SymbackpropError("labels the DOT graph's edges: give --dot too", key="--edge-labels")
@@ -54,7 +54,7 @@ def show(
     if dot:
         import sys
 
-        from symbackprop.dot import graph_dot
+        from symbackprop.render.dot import graph_dot
 
         sys.stdout.write(graph_dot(ex, edge_labels) + "\n")
         return

@@ -21,8 +21,8 @@ from symbackprop.cli.app import (
 
 
 def _run(references: list[str], show_progress: bool) -> list:
-    from symbackprop.check import check
-    from symbackprop.exercise import load
+    from symbackprop.exercise.model import load
+    from symbackprop.numeric.check import check
 
     def one(reference: str):
         ex = load(reference)
@@ -68,7 +68,7 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON (SPEC §3).")] = False,
 ) -> None:
     """Each gradient three ways: symbolic, an independent NumPy backprop, finite differences."""
-    from symbackprop.catalog import DEFAULT_EXERCISE
+    from symbackprop.exercise.catalog import DEFAULT_EXERCISE
 
     references = exercise_references(exercise, every, default=DEFAULT_EXERCISE)
     results = _run(references, show_progress=every and sys.stdout.isatty())

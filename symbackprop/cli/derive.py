@@ -13,15 +13,15 @@ CLOSED_DISPLAY_NODES = 2_000  # nodes: one this large is not even printed to be 
 
 
 def _fraction(top: str, bottom: str) -> str:
-    from symbackprop.printing import pretty_name
+    from symbackprop.render.plain import pretty_name
 
     return f"∂{pretty_name(top)}/∂{pretty_name(bottom)}"
 
 
 def _load(exercise: str | None, equations: list[str], wrt: list[str]):
-    from symbackprop.catalog import DEFAULT_EXERCISE
     from symbackprop.errors import SymbackpropError
-    from symbackprop.exercise import from_equations, load, parse_equation_line
+    from symbackprop.exercise.catalog import DEFAULT_EXERCISE
+    from symbackprop.exercise.model import from_equations, load, parse_equation_line
 
     if equations:
         if exercise is not None:
@@ -33,7 +33,7 @@ def _load(exercise: str | None, equations: list[str], wrt: list[str]):
 
 def _delta_term(loss: str, child: str, local) -> str:
     """One term of ∂L/∂node: ∂L/∂child · ∂child/∂node, without the trivial ∂L/∂L and ·1."""
-    from symbackprop.printing import unicode
+    from symbackprop.render.plain import unicode
 
     factor = unicode(local)
     if child == loss:
@@ -61,7 +61,7 @@ def _paths(gradient, width: int):
     from rich.table import Table
     from rich.text import Text
 
-    from symbackprop.printing import pretty_name, unicode
+    from symbackprop.render.plain import pretty_name, unicode
 
     listed = [
         (str(index), " → ".join(pretty_name(node) for node in path.nodes), path.product_text(unicode, "·"), path.value)
@@ -154,7 +154,7 @@ def _render(gradient, forms: set[str], closed_explicit: bool, width: int):
     from rich.table import Table
     from rich.text import Text
 
-    from symbackprop.printing import has_more_nodes, unicode
+    from symbackprop.render.plain import has_more_nodes, unicode
 
     lhs = _fraction(gradient.loss, gradient.wrt)
     grid = Table.grid(padding=(0, 2))
@@ -216,10 +216,10 @@ def derive(
     """The chain rule for dL/dP: each path's local factors, their sum, the δ form, closed form, value."""
     from rich.console import Group
 
-    from symbackprop.engine import derive as derive_exercise
-    from symbackprop.engine import gradients
+    from symbackprop.engine.derivation import derive as derive_exercise
+    from symbackprop.engine.derivation import gradients
     from symbackprop.errors import SymbackpropError
-    from symbackprop.report import FORMS, derivation_dict
+    from symbackprop.render.json import FORMS, derivation_dict
 
     if form not in FORMS:
         raise SymbackpropError(f"unknown form {form!r} (one of {', '.join(FORMS)})", key="--form")
@@ -245,7 +245,7 @@ def derive(
     if as_latex:
         import sys
 
-        from symbackprop.latex import derivation_latex
+        from symbackprop.render.latex import derivation_latex
 
         sys.stdout.write(derivation_latex(derivation, list(found)))
         return
@@ -253,7 +253,7 @@ def derive(
 
     out = console()
     heading = Text.assemble((ex.id, "bold"), f"  {ex.title}" if ex.title else "")
-    from symbackprop.printing import pretty_name, value_text
+    from symbackprop.render.plain import pretty_name, value_text
 
     if derivation.point is not None:
         point = ", ".join(f"{pretty_name(n)} = {value_text(v)}" for n, v in derivation.point.items())

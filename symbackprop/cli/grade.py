@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from symbackprop.cli.app import app, console, error_console, reports_errors, warn, write_atomic
-from symbackprop.workers import TIMEOUT
+from symbackprop.grading.workers import TIMEOUT
 
 _STYLE = {
     "correct": "green",
@@ -40,9 +40,9 @@ def grade(
     ] = None,
 ) -> None:
     """Grade a class's answers: a verdict, points and feedback per answer, a summary per question."""
-    from symbackprop.answers import read_answers
     from symbackprop.errors import SymbackpropError
-    from symbackprop.grade import Grader, csv_text, grade_class, json_text, load_for_grading
+    from symbackprop.grading.answers import read_answers
+    from symbackprop.grading.grader import Grader, csv_text, grade_class, json_text, load_for_grading
 
     if jobs < 0:
         raise SymbackpropError(f"expected 0 or more, not {jobs}", key="--jobs")
@@ -99,7 +99,7 @@ def _print(report) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from symbackprop.grade import echo, report_dict
+    from symbackprop.grading.grader import echo, report_dict
 
     data = report_dict(report)
     out = console()

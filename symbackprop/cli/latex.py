@@ -23,10 +23,10 @@ def latex(
     at: Annotated[list[str], typer.Option("--at", help="NAME=VALUE: evaluate at another point.")] = [],  # noqa: B006
 ) -> None:
     """The worked solution as LaTeX: per param an align* block (chain rule, paths, δ, closed form, value)."""
-    from symbackprop.engine import derive
+    from symbackprop.engine.derivation import derive
     from symbackprop.errors import SymbackpropError
-    from symbackprop.exercise import load
-    from symbackprop.latex import derivation_latex, document, figure_latex
+    from symbackprop.exercise.model import load
+    from symbackprop.render.latex import derivation_latex, document, figure_latex
 
     if edge_labels and not figure:
         raise SymbackpropError("labels the figure's edges: give --figure too", key="--edge-labels")

@@ -20,9 +20,9 @@ def train(
     as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON (SPEC §3).")] = False,
 ) -> None:
     """Gradient descent from the exercise's point: params, node values, loss and gradients per step."""
-    from symbackprop.exercise import load
-    from symbackprop.train import settings, train_dict
-    from symbackprop.train import train as run
+    from symbackprop.engine.train import settings, train_dict
+    from symbackprop.engine.train import train as run
+    from symbackprop.exercise.model import load
 
     ex = load(exercise)
     warn(ex.warnings)
@@ -49,7 +49,7 @@ def _table(ex, lr: float, rows):
     """The lecture's table: a column per quantity, or a row per quantity for a wide network."""
     from rich.table import Table
 
-    from symbackprop.printing import pretty_name
+    from symbackprop.render.plain import pretty_name
 
     loss = pretty_name(ex.loss)
     columns = [(pretty_name(name), "bold", lambda row, n=name: row.params[n]) for name in rows[0].params]

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from symbackprop.errors import SymbackpropError
-from symbackprop.exercise import Exercise
+from symbackprop.exercise.model import Exercise
 
 # Matched against the stripped key, with no two runs of spaces side by side: a student's key
 # of 150 000 spaces must not take the parser quadratic time.
@@ -48,7 +48,7 @@ class Quantity:
 def parse_quantity(key: str, exercise: Exercise) -> Quantity:
     """Read a quantity key against an exercise; an unknown name or wrong loss is bad input.
 
-    >>> from symbackprop.exercise import from_equations
+    >>> from symbackprop.exercise.model import from_equations
     >>> ex = from_equations({"q": "x + y", "f": "q*z"})
     >>> parse_quantity("df/dx@2", ex)
     Quantity(key='df/dx@2', name='x', gradient=True, negated=False, step=2)

@@ -18,7 +18,7 @@ def catalog_dir() -> Path:
     packaged = Path(str(resources.files("symbackprop"))) / "exercises"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "exercises"
+    return Path(__file__).resolve().parents[2] / "exercises"
 
 
 @dataclass(frozen=True)

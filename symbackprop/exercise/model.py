@@ -17,11 +17,11 @@ from pathlib import Path
 
 import sympy
 
-from symbackprop import catalog
+from symbackprop.core.functions import CONSTANTS, FUNCTIONS, Conventions
+from symbackprop.core.graph import CycleError, Graph
 from symbackprop.errors import SymbackpropError, is_finite_number
-from symbackprop.functions import CONSTANTS, FUNCTIONS, Conventions
-from symbackprop.graph import CycleError, Graph
-from symbackprop.syntax import parse, tokenize
+from symbackprop.exercise import catalog
+from symbackprop.parse.plain import parse, tokenize
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # Sections this version reads; anything else in a file is reported, not skipped.
@@ -384,7 +384,7 @@ def from_toml(data: dict, *, source: str, default_id: str) -> Exercise:
     if layers:
         if graph:
             raise SymbackpropError("give [graph] or [layers], not both", source=source, key="layers")
-        from symbackprop.layers import expand  # only files with layers need it
+        from symbackprop.exercise.layers import expand  # only files with layers need it
 
         expansion = expand(layers, source=source)
         graph, loss = dict(expansion.equations), loss or expansion.loss

@@ -16,11 +16,11 @@ from functools import cached_property
 
 import sympy
 
+from symbackprop.core.functions import ActivationBase, conventions_in_force, outer_derivative
+from symbackprop.core.values import evaluate
 from symbackprop.errors import SymbackpropError
-from symbackprop.exercise import Exercise, loss_scale
-from symbackprop.functions import ActivationBase, conventions_in_force, outer_derivative
-from symbackprop.printing import plain, product
-from symbackprop.values import evaluate
+from symbackprop.exercise.model import Exercise, loss_scale
+from symbackprop.render.plain import plain, product
 
 DEFAULT_MAX_PATHS = 64
 EXACT_MAX_OPS = 20  # an exact value longer than this is shown as a float only
@@ -78,7 +78,7 @@ def local_derivative(
     """∂rhs/∂var written as the lecture writes it; ``outputs`` maps σ(s) back to its node h.
 
     >>> from sympy import Symbol
-    >>> from symbackprop.functions import Sigmoid
+    >>> from symbackprop.core.functions import Sigmoid
     >>> y, t, s, h = (Symbol(n) for n in ("y", "y_t", "s", "h"))
     >>> plain(local_derivative((t - y)**2 / 2, y))
     '-(y_t - y)'
@@ -141,7 +141,7 @@ class Gradient:
 
     def _repr_latex_(self) -> str:
         """Jupyter shows a gradient as its worked solution."""
-        from symbackprop.latex import gradient_latex  # latex imports this module
+        from symbackprop.render.latex import gradient_latex  # latex imports this module
 
         return gradient_latex(self)
 
@@ -330,7 +330,7 @@ class Derivation:
 
     def _repr_latex_(self) -> str:
         """Jupyter shows a derivation as the worked solution for every param."""
-        from symbackprop.latex import derivation_latex  # latex imports this module
+        from symbackprop.render.latex import derivation_latex  # latex imports this module
 
         return derivation_latex(self)
 
@@ -398,7 +398,7 @@ def derive(
 ) -> Derivation:
     """The chain rule for ``exercise`` at its point (with ``at`` overrides).
 
-    >>> from symbackprop.exercise import from_equations
+    >>> from symbackprop.exercise.model import from_equations
     >>> ex = from_equations({"q": "x + y", "f": "q*z"}, at={"x": -2, "y": 5, "z": -4})
     >>> d = derive(ex)
     >>> [d.gradient(p).value for p in ("x", "y", "z")]
@@ -410,7 +410,7 @@ def derive(
 def local_derivatives(exercise: Exercise) -> dict[tuple[str, str], sympy.Expr]:
     """∂child/∂parent on every edge, keyed (child, parent), in the lecture's terms; no point needed.
 
-    >>> from symbackprop.exercise import from_equations
+    >>> from symbackprop.exercise.model import from_equations
     >>> local_derivatives(from_equations({"t": "x + y", "z": "t**2"}))
     {('t', 'x'): 1, ('t', 'y'): 1, ('z', 't'): 2*t}
     """

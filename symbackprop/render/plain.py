@@ -169,7 +169,7 @@ _unicode = UnicodePrinter()
 
 
 def plain(expr: sympy.Expr) -> str:
-    """Plain syntax, parseable by :func:`symbackprop.syntax.parse`."""
+    """Plain syntax, parseable by :func:`symbackprop.parse.plain.parse`."""
     return _plain.doprint(expr)
 
 

@@ -1,10 +1,10 @@
 """``check``: every gradient three ways — the symbolic engine, the NumPy evaluator, finite differences.
 
 The three share nothing but the equations: the engine differentiates them symbolically,
-:mod:`symbackprop.numeric` runs its own reverse pass with its own rules, and finite
+:mod:`symbackprop.numeric.evaluator` runs its own reverse pass with its own rules, and finite
 differences only evaluate the loss. A verdict is ``ok`` when all three agree.
 
->>> from symbackprop.exercise import load
+>>> from symbackprop.exercise.model import load
 >>> result = check(load("fx-plus-y-times-z"))
 >>> result.ok, result.params["z"].symbolic, result.params["z"].numpy   # ∂f/∂z = x + y = 3
 (True, 3.0, 3.0)
@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from symbackprop import numeric
-from symbackprop.engine import derive
+from symbackprop.engine.derivation import derive
 from symbackprop.errors import SymbackpropError
-from symbackprop.exercise import Exercise
+from symbackprop.exercise.model import Exercise
+from symbackprop.numeric import evaluator as numeric
 
 # The symbolic and NumPy values are both exact rules evaluated in float64, in different
 # orders: they may differ by rounding only, a few ulps per op, far below 1e-9.

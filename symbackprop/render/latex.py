@@ -20,7 +20,7 @@ from sympy.printing.latex import LatexPrinter, greek_letters_set, tex_greek_dict
 from sympy.printing.precedence import PRECEDENCE
 
 from symbackprop.errors import SymbackpropError
-from symbackprop.printing import has_more_nodes, layered_name, lecture_order, product, value_text
+from symbackprop.render.plain import has_more_nodes, layered_name, lecture_order, product, value_text
 
 # Every option of the LaTeX output, in one place; pass any of them as keyword arguments.
 SETTINGS: dict[str, object] = {
@@ -84,7 +84,7 @@ class _Verbatim(sympy.Symbol):
 class LecturePrinter(LatexPrinter):
     r"""SymPy's LaTeX printer speaking the lecture's notation: σ, subscripted names, y_t − y.
 
-    >>> from symbackprop.functions import Sigmoid
+    >>> from symbackprop.core.functions import Sigmoid
     >>> h, s = sympy.Symbol("h1"), sympy.Symbol("s1")
     >>> LecturePrinter().doprint(h * (1 - h) + Sigmoid(s))
     'h_{1} \\left(1 - h_{1}\\right) + \\sigma\\left(s_{1}\\right)'
@@ -183,7 +183,7 @@ class LecturePrinter(LatexPrinter):
         return f"{text}^{{{exp}}}" if exp is not None else text
 
     def product(self, factors: list[sympy.Expr]) -> str:
-        r"""Factors from the loss back to the param, as :func:`symbackprop.printing.product` orders them.
+        r"""Factors from the loss back to the param, as :func:`symbackprop.render.plain.product` orders them.
 
         >>> y, t, w = sympy.symbols("y y_t w4")
         >>> LecturePrinter().product([sympy.Mul(-1, t - y, evaluate=False), w, 1 / (t + w) ** 2])
@@ -492,8 +492,8 @@ def _closed(block: _Block, gradient) -> None:
 def gradient_latex(gradient, **settings) -> str:
     r"""∂L/∂P as one ``align*`` block: chain rule, paths, their sum, δ form, closed form, value.
 
-    >>> from symbackprop.engine import derive
-    >>> from symbackprop.exercise import from_equations
+    >>> from symbackprop.engine.derivation import derive
+    >>> from symbackprop.exercise.model import from_equations
     >>> d = derive(from_equations({"q": "x + y", "f": "q*z"}, at={"x": -2, "y": 5, "z": -4}))
     >>> print(gradient_latex(d.gradient("z")))
     \begin{align*}
@@ -525,8 +525,8 @@ def _over_samples(exercise) -> str:
 def point_latex(derivation, **settings) -> str | None:
     r"""The point the derivation is evaluated at, as inline math; None when it has none.
 
-    >>> from symbackprop.engine import derive
-    >>> from symbackprop.exercise import from_equations
+    >>> from symbackprop.engine.derivation import derive
+    >>> from symbackprop.exercise.model import from_equations
     >>> point_latex(derive(from_equations({"y": "w1*x_t"}, params=["w1"], at={"w1": 0.5, "x_t": "pi"})))
     '$w_{1} = 0.5$, $x_{t} = \\pi$'
     """
@@ -539,7 +539,7 @@ def point_latex(derivation, **settings) -> str | None:
 
 def derivation_latex(derivation, wrt=None, **settings) -> str:
     r"""Every gradient of a derivation (the params, or ``wrt``), each as an ``align*`` block."""
-    from symbackprop.engine import gradients
+    from symbackprop.engine.derivation import gradients
 
     parts = []
     point = point_latex(derivation, **settings)
@@ -562,7 +562,7 @@ def tikz_figure(exercise, edge_labels: bool = False, **settings) -> str:
 
     Params are shaded, the loss has a double border. Needs only ``\usepackage{tikz}``.
 
-    >>> from symbackprop.exercise import from_equations
+    >>> from symbackprop.exercise.model import from_equations
     >>> print(tikz_figure(from_equations({"t": "x + y", "z": "t**2"}, params=["x"]), edge_labels=True))
     \begin{tikzpicture}[x=2.4cm, y=1.3cm, var/.style={circle, draw, minimum size=8mm, inner sep=1pt},
       param/.style={var, fill=black!12}, loss/.style={var, double}, edge/.style={->, semithick},
@@ -576,8 +576,8 @@ def tikz_figure(exercise, edge_labels: bool = False, **settings) -> str:
     \draw[edge] (n2) -- node[label] {$2 t$} (n3);
     \end{tikzpicture}
     """
-    from symbackprop.dot import columns
-    from symbackprop.engine import local_derivatives
+    from symbackprop.engine.derivation import local_derivatives
+    from symbackprop.render.dot import columns
 
     # A cases block does not fit on an edge: the compact [x > 0] there.
     tex = printer(**{"heaviside": "iverson", **settings})

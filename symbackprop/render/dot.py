@@ -1,19 +1,19 @@
 """The graph of an exercise as a picture: columns by depth, and Graphviz DOT.
 
-Both the TikZ figure of :mod:`symbackprop.latex` and the DOT text lay the graph out the same
+Both the TikZ figure of :mod:`symbackprop.render.latex` and the DOT text lay the graph out the same
 way: inputs and params on the left, each node one column right of its deepest parent, the
 loss alone in the last column, as the lectures draw a network.
 """
 
 from __future__ import annotations
 
-from symbackprop.exercise import Exercise
+from symbackprop.exercise.model import Exercise
 
 
 def columns(exercise: Exercise) -> list[list[str]]:
     """The names column by column, left to right: leaves, then nodes by depth, the loss last.
 
-    >>> from symbackprop.exercise import from_equations
+    >>> from symbackprop.exercise.model import from_equations
     >>> columns(from_equations({"q": "x + y", "f": "q*z"}))
     [['x', 'y', 'z'], ['q'], ['f']]
     """
@@ -54,7 +54,7 @@ def graph_dot(exercise: Exercise, edge_labels: bool = False) -> str:
 
     Params are boxes, the loss a double circle; inputs share the params' rank on the left.
 
-    >>> from symbackprop.exercise import from_equations
+    >>> from symbackprop.exercise.model import from_equations
     >>> print(graph_dot(from_equations({"t": "x + y", "z": "t**2"}, params=["x"]), edge_labels=True))
     digraph "equations" {
       rankdir=LR;
@@ -67,8 +67,8 @@ def graph_dot(exercise: Exercise, edge_labels: bool = False) -> str:
       "t" -> "z" [label="2·t"];
     }
     """
-    from symbackprop.engine import local_derivatives
-    from symbackprop.printing import pretty_name, unicode
+    from symbackprop.engine.derivation import local_derivatives
+    from symbackprop.render.plain import pretty_name, unicode
 
     local = local_derivatives(exercise) if edge_labels else {}
 

@@ -21,14 +21,14 @@ from functools import cached_property
 
 import sympy
 
-from symbackprop.engine import Derivation, Overrides, numeric_pass
+from symbackprop.core.values import evaluate
+from symbackprop.engine.derivation import Derivation, Overrides, numeric_pass
+from symbackprop.engine.train import passes
 from symbackprop.errors import SymbackpropError
-from symbackprop.exercise import Exercise, symbol
-from symbackprop.printing import plain
-from symbackprop.quantities import Quantity, parse_quantity
-from symbackprop.syntax import free_names, parse, tokenize
-from symbackprop.train import passes
-from symbackprop.values import evaluate
+from symbackprop.exercise.model import Exercise, symbol
+from symbackprop.exercise.quantities import Quantity, parse_quantity
+from symbackprop.parse.plain import free_names, parse, tokenize
+from symbackprop.render.plain import plain
 
 VERDICTS = ("match", "rounded_early", "mismatch", "not_checkable")
 RANDOM_POINTS = 6
@@ -80,7 +80,7 @@ class Key:
 def read_key(key: str, exercise: Exercise) -> Key:
     """A ``[stated]`` key; ``dq/dx`` with q a node other than the loss is ∂q/∂x.
 
-    >>> from symbackprop.exercise import from_equations
+    >>> from symbackprop.exercise.model import from_equations
     >>> ex = from_equations({"q": "x + y", "f": "q*z"})
     >>> read_key("dq/dx", ex).of, read_key("df/dz@1", ex).step
     ('q', 1)
@@ -691,7 +691,7 @@ def _segment(name: str, known: set[str]) -> list[str] | None:
 def audit(exercise: Exercise) -> list[Entry]:
     """Every ``[stated]`` form of ``exercise`` with its verdict.
 
-    >>> from symbackprop.exercise import load
+    >>> from symbackprop.exercise.model import load
     >>> [(e.stated, e.verdict) for e in audit(load("gd-quadratic")) if e.key == "w@1"]
     [('3 - 0.1 * 4', 'match'), ('2.6', 'match')]
     """

@@ -8,7 +8,7 @@ of local-derivative rules,
 :data:`RULES`, one entry per op, micrograd- and tinygrad-style. An op with no rule is an
 error naming it. Nothing here calls SymPy's ``diff``/``fdiff`` or the engine.
 
->>> from symbackprop.exercise import from_equations
+>>> from symbackprop.exercise.model import from_equations
 >>> ex = from_equations({"s": "w*x", "E": "(t - sigmoid(s))**2/2"}, params=["w"], at={"w": 0.0, "t": 1.0, "x": 1.0})
 >>> gradients(ex)  # −(t − σ)·σ(1 − σ)·x at σ = ½
 {'w': -0.125}
@@ -28,9 +28,7 @@ import numpy as np
 import sympy
 from sympy import Heaviside
 
-from symbackprop.errors import EvaluationError, SymbackpropError
-from symbackprop.exercise import REDUCTIONS, Exercise, loss_scale
-from symbackprop.functions import (
+from symbackprop.core.functions import (
     ELU,
     Conventions,
     LeakyReLU,
@@ -42,6 +40,8 @@ from symbackprop.functions import (
     Swish,
     Tanh,
 )
+from symbackprop.errors import EvaluationError, SymbackpropError
+from symbackprop.exercise.model import REDUCTIONS, Exercise, loss_scale
 
 Array = np.ndarray | float
 
@@ -544,7 +544,7 @@ class Tape:
 def compile_tape(exercise: Exercise) -> Tape:
     """The exercise's equations as a tape; an op with no NumPy rule is an error naming it.
 
-    >>> from symbackprop.exercise import from_equations
+    >>> from symbackprop.exercise.model import from_equations
     >>> tape = compile_tape(from_equations({"q": "x + y", "f": "q*z"}))
     >>> [str(entry.expr) for entry in tape.entries]
     ['x', 'y', 'x + y', 'z', 'q*z']
@@ -965,7 +965,7 @@ def forward(
 ) -> dict[str, Array]:
     """Every name's value over the batch: an array per sample, or a float when all samples share it.
 
-    >>> from symbackprop.exercise import load
+    >>> from symbackprop.exercise.model import load
     >>> float(forward(load("fx-plus-y-times-z"))["q"])   # q = x + y at x = −2, y = 5
     3.0
     """

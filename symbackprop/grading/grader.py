@@ -5,7 +5,7 @@ symbolic answer is the same as the reference when their values agree at the exer
 point and at several seeded random points, every node name taking its value from the
 graph there, so ``h3``, ``sigmoid(s3)`` and the closed form are all one answer. SymPy's
 ``simplify`` is asked only when the numbers cannot decide. A class is graded in worker
-processes, each answer under a wall-clock timeout and a memory cap (:mod:`symbackprop.workers`),
+processes, each answer under a wall-clock timeout and a memory cap (:mod:`symbackprop.grading.workers`),
 unless ``jobs`` is 0, which grades here with neither bound.
 """
 
@@ -23,8 +23,15 @@ from pathlib import Path
 
 import sympy
 
-from symbackprop import catalog, workers
-from symbackprop.diagnose import (
+from symbackprop.core.values import evaluate
+from symbackprop.engine.derivation import NumericPass, Overrides, derive, numeric_pass
+from symbackprop.engine.train import passes
+from symbackprop.errors import ParseError, SymbackpropError, is_finite_number
+from symbackprop.exercise import catalog
+from symbackprop.exercise.model import Exercise, from_toml, loss_scale
+from symbackprop.exercise.quantities import Quantity, parse_quantity
+from symbackprop.grading import workers
+from symbackprop.judge.mistakes import (
     KINDS,
     ROUNDED_EARLY,
     PointData,
@@ -34,13 +41,7 @@ from symbackprop.diagnose import (
     significant,
     value_variants,
 )
-from symbackprop.engine import NumericPass, Overrides, derive, numeric_pass
-from symbackprop.errors import ParseError, SymbackpropError, is_finite_number
-from symbackprop.exercise import Exercise, from_toml, loss_scale
-from symbackprop.latex_syntax import parse_any
-from symbackprop.quantities import Quantity, parse_quantity
-from symbackprop.train import passes
-from symbackprop.values import evaluate
+from symbackprop.parse.latex import parse_any
 
 VERDICTS = ("correct", "correct_rounding", "carried_forward", "wrong", "unparsable", "timeout", "missing")
 RIGHT = ("correct", "correct_rounding", "carried_forward")
@@ -101,7 +102,7 @@ def load_for_grading(reference: str | Path) -> tuple[Exercise, dict[str, Questio
 def read_questions(exercise: Exercise, table: object, *, source: str | None = None) -> dict[str, Question]:
     """``[questions]`` as Question objects; with none, every dL/dP is a symbolic question worth 1.
 
-    >>> from symbackprop.exercise import from_equations
+    >>> from symbackprop.exercise.model import from_equations
     >>> ex = from_equations({"q": "x + y", "f": "q*z"}, at={"x": -2, "y": 5, "z": -4})
     >>> list(read_questions(ex, None))
     ['df/dx', 'df/dy', 'df/dz']
@@ -289,7 +290,7 @@ class Grader:
     def grade(self, key: str, answer: str | None) -> Verdict:
         """The verdict on one answer to the question ``key``.
 
-        >>> from symbackprop.exercise import from_equations
+        >>> from symbackprop.exercise.model import from_equations
         >>> g = Grader(from_equations({"h": "sigmoid(w*x)", "E": "(t - h)**2/2"}, params=["w"],
         ...     at={"w": 1, "x": 2, "t": 1}), {})
         >>> g.grade("dE/dw", "-(t - h)*h(1 - h)*x").verdict
@@ -317,7 +318,7 @@ class Grader:
         return -value if quantity.negated else value
 
     def variants(self, quantity: Quantity, *, numeric: bool) -> list[Variant]:
-        """The reference with each typical mistake made (see :mod:`symbackprop.diagnose`)."""
+        """The reference with each typical mistake made (see :mod:`symbackprop.judge.mistakes`)."""
         if not quantity.gradient:
             return value_variants(quantity.name)
         return gradient_variants(
@@ -622,7 +623,7 @@ def _not_graded(grader: Grader, key: str, why: str) -> Verdict:
 
 
 def grade_class(grader: Grader, rows, *, jobs: int = 2, timeout: float = workers.TIMEOUT, progress=None) -> ClassReport:
-    """Grade every row of an answers file (:func:`symbackprop.answers.read_answers`).
+    """Grade every row of an answers file (:func:`symbackprop.grading.answers.read_answers`).
 
     Identical answers to one question are graded once. Every row gets one entry; a question a
     student did not answer gets a ``missing`` entry; numeric answers are then checked for

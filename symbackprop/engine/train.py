@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from symbackprop.engine import NumericPass, Overrides, local_derivatives, numeric_pass
+from symbackprop.engine.derivation import NumericPass, Overrides, local_derivatives, numeric_pass
 from symbackprop.errors import SymbackpropError, is_finite_number
-from symbackprop.exercise import Exercise
+from symbackprop.exercise.model import Exercise
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ MAX_STEPS = 10_000  # each step is a forward and backward pass: a table, not a t
 def settings(exercise: Exercise, lr: float | None, steps: int | None) -> tuple[float, int]:
     """The learning rate and step count: as given, else the exercise's ``[train]`` table.
 
-    >>> from symbackprop.exercise import from_equations
+    >>> from symbackprop.exercise.model import from_equations
     >>> settings(from_equations({"L": "w**2"}, train={"lr": 0.1, "steps": 2}), None, 5)
     (0.1, 5)
     """
@@ -87,7 +87,7 @@ def passes(
 def train(exercise: Exercise, *, lr: float | None = None, steps: int | None = None) -> list[TrainStep]:
     """``steps`` updates of gradient descent from the ``[at]`` point: ``steps + 1`` rows.
 
-    >>> from symbackprop.exercise import from_equations
+    >>> from symbackprop.exercise.model import from_equations
     >>> rows = train(from_equations({"L": "w**2 - 2*w + 2"}, at={"w": 3}), lr=0.1, steps=2)
     >>> [round(row.params["w"], 6) for row in rows], [round(row.loss, 6) for row in rows]
     ([3.0, 2.6, 2.28], [5.0, 3.56, 2.6384])

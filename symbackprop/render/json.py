@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from symbackprop.engine import Derivation, Gradient
-from symbackprop.printing import plain
+from symbackprop.engine.derivation import Derivation, Gradient
+from symbackprop.render.plain import plain
 
 FORMS = ("chain", "paths", "delta", "closed", "all")
 

@@ -1,7 +1,7 @@
 """LaTeX answers (``-(y_t - y) w_5 h_3 (1-h_3) h_1``, ``\\frac``, ``\\sigma``) read into SymPy safely.
 
 The LaTeX is turned into the plain syntax's own tokens and read by the same whitelist
-parser (:func:`symbackprop.syntax.read_tokens`): braces become parentheses, ``\\frac{a}{b}``
+parser (:func:`symbackprop.parse.plain.read_tokens`): braces become parentheses, ``\\frac{a}{b}``
 becomes ``((a)/(b))``, a letter with a subscript becomes one name (``w_{5}`` → ``w5``,
 ``y_t`` → ``y_t``), and every macro must be one this module knows. Columns in errors are
 columns of the LaTeX the student wrote.
@@ -14,9 +14,9 @@ from collections.abc import Collection, Mapping
 
 import sympy
 
+from symbackprop.core.functions import CONSTANTS, FUNCTIONS
 from symbackprop.errors import ParseError
-from symbackprop.functions import CONSTANTS, FUNCTIONS
-from symbackprop.syntax import MAX_DEPTH, MAX_LENGTH, Token, parse_answer, read_tokens, whitelist
+from symbackprop.parse.plain import MAX_DEPTH, MAX_LENGTH, Token, parse_answer, read_tokens, whitelist
 
 # Macros that stand for a name of the plain syntax.
 _NAMES = {

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import sympy
 
+from symbackprop.core.functions import CONSTANTS, FUNCTIONS
 from symbackprop.errors import ParseError
-from symbackprop.functions import CONSTANTS, FUNCTIONS
 
 MAX_LENGTH = 10_000
 MAX_DEPTH = 100

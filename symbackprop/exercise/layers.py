@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import sympy
 
+from symbackprop.core.functions import LOSSES
 from symbackprop.errors import SymbackpropError, is_finite_number
-from symbackprop.functions import LOSSES
-from symbackprop.printing import plain
+from symbackprop.render.plain import plain
 
 LOSS_NAME = "L"
 # Activations a layer may use: the unary functions of the library, and none at all.

@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 import sympy
 from sympy import Heaviside
 
+from symbackprop.core.functions import ActivationBase
 from symbackprop.errors import EvaluationError
-from symbackprop.functions import ActivationBase
 
 
 def _power(base: float, exponent: float) -> float:
@@ -58,7 +58,7 @@ def evaluate(expr: sympy.Expr, env: Mapping[sympy.Symbol, float]) -> float:
     """The float value of ``expr`` with each symbol's value from ``env``.
 
     >>> from sympy import Symbol
-    >>> from symbackprop.functions import Sigmoid
+    >>> from symbackprop.core.functions import Sigmoid
     >>> s = Symbol("s")
     >>> round(evaluate(Sigmoid(s) * (1 - Sigmoid(s)), {s: 0.0}), 6)
     0.25

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import sympy
 
-from symbackprop.engine import Gradient
-from symbackprop.exercise import Exercise
-from symbackprop.functions import Sigmoid, Tanh
-from symbackprop.printing import plain
-from symbackprop.values import evaluate
+from symbackprop.core.functions import Sigmoid, Tanh
+from symbackprop.core.values import evaluate
+from symbackprop.engine.derivation import Gradient
+from symbackprop.exercise.model import Exercise
+from symbackprop.render.plain import plain
 
 Edge = tuple[str, str]  # (child, parent), as the engine keys local derivatives
 MAX_PATH_SUBSETS = 6  # up to this many paths every subset may be missing; beyond, one path at a time

@@ -1,0 +1,1 @@
+"""The audit: a lecture's stated numbers recomputed, its mistakes named."""

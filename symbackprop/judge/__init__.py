@@ -1,0 +1,1 @@
+"""Judging written work, shared by audit and grading: precision, equivalence, the usual mistakes."""

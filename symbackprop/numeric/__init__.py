@@ -1,0 +1,1 @@
+"""The independent NumPy checker: its own derivative rules, finite differences, and the comparison."""

@@ -1,0 +1,1 @@
+"""Readers of written expressions (plain and LaTeX): whitelists, no eval or sympify."""

@@ -1,0 +1,1 @@
+"""Rendering: plain and Unicode text, LaTeX, Graphviz, JSON."""
