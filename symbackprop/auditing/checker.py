@@ -22,7 +22,8 @@ from functools import cached_property
 import sympy
 
 from symbackprop.core.values import evaluate
-from symbackprop.engine.derivation import Derivation, Overrides, numeric_pass
+from symbackprop.engine.derivation import Derivation
+from symbackprop.engine.evaluation import Overrides, evaluate_pass
 from symbackprop.engine.train import passes
 from symbackprop.errors import SymbackpropError
 from symbackprop.exercise.model import Exercise, symbol
@@ -159,11 +160,11 @@ class _Audit:
             return point[q.name] if q.name in point else result.values[q.name]
         if key.of == self.ex.loss:
             value = result.adjoints[q.name]
-        elif (key.of, q.name) in result.local_values:
-            value = result.local_values[key.of, q.name]
+        elif (key.of, q.name) in result.edges:
+            value = result.edges[key.of, q.name]
         else:
             sub = self.sub(key.of)
-            value = numeric_pass(sub.exercise, sub.local, point, overrides).adjoints[q.name]
+            value = evaluate_pass(sub.exercise, sub.local, point, overrides).adjoints[q.name]
         return -value if q.negated else value
 
     def overrides(self, include) -> dict[int, Overrides]:
@@ -387,7 +388,7 @@ class _Audit:
         # Downstream names first: h2 = relu(Z2) has Z2's value, and the lecture names h2.
         order = list(reversed(self.ex.graph.names))
         names = [(n, result.values[n]) for n in order if n in self.ex.graph.nodes or n in self.ex.params]
-        edges = [(f"∂{c}/∂{p}", v) for (c, p), v in result.local_values.items()]
+        edges = [(f"∂{c}/∂{p}", v) for (c, p), v in result.edges.items()]
         return [
             (n, v)
             for n, v in names + edges
@@ -401,7 +402,7 @@ class _Audit:
         paths = self.ex.graph.paths(wrt, self.ex.loss, 16)
         if len(paths) < 2:
             return []
-        return [(p, math.prod(result.local_values[c, a] for a, c in itertools.pairwise(p))) for p in paths]
+        return [(p, math.prod(result.edges[c, a] for a, c in itertools.pairwise(p))) for p in paths]
 
     def _diagnose_update(self, key: Key, stated: float, tolerance: float) -> str:
         q = key.quantity

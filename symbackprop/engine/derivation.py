@@ -9,7 +9,6 @@ only up to a bound: the gradient never depends on them.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -17,9 +16,9 @@ from functools import cached_property
 import sympy
 
 from symbackprop.core.functions import ActivationBase, conventions_in_force, outer_derivative
-from symbackprop.core.values import evaluate
+from symbackprop.engine.evaluation import evaluate_pass
 from symbackprop.errors import SymbackpropError
-from symbackprop.exercise.model import Exercise, loss_scale
+from symbackprop.exercise.model import Exercise
 from symbackprop.render.plain import plain, product
 
 DEFAULT_MAX_PATHS = 64
@@ -202,99 +201,6 @@ class Gradient:
         return value
 
 
-@dataclass(frozen=True)
-class Overrides:
-    """Values to use instead of the computed ones: how a lecture carries its rounded numbers on."""
-
-    values: Mapping[str, float] = field(default_factory=dict)  # node (or leaf) values
-    locals: Mapping[tuple[str, str], float] = field(default_factory=dict)  # ∂child/∂parent, keyed (child, parent)
-    adjoints: Mapping[str, float] = field(default_factory=dict)  # ∂L/∂name
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One sample's forward and backward pass."""
-
-    values: dict[str, float]
-    local_values: dict[tuple[str, str], float]
-    adjoints: dict[str, float]
-
-
-@dataclass(frozen=True)
-class NumericPass:
-    """The forward and backward pass at a point, per sample and reduced over the data set."""
-
-    samples: tuple[Sample, ...]
-    adjoints: dict[str, float]  # ∂L/∂name of the summed or averaged loss
-    loss: float  # the summed or averaged loss
-
-    @property
-    def values(self) -> dict[str, float]:
-        """Node values (the first sample's, when there is data)."""
-        return self.samples[0].values
-
-    @property
-    def local_values(self) -> dict[tuple[str, str], float]:
-        """Edge values (the first sample's, when there is data)."""
-        return self.samples[0].local_values
-
-
-def _sample_pass(exercise: Exercise, local, point: Mapping[str, object], overrides: Overrides) -> Sample:
-    sym = exercise.symbols
-    env = {sym[name]: float(value) for name, value in point.items()}
-    env |= {sym[name]: value for name, value in overrides.values.items() if name in exercise.graph.leaves}
-    for node, rhs in exercise.equations.items():
-        if node in overrides.values:
-            env[sym[node]] = overrides.values[node]
-            continue
-        try:
-            env[sym[node]] = evaluate(rhs, env)
-        except SymbackpropError as error:
-            raise error.located(exercise.path or exercise.id, f"graph.{node}") from None
-    local_values = {}
-    for edge, derivative in local.items():
-        if edge in overrides.locals:
-            local_values[edge] = overrides.locals[edge]
-            continue
-        try:
-            local_values[edge] = evaluate(derivative, env)
-        except SymbackpropError as error:
-            raise error.located(exercise.path or exercise.id, f"∂{edge[0]}/∂{edge[1]}") from None
-    graph = exercise.graph
-    adjoint = dict.fromkeys(graph.names, 0.0)
-    adjoint[exercise.loss] = 1.0
-    # One reverse pass: each edge adds its path contribution; a node's ∂L/∂node is complete
-    # when it is reached, which is where an override (a lecture's rounded δ) takes its place.
-    for node in reversed(graph.order):
-        if node in overrides.adjoints:
-            adjoint[node] = overrides.adjoints[node]
-        for parent in graph.parents.get(node, ()):
-            adjoint[parent] += adjoint[node] * local_values[node, parent]
-    return Sample({symbol.name: value for symbol, value in env.items()}, local_values, adjoint)
-
-
-def numeric_pass(
-    exercise: Exercise,
-    local: Mapping[tuple[str, str], sympy.Expr],
-    point: Mapping[str, object],
-    overrides: Overrides | None = None,
-) -> NumericPass:
-    """Forward and backward pass at ``point`` for every sample, with the loss summed or averaged.
-
-    ``local`` holds ∂child/∂parent per edge (``Derivation.local``); ``overrides`` replace
-    computed values as they are reached (for a data set they apply to every sample).
-    """
-    overrides = overrides or Overrides()
-    samples = tuple(_sample_pass(exercise, local, p, overrides) for p in exercise.sample_points(point))
-    scale = loss_scale(exercise.reduce, len(samples))
-    names = samples[0].adjoints
-    adjoints = {name: scale * math.fsum(s.adjoints[name] for s in samples) for name in names}
-    for name, value in overrides.adjoints.items():
-        adjoints[name] = value
-    loss = scale * math.fsum(s.values[exercise.loss] for s in samples)
-    return NumericPass(samples, adjoints, loss)
-
-
 class Derivation:
     """Everything the chain rule gives for an exercise at a point: edges, values, gradients.
 
@@ -307,9 +213,8 @@ class Derivation:
         self.point = point
         self.max_paths = max_paths
         self.local = self._local_derivatives()
-        self.numeric = numeric_pass(exercise, self.local, point) if point is not None else None
+        self.numeric = evaluate_pass(exercise, self.local, point) if point is not None else None
         self.values = self.numeric.values if self.numeric else None
-        self.local_values = self.numeric.local_values if self.numeric else None
         self.adjoints = self.numeric.adjoints if self.numeric else None
 
     def _local_derivatives(self) -> dict[tuple[str, str], sympy.Expr]:
@@ -355,11 +260,7 @@ class Derivation:
 
     def _path(self, nodes: tuple[str, ...]) -> Path:
         edges = list(zip(nodes[1:], nodes[:-1], strict=True))  # (child, parent)
-        value = None
-        if self.numeric is not None:
-            per_sample = [math.prod(sample.local_values[edge] for edge in edges) for sample in self.numeric.samples]
-            scale = loss_scale(self.exercise.reduce, len(per_sample))
-            value = scale * math.fsum(per_sample)
+        value = self.numeric.path_value(edges) if self.numeric is not None else None
         return Path(nodes=nodes, factors=tuple(self.local[edge] for edge in edges), value=value)
 
     def _delta(self, wrt: str) -> tuple[DeltaStep, ...]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from symbackprop.engine.derivation import NumericPass, Overrides, local_derivatives, numeric_pass
+from symbackprop.engine.derivation import local_derivatives
+from symbackprop.engine.evaluation import Overrides, Pass, evaluate_pass
 from symbackprop.errors import SymbackpropError, is_finite_number
 from symbackprop.exercise.model import Exercise
 
@@ -60,7 +61,7 @@ def passes(
     steps: int,
     overrides: dict[int, Overrides] | None = None,
     local: dict | None = None,
-) -> list[tuple[dict[str, float], NumericPass]]:
+) -> list[tuple[dict[str, float], Pass]]:
     """The point and the numeric pass at every step; ``overrides[k]`` replace values at step k.
 
     An override of a param at step k (a lecture's rounded w₁) is the value step k starts from.
@@ -75,7 +76,7 @@ def passes(
     for step in range(steps + 1):
         extra = (overrides or {}).get(step, Overrides())
         current |= {name: value for name, value in extra.values.items() if name in current}
-        result = numeric_pass(exercise, local, current, extra)
+        result = evaluate_pass(exercise, local, current, extra)
         found.append((dict(current), result))
         current = {
             name: value - lr * result.adjoints.get(name, 0.0) if name in exercise.params else value

@@ -24,19 +24,18 @@ from pathlib import Path
 import sympy
 
 from symbackprop.core.values import evaluate
-from symbackprop.engine.derivation import NumericPass, Overrides, derive, numeric_pass
+from symbackprop.engine.derivation import derive
+from symbackprop.engine.evaluation import Overrides, Pass, evaluate_pass, evaluate_sample, single_sample
 from symbackprop.engine.train import passes
 from symbackprop.errors import ParseError, SymbackpropError, is_finite_number
 from symbackprop.exercise import catalog
-from symbackprop.exercise.model import Exercise, from_toml, loss_scale
+from symbackprop.exercise.model import Exercise, from_toml
 from symbackprop.exercise.quantities import Quantity, parse_quantity
 from symbackprop.grading import workers
 from symbackprop.judge.mistakes import (
     KINDS,
     ROUNDED_EARLY,
-    PointData,
     Variant,
-    forward,
     gradient_variants,
     significant,
     value_variants,
@@ -213,12 +212,12 @@ class Grader:
         self.derivation = derive(exercise)
         self.local = self.derivation.local
         self.random_points = random_points
-        self._steps: dict[int, PointData] = {}
+        self._steps: dict[int, Pass] = {}
 
     # -- the points answers are checked at ------------------------------------------------
 
     @cached_property
-    def symbolic_points(self) -> list[PointData]:
+    def symbolic_points(self) -> list[Pass]:
         """The exercise's point and seeded random points near it (one sample each)."""
         ex = self.exercise
         base = ex.sample_points(ex.at() or {})[0] if ex.at() is not None else {}
@@ -231,17 +230,17 @@ class Grader:
         ]
         for candidate in candidates:
             try:
-                points.append(forward(ex, self.local, candidate))
+                points.append(single_sample(ex, evaluate_sample(ex, self.local, candidate)))
             except (SymbackpropError, ArithmeticError, ValueError, TypeError):
                 continue  # a point where the graph has no value (log of a negative)
             if len(points) > self.random_points:
                 break
         return points
 
-    def step_point(self, step: int) -> PointData:
+    def step_point(self, step: int) -> Pass:
         """The numbers after ``step`` gradient-descent updates (step 0 is the ``[at]`` point)."""
         if step not in self._steps:
-            self._steps[step] = self._pass(self._params_at(step))
+            self._steps[step] = evaluate_pass(self.exercise, self.local, self._params_at(step))
         return self._steps[step]
 
     def _params_at(self, step: int) -> dict[str, float]:
@@ -253,11 +252,6 @@ class Grader:
             raise SymbackpropError(f"{self.exercise.id} has no [train] lr for step {step}")
         leaves, _ = passes(self.exercise, float(lr), step, local=self.local)[-1]
         return leaves
-
-    def _pass(self, point: Mapping[str, float], overrides: Overrides | None = None) -> PointData:
-        result = numeric_pass(self.exercise, self.local, point, overrides)
-        scale = loss_scale(self.exercise.reduce, len(result.samples))
-        return PointData(result.values, tuple(s.local_values for s in result.samples), scale, result.adjoints)
 
     # -- grading one answer ----------------------------------------------------------------
 
@@ -310,7 +304,7 @@ class Grader:
             return self.grade_numeric(question, answer)
         return self.grade_symbolic(question, answer)
 
-    def reference(self, quantity: Quantity, point: PointData | NumericPass) -> float:
+    def reference(self, quantity: Quantity, point: Pass) -> float:
         """The value a quantity has at a point."""
         if not quantity.gradient:
             return point.values[quantity.name]
@@ -354,7 +348,7 @@ class Grader:
             return Verdict("wrong", 0.0, question.points, feedback="a number where a formula was asked")
         return Verdict("wrong", 0.0, question.points, feedback=_not_equal(question, got[0], want[0]))
 
-    def _env(self, point: PointData) -> dict[sympy.Symbol, float]:
+    def _env(self, point: Pass) -> dict[sympy.Symbol, float]:
         return {
             self.exercise.symbols[name]: value for name, value in point.values.items() if name in self.exercise.symbols
         }
@@ -441,7 +435,10 @@ class Grader:
         want = self.reference(question.quantity, self.step_point(question.quantity.step))
         for digits in range(1, 6):
             try:
-                point = forward(self.exercise, self.local, leaves, lambda v, d=digits: significant(v, d))
+                rounded = evaluate_sample(
+                    self.exercise, self.local, leaves, rounding=lambda v, d=digits: significant(v, d)
+                )
+                point = single_sample(self.exercise, rounded)
                 target = self.reference(question.quantity, point)
             except (SymbackpropError, ArithmeticError, ValueError):
                 continue

@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sympy
 
 from symbackprop.core.functions import Sigmoid, Tanh
-from symbackprop.core.values import evaluate
 from symbackprop.engine.derivation import Gradient
+from symbackprop.engine.evaluation import Edge, Pass
 from symbackprop.exercise.model import Exercise
 from symbackprop.render.plain import plain
 
-Edge = tuple[str, str]  # (child, parent), as the engine keys local derivatives
 MAX_PATH_SUBSETS = 6  # up to this many paths every subset may be missing; beyond, one path at a time
 MAX_EXTRA_FACTORS = 200
 
@@ -40,47 +39,12 @@ KINDS = (SIGN, FACTOR_2, MISSING_PATH, MISSING_FACTOR, EXTRA_FACTOR, ACTIVATION,
 
 
 @dataclass(frozen=True)
-class PointData:
-    """One point's numbers: node values (first sample), edge values per sample, ∂L/∂name."""
-
-    values: Mapping[str, float]
-    edges: tuple[Mapping[Edge, float], ...]  # per sample: ∂child/∂parent
-    scale: float  # 1, or 1/n for a mean over n samples
-    adjoints: Mapping[str, float]
-
-
-def forward(
-    exercise: Exercise,
-    local: Mapping[Edge, sympy.Expr],
-    leaves: Mapping[str, float],
-    rounding: Callable[[float], float] | None = None,
-) -> PointData:
-    """One sample's forward and backward pass at ``leaves``, node values optionally rounded.
-
-    ``rounding`` applied to every node value is how a student who rounds too early computes.
-    Raises the evaluator's error where a value does not exist.
-    """
-    sym = exercise.symbols
-    env = {sym[name]: float(value) for name, value in leaves.items()}
-    for node, rhs in exercise.equations.items():
-        value = evaluate(rhs, env)
-        env[sym[node]] = rounding(value) if rounding else value
-    edges = {edge: evaluate(expr, env) for edge, expr in local.items()}
-    adjoint = dict.fromkeys(exercise.graph.names, 0.0)
-    adjoint[exercise.loss] = 1.0
-    for node in reversed(exercise.graph.order):
-        for parent in exercise.graph.parents.get(node, ()):
-            adjoint[parent] += adjoint[node] * edges[node, parent]
-    return PointData({s.name: v for s, v in env.items()}, (edges,), 1.0, adjoint)
-
-
-@dataclass(frozen=True)
 class Variant:
     """The reference with one mistake made: its kinds, a one-line message and its value rule."""
 
     kinds: tuple[str, ...]
     feedback: str
-    value: Callable[[PointData], float]
+    value: Callable[[Pass], float]
 
 
 def _path_edges(nodes: Sequence[str]) -> tuple[Edge, ...]:
@@ -97,14 +61,14 @@ def path_text(nodes: Sequence[str]) -> str:
 
 
 def _path_sum(
-    point: PointData,
+    point: Pass,
     paths: Sequence[tuple[Edge, ...]],
     keep: Callable[[int], bool] = lambda i: True,
-    change: Callable[[int, Edge, float, PointData], float] | None = None,
+    change: Callable[[int, Edge, float, Pass], float] | None = None,
 ) -> float:
     """Σ over kept paths of Π edge values (each possibly changed), summed over the samples."""
     total = []
-    for edges in point.edges:
+    for edges in (sample.edges for sample in point.samples):
         for index, path in enumerate(paths):
             if not keep(index):
                 continue
@@ -116,7 +80,7 @@ def _path_sum(
     return point.scale * math.fsum(total)
 
 
-def _activation_slip(exercise: Exercise, edge: Edge) -> tuple[str, Callable[[float, PointData], float]] | None:
+def _activation_slip(exercise: Exercise, edge: Edge) -> tuple[str, Callable[[float, Pass], float]] | None:
     """σ written for σ(1 − σ) (or tanh for 1 − tanh²) on an edge into a sigmoid or tanh node.
 
     The edge's value is σ′ times the inner derivative, so the slip multiplies it by σ/σ′.
@@ -139,7 +103,7 @@ def gradient_variants(exercise: Exercise, gradient: Gradient, *, negated: bool, 
     paths = [_path_edges(path.nodes) for path in gradient.paths]
     complete = gradient.paths_omitted == 0 and bool(paths)
 
-    def reference(point: PointData) -> float:
+    def reference(point: Pass) -> float:
         return sign * point.adjoints[gradient.wrt]
 
     found = [
@@ -249,7 +213,7 @@ def _extra_variants(exercise: Exercise, gradient: Gradient, reference) -> list[V
             Variant(
                 (EXTRA_FACTOR,),
                 f"a spurious factor {plain(factor)} (∂{edge[0]}/∂{edge[1]})",
-                lambda p, e=edge: reference(p) * p.edges[0][e],
+                lambda p, e=edge: reference(p) * p.edges[e],
             )
         )
     return found
