@@ -16,15 +16,11 @@ import pytest
 from symbackprop.errors import SymbackpropError
 from symbackprop.exercise.model import from_equations
 from symbackprop.grading.answers import Row, parse_csv
-from symbackprop.grading.grader import (
-    Grader,
-    grade_class,
-    json_text,
-    load_for_grading,
-    read_questions,
-    run_tasks,
-    written_precision,
-)
+from symbackprop.grading.classroom import grade_class, run_tasks
+from symbackprop.grading.grader import Grader
+from symbackprop.grading.questions import load_for_grading, read_questions
+from symbackprop.grading.reports import json_text
+from symbackprop.judge.precision import written_precision
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
