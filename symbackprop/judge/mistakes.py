@@ -109,35 +109,37 @@ def value_variants(name: str, *, compound: bool = False) -> list[Variant]:
     return scaled_variants(lambda point: point.values[name], gradient=False, compound=compound)
 
 
-def gradient_variants(
-    exercise: Exercise,
-    gradient: Gradient,
-    *,
-    negated: bool,
-    numeric: bool,
-    compound: bool = False,
-    names_first: Collection[str] = (),
+def gradient_variants(exercise: Exercise, gradient: Gradient, *, negated: bool, numeric: bool) -> list[Variant]:
+    """The reference ∂L/∂P with each typical mistake made once (and each edit also with the sign flipped)."""
+    sign = -1.0 if negated else 1.0
+    return scaled_variants(_adjoint(gradient.wrt, sign), gradient=True) + gradient_edits(
+        exercise, gradient, negated=negated, numeric=numeric
+    )
+
+
+def _adjoint(name: str, sign: float) -> Rule:
+    return lambda point: sign * point.adjoints[name]
+
+
+def gradient_edits(
+    exercise: Exercise, gradient: Gradient, *, negated: bool, numeric: bool, names_first: Collection[str] = ()
 ) -> list[Variant]:
-    """The reference ∂L/∂P with each typical mistake made once (and each also with the sign flipped)."""
+    """The path sum edited: a path or a local factor left out, σ′ or e⁰ wrong, a spurious factor; each also negated.
+
+    ``numeric`` adds e⁰ read as e, a slip made only when a number is put in; ``names_first``
+    are the names a spurious factor is looked for among first (those the answer uses).
+    """
     sign = -1.0 if negated else 1.0
     paths = [_path_edges(path.nodes) for path in gradient.paths]
-    complete = gradient.paths_omitted == 0 and bool(paths)
-
-    def reference(point: Pass) -> float:
-        return sign * point.adjoints[gradient.wrt]
-
-    found = scaled_variants(reference, gradient=True)
-    if complete:
+    found = []
+    if gradient.paths_omitted == 0 and paths:
         found += _path_variants(gradient, paths, sign)
         found += _local_factor_variants(exercise, gradient.derivation.local, paths, sign, numeric)
-    found += extra_factor_variants(exercise, gradient.derivation.local, reference, names_first)
+    found += extra_factor_variants(exercise, gradient.derivation.local, _adjoint(gradient.wrt, sign), names_first)
     flipped = [
-        Variant((SIGN, *v.kinds), f"{v.feedback}, and the sign is flipped", _times(v.value, -1.0))
-        for v in found
-        if SIGN not in v.kinds and FACTOR_2 not in v.kinds
+        Variant((SIGN, *v.kinds), f"{v.feedback}, and the sign is flipped", _times(v.value, -1.0)) for v in found
     ]
-    compounds = scaled_variants(reference, gradient=True, compound=True)[len(SCALINGS) :] if compound else []
-    return found[: len(SCALINGS)] + compounds + found[len(SCALINGS) :] + flipped
+    return found + flipped
 
 
 def _path_edges(nodes: Sequence[str]) -> tuple[Edge, ...]:
