@@ -17,10 +17,9 @@ from symbackprop.judge.equivalence import same_values, value_at, within_absolute
 from symbackprop.judge.mistakes import (
     Rule,
     Variant,
-    extra_factor_variants,
+    factor_variants,
     first_match,
     gradient_edits,
-    missing_factor_variants,
     scaled_variants,
 )
 
@@ -59,8 +58,8 @@ def edits(rec: Recomputation, key: StatedKey, *, numeric: bool, names_first: Col
         gradient = rec.derivation.gradient(q.name)
         found = gradient_edits(rec.ex, gradient, negated=q.negated, numeric=numeric, names_first=names_first)
     else:
-        found = extra_factor_variants(rec.ex, local, reference, names_first)
-    return found + missing_factor_variants(rec.ex, local, reference, names_first)
+        found = factor_variants(rec.ex, local, reference, names_first)
+    return found + factor_variants(rec.ex, local, reference, names_first, missing=True)
 
 
 def diagnose_number(rec: Recomputation, key: StatedKey, stated: float, tolerance: float, exact: float) -> str:

@@ -122,7 +122,7 @@ def _question(exercise: Exercise, qid: str, spec: object, source: str | None) ->
 
 
 def _positive(value: object) -> bool:
-    return is_finite_number(value) and value > 0
+    return isinstance(value, (int, float)) and is_finite_number(value) and value > 0
 
 
 def question_for(exercise: Exercise, questions: Mapping[str, Question], key: str) -> Question | None:

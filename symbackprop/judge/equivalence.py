@@ -15,6 +15,7 @@ import math
 import random
 import zlib
 from collections.abc import Mapping, Sequence
+from typing import SupportsFloat, cast
 
 import sympy
 
@@ -58,7 +59,7 @@ def comparison_points(exercise: Exercise, local: Mapping[Edge, sympy.Expr], coun
     (5, 3.0)
     """
     base = exercise.sample_points(exercise.at() or {})[0] if exercise.at() is not None else {}
-    leaves = {name: float(base.get(name, 0.5)) for name in exercise.graph.leaves}
+    leaves = {name: float(cast(SupportsFloat, base.get(name, 0.5))) for name in exercise.graph.leaves}
     rng = random.Random(zlib.crc32(exercise.id.encode()))  # the same points every run: the same report
     candidates = [leaves] + [
         {name: value + (rng.random() - 0.5) * (0.5 + 0.5 * abs(value)) for name, value in leaves.items()}

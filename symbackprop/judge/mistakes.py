@@ -11,8 +11,10 @@ lecture's stated value: the same mistake gets the same words in both.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
+import operator
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -135,7 +137,7 @@ def gradient_edits(
     if gradient.paths_omitted == 0 and paths:
         found += _path_variants(gradient, paths, sign)
         found += _local_factor_variants(exercise, gradient.derivation.local, paths, sign, numeric)
-    found += extra_factor_variants(exercise, gradient.derivation.local, _adjoint(gradient.wrt, sign), names_first)
+    found += factor_variants(exercise, gradient.derivation.local, _adjoint(gradient.wrt, sign), names_first)
     flipped = [
         Variant((SIGN, *v.kinds), f"{v.feedback}, and the sign is flipped", _times(v.value, -1.0)) for v in found
     ]
@@ -269,32 +271,32 @@ def _edge_value(edge: Edge) -> Rule:
     return lambda point: point.edges[edge]
 
 
-def extra_factor_variants(
-    exercise: Exercise, local: Mapping[Edge, sympy.Expr], reference: Rule, names_first: Collection[str] = ()
+def factor_variants(
+    exercise: Exercise,
+    local: Mapping[Edge, sympy.Expr],
+    reference: Rule,
+    names_first: Collection[str] = (),
+    *,
+    missing: bool = False,
 ) -> list[Variant]:
-    """A spurious factor: any name of the graph, or the local derivative of an edge."""
+    """A spurious factor, or with ``missing`` one left out: a name of the graph, or the local derivative of an edge."""
+    kind, message, combine = (
+        (MISSING_FACTOR, "the factor {} is missing", operator.truediv)
+        if missing
+        else (EXTRA_FACTOR, "a spurious factor {}", operator.mul)
+    )
     return [
-        Variant((EXTRA_FACTOR,), f"a spurious factor {label}", _product(reference, rule))
+        Variant((kind,), message.format(label), _combined(reference, rule, combine))
         for label, rule in _factor_candidates(exercise, local, names_first)
     ]
 
 
-def missing_factor_variants(
-    exercise: Exercise, local: Mapping[Edge, sympy.Expr], reference: Rule, names_first: Collection[str] = ()
-) -> list[Variant]:
-    """A factor left out of a value that is a product: any name of the graph, or the local derivative of an edge."""
-    return [
-        Variant((MISSING_FACTOR,), f"the factor {label} is missing", _quotient(reference, rule))
-        for label, rule in _factor_candidates(exercise, local, names_first)
-    ]
+def _combined(reference: Rule, factor: Rule, combine: Callable[[float, float], float]) -> Rule:
+    return lambda point: combine(reference(point), factor(point))
 
 
-def _product(reference: Rule, factor: Rule) -> Rule:
-    return lambda point: reference(point) * factor(point)
-
-
-def _quotient(reference: Rule, factor: Rule) -> Rule:
-    return lambda point: reference(point) / factor(point)
+def _constant(value: float, point: Pass) -> float:
+    return value
 
 
 def first_match(variants: Sequence[Variant], matches: Callable[[Variant], bool]) -> Variant | None:
@@ -318,12 +320,12 @@ def rounded_early(
     """Every node value rounded to d significant figures as it is computed, for the fewest d that ``matches``."""
     for digits in range(1, MAX_ROUNDING_DIGITS + 1):
         try:
-            rounded = evaluate_sample(exercise, local, leaves, rounding=lambda v, d=digits: significant(v, d))
+            rounded = evaluate_sample(exercise, local, leaves, rounding=functools.partial(significant, digits=digits))
             target = reference(single_sample(exercise, rounded))
         except (SymbackpropError, ArithmeticError, ValueError):
             continue
         if matches(target):
             figures = "figure" if digits == 1 else "figures"
             message = f"rounded too early: what node values rounded to {digits} significant {figures} give"
-            return Variant((ROUNDED_EARLY,), message, lambda point, t=target: t)
+            return Variant((ROUNDED_EARLY,), message, functools.partial(_constant, target))
     return None
