@@ -6,9 +6,8 @@ diagnosis in both. Expected numbers are worked here by hand from the equations.
 
 from __future__ import annotations
 
-import math
-
 import pytest
+from reference import TWO_BRANCH, sigmoid
 
 from symbackprop.auditing.checker import audit
 from symbackprop.engine.derivation import local_derivatives
@@ -23,11 +22,6 @@ from symbackprop.judge.equivalence import (
 )
 from symbackprop.judge.precision import read_number, written_precision
 from symbackprop.parse.plain import parse
-
-
-def sigmoid(x: float) -> float:
-    return 1 / (1 + math.exp(-x))
-
 
 # -- precision ------------------------------------------------------------------------------
 
@@ -126,22 +120,8 @@ def test_values_that_have_nothing_in_common_decide_nothing():
 
 def two_branch(stated: dict[str, str]):
     """Lecture 003's two-branch network at the catalog's point."""
-    return from_equations(
-        {
-            "s1": "x_t*w1",
-            "h1": "sigmoid(s1)",
-            "s2": "h1*w2",
-            "h2": "sigmoid(s2)",
-            "s3": "h1*w3",
-            "h3": "sigmoid(s3)",
-            "y": "h2*w4 + h3*w5",
-            "E": "(y_t - y)**2/2",
-        },
-        params=["w1", "w2", "w3", "w4", "w5"],
-        at={"x_t": 1, "y_t": 1, "w1": 1, "w2": 0.5, "w3": -1, "w4": 1.5, "w5": -0.5},
-        id="two-branch",
-        stated=stated,
-    )
+    at = {"x_t": 1, "y_t": 1, "w1": 1, "w2": 0.5, "w3": -1, "w4": 1.5, "w5": -0.5}
+    return from_equations(TWO_BRANCH, params=["w1", "w2", "w3", "w4", "w5"], at=at, id="two-branch", stated=stated)
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ for its derivative, one name in place of another.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 
@@ -20,6 +21,7 @@ from symbackprop.judge.mistakes import (
     factor_variants,
     first_match,
     gradient_edits,
+    quantity_value,
     scaled_variants,
 )
 
@@ -32,10 +34,8 @@ def reference_rule(rec: Recomputation, key: StatedKey) -> Rule:
     """The key's true value at any point of the graph."""
     q = key.quantity
     sign = -1.0 if q.negated else 1.0
-    if not q.gradient:
-        return lambda point: point.values[q.name]
-    if key.of == rec.ex.loss:
-        return lambda point: sign * point.adjoints[q.name]
+    if not q.gradient or key.of == rec.ex.loss:
+        return functools.partial(quantity_value, q)
     if (key.of, q.name) in rec.derivation.local:
         return lambda point: sign * point.edges[key.of, q.name]
     truth = expected(rec, key)

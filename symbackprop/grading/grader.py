@@ -10,6 +10,7 @@ precision it is written with (:mod:`symbackprop.judge.precision`).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -35,7 +36,14 @@ from symbackprop.judge.equivalence import (
     values_at,
     within_relative,
 )
-from symbackprop.judge.mistakes import Variant, first_match, gradient_variants, rounded_early, value_variants
+from symbackprop.judge.mistakes import (
+    Variant,
+    first_match,
+    gradient_variants,
+    quantity_value,
+    rounded_early,
+    value_variants,
+)
 from symbackprop.judge.precision import Written, written_precision
 from symbackprop.parse.latex import parse_any
 
@@ -113,13 +121,6 @@ class Grader:
             return self.grade_numeric(question, answer)
         return self.grade_symbolic(question, answer)
 
-    def reference(self, quantity: Quantity, point: Pass) -> float:
-        """The value a quantity has at a point."""
-        if not quantity.gradient:
-            return point.values[quantity.name]
-        value = point.adjoints[quantity.name]
-        return -value if quantity.negated else value
-
     def variants(self, quantity: Quantity, *, numeric: bool) -> list[Variant]:
         """The reference with each typical mistake made (see :mod:`symbackprop.judge.mistakes`)."""
         if not quantity.gradient:
@@ -136,7 +137,7 @@ class Grader:
             return Verdict("unparsable", 0.0, question.points, feedback=f"cannot read the answer: {error}")
         points = self.symbolic_points
         got = values_at(expr, points, self.exercise.symbols)
-        want = [self.reference(question.quantity, p) for p in points]
+        want = [quantity_value(question.quantity, p) for p in points]
         agrees = same_values(got, want)
         if agrees and None not in got:
             return Verdict("correct", question.points, question.points, feedback="correct")
@@ -185,7 +186,7 @@ class Grader:
     def _numeric(self, question: Question, written: Written) -> Verdict:
         value = written.value
         point = self.step_point(question.quantity.step)
-        want = self.reference(question.quantity, point)
+        want = quantity_value(question.quantity, point)
         if within_relative(value, want, 1e-9):
             return Verdict("correct", question.points, question.points, feedback="correct", value=value)
         if self.precise_enough(question, written.sigfigs) and self.within(question, written, want):
@@ -206,7 +207,7 @@ class Grader:
         if found is None and not self.exercise.data and written.sigfigs is not None:
             leaves = self._params_at(question.quantity.step)
             found = rounded_early(
-                self.exercise, self.local, leaves, lambda p: self.reference(question.quantity, p), stands_for
+                self.exercise, self.local, leaves, functools.partial(quantity_value, question.quantity), stands_for
             )
         if found is not None:
             return replace(self._wrong(question, found), value=value)
@@ -252,7 +253,7 @@ class Grader:
         ][:CARRIED_SOURCES]
         if not used:
             return verdict
-        want = self.reference(question.quantity, self.step_point(question.quantity.step))
+        want = quantity_value(question.quantity, self.step_point(question.quantity.step))
         written = Written(verdict.value, None, verdict.half_unit)
         # The fewest of the student's values that explain the answer: each alone, then all together.
         for chosen in [[pair] for pair in used] + ([used] if len(used) > 1 else []):
@@ -287,7 +288,7 @@ class Grader:
             return None
         # Gradient descent as train runs it, the student's values in place of the computed ones.
         _, last = passes(self.exercise, float(lr or 0.0), quantity.step, overrides, local=self.local)[-1]
-        return self.reference(quantity, last)
+        return quantity_value(quantity, last)
 
 
 def _looks_numeric(answer: str) -> bool:

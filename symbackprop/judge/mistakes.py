@@ -25,6 +25,7 @@ from symbackprop.engine.derivation import Gradient
 from symbackprop.engine.evaluation import Edge, Pass, evaluate_sample, single_sample
 from symbackprop.errors import SymbackpropError
 from symbackprop.exercise.model import Exercise
+from symbackprop.exercise.quantities import Quantity
 from symbackprop.judge.precision import significant
 from symbackprop.render.plain import plain
 
@@ -80,6 +81,14 @@ COMPOUND_SCALINGS = (
     Scaling(math.e / 2, (E0_AS_E, FACTOR_2), "e⁰ taken as e, and off by a factor of ½"),
     Scaling(-math.e, (SIGN, E0_AS_E), "e⁰ taken as e, and the sign is flipped"),
 )
+
+
+def quantity_value(quantity: Quantity, point: Pass) -> float:
+    """What a quantity of the loss is at a point: a value, or ∂L/∂name (negated for the δ notation)."""
+    if not quantity.gradient:
+        return point.values[quantity.name]
+    value = point.adjoints[quantity.name]
+    return -value if quantity.negated else value
 
 
 def path_text(nodes: Sequence[str]) -> str:
