@@ -24,7 +24,13 @@ Run = list[tuple[dict[str, float], Pass]]  # the point and the pass at every ste
 
 
 class Recomputation:
-    """An exercise's stated keys and forms, with the runs and derivations that recompute them."""
+    """An exercise's stated keys and forms, with the runs and derivations that recompute them.
+
+    >>> from symbackprop.exercise.model import load
+    >>> rec = Recomputation(load("gd-quadratic"))  # L = w² − 2w + 2 from w = 3 with η = 0.1
+    >>> rec.value(rec.keys["dL/dw"], rec.exact), rec.value(rec.keys["w@1"], rec.exact)
+    (4.0, 2.6)
+    """
 
     def __init__(self, exercise: Exercise):
         self.ex = exercise

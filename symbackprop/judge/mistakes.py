@@ -121,7 +121,14 @@ def value_variants(name: str, *, compound: bool = False) -> list[Variant]:
 
 
 def gradient_variants(exercise: Exercise, gradient: Gradient, *, negated: bool, numeric: bool) -> list[Variant]:
-    """The reference ∂L/∂P with each typical mistake made once (and each edit also with the sign flipped)."""
+    """The reference ∂L/∂P with each typical mistake made once (and each edit also with the sign flipped).
+
+    >>> from symbackprop.engine.derivation import derive
+    >>> from symbackprop.exercise.model import from_equations
+    >>> ex = from_equations({"h": "sigmoid(w*x)", "E": "(t - h)**2/2"}, params=["w"], at={"w": 1, "x": 2, "t": 1})
+    >>> [v.feedback for v in gradient_variants(ex, derive(ex).gradient("w"), negated=False, numeric=False)][3:5]
+    ['the local factor ∂h/∂w = h*x*(1 - h) is missing', 'the derivative of sigmoid at h is h*(1 - h), not h']
+    """
     sign = -1.0 if negated else 1.0
     return scaled_variants(_adjoint(gradient.wrt, sign), gradient=True) + gradient_edits(
         exercise, gradient, negated=negated, numeric=numeric
