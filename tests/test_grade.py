@@ -394,3 +394,15 @@ def test_a_question_option_that_would_be_ignored_is_an_error(spec, key, message)
     with pytest.raises(SymbackpropError, match=re.escape(message)) as caught:
         read_questions(ex, {"q1": spec}, source="ex.toml")
     assert caught.value.key == f"questions.q1.{key}"
+
+
+def test_a_spurious_factor_is_named_by_the_node_written_not_an_upstream_one_of_equal_value():
+    # h = relu(z) equals z wherever z > 0, so at every point near z = w·x = 2 the two are one
+    # factor by value; the answer writes h, and the lecture's names are read downstream first.
+    exercise = from_equations(
+        {"z": "w*x", "h": "relu(z)", "y": "h*v", "L": "(y - t)**2/2"},
+        params=["w", "v"],
+        at={"w": 1, "x": 2, "v": 0.5, "t": 0},
+    )
+    verdict = Grader(exercise, {}).grade("dL/dv", "(y - t)*h*h")  # ∂L/∂v = (y − t)·h
+    assert verdict.diagnoses == ("extra_factor",) and verdict.feedback == "a spurious factor h"
