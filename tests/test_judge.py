@@ -157,3 +157,23 @@ def test_a_wrong_number_gets_the_same_words_from_the_audit_and_from_grading():
     verdict = Grader(exercise, {}).grade("dE/dw4", flipped)
     assert verdict.diagnoses == ("sign",)
     assert entry.diagnosis == verdict.feedback == "the sign is flipped"
+
+
+def test_a_number_from_intermediates_rounded_too_early_gets_the_same_words_from_both():
+    # h = σ(w·x), E = (t − h)²/2 at w = 1, x = 2, t = 1: ∂E/∂w = −(t − h)·h(1 − h)·x.
+    # Exactly, h = σ(2) = 0.880797… and ∂E/∂w = −0.02503…; with h rounded to 0.88 first,
+    # −(1 − 0.88)·0.88·(1 − 0.88)·2 = −0.025344, which −0.02534 (±0.000005) stands for.
+    h = sigmoid(2.0)
+    assert -(1 - h) * h * (1 - h) * 2 == pytest.approx(-0.02503, abs=1e-5)
+    exercise = from_equations(
+        {"h": "sigmoid(w*x)", "E": "(t - h)**2/2"},
+        params=["w"],
+        at={"w": 1, "x": 2, "t": 1},
+        id="rounded",
+        stated={"dE/dw": "-0.02534"},
+    )
+    [entry] = audit(exercise)
+    verdict = Grader(exercise, {}).grade("dE/dw", "-0.02534")
+    assert entry.verdict == "mismatch" and verdict.diagnoses == ("rounded_early",)
+    assert entry.diagnosis == verdict.feedback
+    assert "rounded to 2 significant figures" in entry.diagnosis

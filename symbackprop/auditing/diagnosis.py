@@ -22,6 +22,7 @@ from symbackprop.judge.mistakes import (
     first_match,
     gradient_edits,
     quantity_value,
+    rounded_early,
     scaled_variants,
 )
 
@@ -75,7 +76,20 @@ def diagnose_number(rec: Recomputation, key: StatedKey, stated: float, tolerance
             value = rec.value(other, rec.exact)
             if within_absolute(stated, value, tolerance):
                 return f"this is {other.quantity.label} = {value:.6g}, not {q.label}"
-    return ""
+    return _rounded_too_early(rec, key, stated, tolerance, exact)
+
+
+def _rounded_too_early(rec: Recomputation, key: StatedKey, stated: float, tolerance: float, exact: float) -> str:
+    """Every intermediate rounded to a few figures as the lecture went (one sample: not with ``[data]``)."""
+    if rec.ex.data:
+        return ""
+
+    def stands_for(target: float) -> bool:
+        return not within_absolute(target, exact, tolerance) and within_absolute(stated, target, tolerance)
+
+    leaves = rec.exact[key.step][0]
+    found = rounded_early(rec.ex, rec.derivation.local, leaves, reference_rule(rec, key), stands_for)
+    return "" if found is None else found.feedback
 
 
 def _explaining(
