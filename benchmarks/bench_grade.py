@@ -15,7 +15,9 @@ from pathlib import Path
 import sympy
 
 from symbackprop.grading.answers import Row
-from symbackprop.grading.grader import Grader, grade_class, load_for_grading, run_tasks
+from symbackprop.grading.classroom import grade_class, run_tasks
+from symbackprop.grading.grader import Grader
+from symbackprop.grading.questions import load_for_grading
 from symbackprop.parse.latex import parse_any
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "two-branch-grading.toml"

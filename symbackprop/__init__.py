@@ -37,8 +37,8 @@ _API = {
     "derivation_latex": "symbackprop.render.latex",
     "check": "symbackprop.numeric.check",
     "Grader": "symbackprop.grading.grader",
-    "grade_class": "symbackprop.grading.grader",
-    "load_for_grading": "symbackprop.grading.grader",
+    "grade_class": "symbackprop.grading.classroom",
+    "load_for_grading": "symbackprop.grading.questions",
     "read_answers": "symbackprop.grading.answers",
     "parse_latex": "symbackprop.parse.latex",
 }

@@ -56,10 +56,10 @@ NOT_MATCH = {
     ("three-layer-scalar-generic", "dL/dw3", 1): ("not_checkable", "cannot read"),
     ("three-layer-scalar-generic", "dL/dw1", 1): ("not_checkable", "cannot read"),
     # 000: the ReLU network's ∂L/∂w_b² and ∂L/∂w² carry a spurious h², and so do the updates
-    ("three-layer-scalar-relu", "dL/dwb2", 0): ("mismatch", "extra factor h2"),
-    ("three-layer-scalar-relu", "dL/dw2", 0): ("mismatch", "extra factor h2"),
-    ("three-layer-scalar-relu", "wb2@2", 0): ("mismatch", "extra factor h2"),
-    ("three-layer-scalar-relu", "w2@2", 0): ("mismatch", "extra factor h2"),
+    ("three-layer-scalar-relu", "dL/dwb2", 0): ("mismatch", "a spurious factor h2"),
+    ("three-layer-scalar-relu", "dL/dw2", 0): ("mismatch", "a spurious factor h2"),
+    ("three-layer-scalar-relu", "wb2@2", 0): ("mismatch", "a spurious factor h2"),
+    ("three-layer-scalar-relu", "w2@2", 0): ("mismatch", "a spurious factor h2"),
     ("three-layer-scalar-relu", "h2@2", 0): ("mismatch", "carried forward"),
     ("three-layer-scalar-relu", "y@2", 0): ("mismatch", "carried forward"),
     # 001: the 2-2-1 network's numbers are computed from rounded intermediates
@@ -80,10 +80,10 @@ NOT_MATCH = {
     ("bp-2-2-1-sigmoid", "W2_12@1", 0): ("rounded_early", ""),
     ("bp-2-2-1-sigmoid", "W2_12@1", 1): ("rounded_early", ""),
     # 002: the squared error's derivative without its factor 2
-    ("linear-perceptron-two-samples", "dL/dw1", 0): ("mismatch", "factor 2"),
-    ("linear-perceptron-two-samples", "dL/dw1", 1): ("mismatch", "factor 2"),
-    ("sigmoid-perceptron-bias", "dL/db", 1): ("mismatch", "factor 2"),
-    ("sigmoid-perceptron-bias", "dL/dw1", 1): ("mismatch", "factor 2"),
+    ("linear-perceptron-two-samples", "dL/dw1", 0): ("mismatch", "off by a factor of ½"),
+    ("linear-perceptron-two-samples", "dL/dw1", 1): ("mismatch", "off by a factor of ½"),
+    ("sigmoid-perceptron-bias", "dL/db", 1): ("mismatch", "off by a factor of ½"),
+    ("sigmoid-perceptron-bias", "dL/dw1", 1): ("mismatch", "off by a factor of ½"),
     # 003
     # E = (y_t − y)²/2 with y = σ(1): the residual is 1 − σ(1), not 0.343
     ("one-hidden-unit-training", "E", 0): ("mismatch", f"writes 0.343 where y_t - y = {1 - sigmoid(1.0):.6g} belongs"),
@@ -92,9 +92,9 @@ NOT_MATCH = {
     ("one-hidden-unit-training", "w2@2", 1): ("mismatch", "implies dE/dw2@1 = -0.187"),
     # the last expansion of E writes x_1 for the input x_t
     ("two-branch-sigmoid", "E", 7): ("mismatch", "writes x_1, which is not a name of two-branch-sigmoid; read as x_t"),
-    ("inverse-square-exp", "dy/dw", 2): ("mismatch", "e⁰ read as e"),
-    ("inverse-square-exp", "dy/dw", 3): ("mismatch", "e⁰ read as e, and factor 2"),
-    ("logistic-regression-recap", "E", 1): ("mismatch", "sign"),
+    ("inverse-square-exp", "dy/dw", 2): ("mismatch", "e⁰ taken as e"),
+    ("inverse-square-exp", "dy/dw", 3): ("mismatch", "e⁰ taken as e, and off by a factor of ½"),
+    ("logistic-regression-recap", "E", 1): ("mismatch", "the sign is flipped"),
     ("relu-regression", "dh/ds1", 0): ("not_checkable", "cannot read"),
     # 004
     ("bp-2-2-2-sigmoid-no-bias", "out_o1", 2): ("mismatch", f"this is dE_total/dout_o1 = {_OUT_O1 - 0.01:.6g}"),
@@ -468,7 +468,7 @@ def synthetic(stated: dict[str, str]):
 def test_a_formula_with_one_path_left_out_is_diagnosed():
     # ∂E/∂w1 has two paths; the one through h2 alone is the classic slip
     [entry] = audit(synthetic({"dE/dw1": "-(y_t - y)*w4*h2*(1 - h2)*w2*h1*(1 - h1)*x_t"}))
-    assert entry.verdict == "mismatch" and "missing path w1 → s1 → h1 → s3 → h3 → y → E" in entry.diagnosis
+    assert entry.verdict == "mismatch" and "missing the path w1 → s1 → h1 → s3 → h3 → y → E" in entry.diagnosis
 
 
 def test_a_name_the_graph_lacks_is_read_as_its_one_sibling_that_makes_the_formula_right():
@@ -493,7 +493,7 @@ def test_a_name_the_graph_lacks_is_not_checkable_unless_one_reading_is_right(for
 
 def test_a_formula_without_the_sigmoid_derivative_is_diagnosed():
     [entry] = audit(synthetic({"dE/dw3": "-(y_t - y)*w5*h1"}))
-    assert entry.verdict == "mismatch" and entry.diagnosis == "missing factor h3*(1 - h3)"
+    assert entry.verdict == "mismatch" and entry.diagnosis == "the local factor ∂h3/∂s3 = h3*(1 - h3) is missing"
 
 
 def test_a_number_with_one_path_left_out_is_diagnosed():
@@ -502,14 +502,14 @@ def test_a_number_with_one_path_left_out_is_diagnosed():
     y = 1.5 * h2 - 0.5 * h3
     through_h2 = -(1 - y) * 1.5 * h2 * (1 - h2) * 0.5 * h1 * (1 - h1)
     [entry] = audit(synthetic({"dE/dw1": f"{through_h2:.6f}"}))
-    assert entry.verdict == "mismatch" and entry.diagnosis.startswith("missing path w1 → s1 → h1 → s3")
+    assert entry.verdict == "mismatch" and entry.diagnosis.startswith("missing the path w1 → s1 → h1 → s3")
 
 
 def test_a_number_with_the_wrong_sign_is_diagnosed():
     h1 = sigmoid(1)
     y = 1.5 * sigmoid(0.5 * h1) - 0.5 * sigmoid(-h1)
     [entry] = audit(synthetic({"dE/dy": f"{(1 - y):.5f}"}))  # −(y_t − y) written without its minus
-    assert entry.verdict == "mismatch" and entry.diagnosis == "sign"
+    assert entry.verdict == "mismatch" and entry.diagnosis == "the sign is flipped"
 
 
 @pytest.mark.parametrize("stated", ["10^9999", "sqrt(-1)", "1e999"])

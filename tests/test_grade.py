@@ -16,15 +16,11 @@ import pytest
 from symbackprop.errors import SymbackpropError
 from symbackprop.exercise.model import from_equations
 from symbackprop.grading.answers import Row, parse_csv
-from symbackprop.grading.grader import (
-    Grader,
-    grade_class,
-    json_text,
-    load_for_grading,
-    read_questions,
-    run_tasks,
-    written_precision,
-)
+from symbackprop.grading.classroom import grade_class, run_tasks
+from symbackprop.grading.grader import Grader
+from symbackprop.grading.questions import load_for_grading, read_questions
+from symbackprop.grading.reports import json_text
+from symbackprop.judge.precision import written_precision
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -398,3 +394,15 @@ def test_a_question_option_that_would_be_ignored_is_an_error(spec, key, message)
     with pytest.raises(SymbackpropError, match=re.escape(message)) as caught:
         read_questions(ex, {"q1": spec}, source="ex.toml")
     assert caught.value.key == f"questions.q1.{key}"
+
+
+def test_a_spurious_factor_is_named_by_the_node_written_not_an_upstream_one_of_equal_value():
+    # h = relu(z) equals z wherever z > 0, so at every point near z = w·x = 2 the two are one
+    # factor by value; the answer writes h, and the lecture's names are read downstream first.
+    exercise = from_equations(
+        {"z": "w*x", "h": "relu(z)", "y": "h*v", "L": "(y - t)**2/2"},
+        params=["w", "v"],
+        at={"w": 1, "x": 2, "v": 0.5, "t": 0},
+    )
+    verdict = Grader(exercise, {}).grade("dL/dv", "(y - t)*h*h")  # ∂L/∂v = (y − t)·h
+    assert verdict.diagnoses == ("extra_factor",) and verdict.feedback == "a spurious factor h"

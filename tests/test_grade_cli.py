@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from symbackprop.cli import app
-from symbackprop.grading.grader import VERDICTS
+from symbackprop.grading.verdict import VERDICTS
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 runner = CliRunner()

@@ -11,7 +11,11 @@ import pytest
 
 from symbackprop.errors import ParseError
 from symbackprop.grading.answers import read_answers
-from symbackprop.grading.grader import VERDICTS, Grader, grade_class, json_text, load_for_grading, run_tasks
+from symbackprop.grading.classroom import grade_class, run_tasks
+from symbackprop.grading.grader import Grader
+from symbackprop.grading.questions import load_for_grading
+from symbackprop.grading.reports import json_text
+from symbackprop.grading.verdict import VERDICTS
 from symbackprop.parse.latex import parse_any
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

@@ -20,7 +20,7 @@ def audit(
 ) -> None:
     """Each [stated] number and formula with a verdict: match, rounded_early, mismatch, not_checkable."""
     from symbackprop.auditing.checker import audit as audit_exercise
-    from symbackprop.auditing.checker import audit_dict
+    from symbackprop.auditing.report import audit_dict
     from symbackprop.exercise.model import load
 
     references = exercise_references(exercise, all_)

@@ -42,7 +42,10 @@ def grade(
     """Grade a class's answers: a verdict, points and feedback per answer, a summary per question."""
     from symbackprop.errors import SymbackpropError
     from symbackprop.grading.answers import read_answers
-    from symbackprop.grading.grader import Grader, csv_text, grade_class, json_text, load_for_grading
+    from symbackprop.grading.classroom import grade_class
+    from symbackprop.grading.grader import Grader
+    from symbackprop.grading.questions import load_for_grading
+    from symbackprop.grading.reports import csv_text, json_text
 
     if jobs < 0:
         raise SymbackpropError(f"expected 0 or more, not {jobs}", key="--jobs")
@@ -99,7 +102,8 @@ def _print(report) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from symbackprop.grading.grader import echo, report_dict
+    from symbackprop.grading.reports import report_dict
+    from symbackprop.grading.verdict import echo
 
     data = report_dict(report)
     out = console()

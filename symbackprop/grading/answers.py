@@ -135,7 +135,7 @@ def _student_rows(student: str, answers: object, first: int, source: str) -> lis
             source=source,
             key=where,
         )
-    rows = []
+    rows: list[Row] = []
     for question, answer in answers.items():
         _refuse_flawed(answer, source, f"{where}, question {_quoted(question)}")
         rows.append(Row(first + len(rows), student, question, _cell(answer)))

@@ -16,10 +16,11 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 # A task is a tuple whose first item is its index, unique among the tasks of one run.
 Task = tuple[Any, ...]
+Result = TypeVar("Result")
 
 # The memory a worker may take on top of what it had when forked: far more than any honest
 # answer needs (a few MB). All workers together take at most half of the memory the machine
@@ -99,15 +100,15 @@ class _Worker:
 
 
 def run(
-    work: Callable[[Task], object],
+    work: Callable[[Task], Result],
     tasks: Sequence[Task],
     *,
-    stopped: Callable[[Task, str], object],
+    stopped: Callable[[Task, str], Result],
     jobs: int,
     timeout: float = TIMEOUT,
     memory: int | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> dict[Any, tuple[object, float]]:
+) -> dict[Any, tuple[Result, float]]:
     """``work(task)`` for every task in ``jobs`` worker processes: {index: (result, seconds)}.
 
     ``work`` must return a result for any task, never raise (a MemoryError past the cap is
@@ -117,7 +118,7 @@ def run(
     (by default :func:`worker_memory`). With ``jobs`` 0 the tasks run here, one after
     another, with neither bound.
     """
-    results: dict[Any, tuple[object, float]] = {}
+    results: dict[Any, tuple[Result, float]] = {}
     if jobs <= 0:
         for task in tasks:
             started = time.monotonic()

@@ -1,30 +1,37 @@
-"""Diagnoses of a wrong answer: the reference changed by one typical mistake, value by value.
+"""The catalog of typical mistakes: the reference changed by one of them, value by value.
 
 A backprop gradient is a sum over paths of products of local derivatives, so the usual
 mistakes are edits of that sum: a path left out, a local factor left out or added, the
 sigmoid's derivative σ(1 − σ) written σ, a sign, the ½ of the loss, e⁰ read as e. Each
-variant is computed from numbers at the points the answer is checked at (the path values
-and edge values of the engine's forward and backward pass), so no variant is ever
-simplified symbolically, and the message can name the path or the factor.
+variant is computed from numbers at a point (the path values and edge values of the
+engine's pass), so no variant is ever simplified symbolically, and the message can name
+the path or the factor. Grading diagnoses a student's answer with it, and the audit a
+lecture's stated value: the same mistake gets the same words in both.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
-from collections.abc import Callable, Sequence
+import operator
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import sympy
 
 from symbackprop.core.functions import Sigmoid, Tanh
 from symbackprop.engine.derivation import Gradient
-from symbackprop.engine.evaluation import Edge, Pass
+from symbackprop.engine.evaluation import Edge, Pass, evaluate_sample, single_sample
+from symbackprop.errors import SymbackpropError
 from symbackprop.exercise.model import Exercise
+from symbackprop.exercise.quantities import Quantity
+from symbackprop.judge.precision import significant
 from symbackprop.render.plain import plain
 
 MAX_PATH_SUBSETS = 6  # up to this many paths every subset may be missing; beyond, one path at a time
 MAX_EXTRA_FACTORS = 200
+MAX_ROUNDING_DIGITS = 5  # rounding to more figures than this is not rounding "too early"
 
 # One word per kind of mistake: the keys of ``diagnoses`` in reports and of ``partial`` credit.
 SIGN = "sign"
@@ -37,6 +44,8 @@ E0_AS_E = "e0_as_e"
 ROUNDED_EARLY = "rounded_early"
 KINDS = (SIGN, FACTOR_2, MISSING_PATH, MISSING_FACTOR, EXTRA_FACTOR, ACTIVATION, E0_AS_E, ROUNDED_EARLY)
 
+Rule = Callable[[Pass], float]  # a value at a point
+
 
 @dataclass(frozen=True)
 class Variant:
@@ -44,11 +53,42 @@ class Variant:
 
     kinds: tuple[str, ...]
     feedback: str
-    value: Callable[[Pass], float]
+    value: Rule
 
 
-def _path_edges(nodes: Sequence[str]) -> tuple[Edge, ...]:
-    return tuple(zip(nodes[1:], nodes[:-1], strict=True))
+@dataclass(frozen=True)
+class Scaling:
+    """A mistake that multiplies the whole value by a constant."""
+
+    factor: float
+    kinds: tuple[str, ...]
+    feedback: str
+
+
+_HALF_HINT = " (the ½ in the loss?)"
+# The slips of a single value: a sign, the ½ of the loss (``{hint}`` names it for a gradient).
+SCALINGS = (
+    Scaling(-1.0, (SIGN,), "the sign is flipped"),
+    Scaling(2.0, (FACTOR_2,), "off by a factor of 2{hint}"),
+    Scaling(0.5, (FACTOR_2,), "off by a factor of ½{hint}"),
+)
+# Two of those at once, and e⁰ read as e in a value that is that one factor: a worked
+# example's slips, which the audit looks for and grading (where they would be guesses) does not.
+COMPOUND_SCALINGS = (
+    Scaling(-2.0, (SIGN, FACTOR_2), "off by a factor of 2{hint}, and the sign is flipped"),
+    Scaling(-0.5, (SIGN, FACTOR_2), "off by a factor of ½{hint}, and the sign is flipped"),
+    Scaling(math.e, (E0_AS_E,), "e⁰ taken as e"),
+    Scaling(math.e / 2, (E0_AS_E, FACTOR_2), "e⁰ taken as e, and off by a factor of ½"),
+    Scaling(-math.e, (SIGN, E0_AS_E), "e⁰ taken as e, and the sign is flipped"),
+)
+
+
+def quantity_value(quantity: Quantity, point: Pass) -> float:
+    """What a quantity of the loss is at a point: a value, or ∂L/∂name (negated for the δ notation)."""
+    if not quantity.gradient:
+        return point.values[quantity.name]
+    value = point.adjoints[quantity.name]
+    return -value if quantity.negated else value
 
 
 def path_text(nodes: Sequence[str]) -> str:
@@ -60,24 +100,110 @@ def path_text(nodes: Sequence[str]) -> str:
     return " → ".join(nodes)
 
 
+def scaled_variants(reference: Rule, *, gradient: bool, compound: bool = False) -> list[Variant]:
+    """The reference times each constant of the catalog (with the compound ones when asked).
+
+    >>> [v.feedback for v in scaled_variants(lambda p: 1.0, gradient=False)]
+    ['the sign is flipped', 'off by a factor of 2', 'off by a factor of ½']
+    """
+    hint = _HALF_HINT if gradient else ""
+    scalings = SCALINGS + (COMPOUND_SCALINGS if compound else ())
+    return [Variant(s.kinds, s.feedback.format(hint=hint), _times(reference, s.factor)) for s in scalings]
+
+
+def _times(rule: Rule, factor: float) -> Rule:
+    return lambda point: factor * rule(point)
+
+
+def value_variants(name: str, *, compound: bool = False) -> list[Variant]:
+    """A node or param value with its sign flipped or doubled or halved."""
+    return scaled_variants(lambda point: point.values[name], gradient=False, compound=compound)
+
+
+def gradient_variants(exercise: Exercise, gradient: Gradient, *, negated: bool, numeric: bool) -> list[Variant]:
+    """The reference ∂L/∂P with each typical mistake made once (and each edit also with the sign flipped).
+
+    >>> from symbackprop.engine.derivation import derive
+    >>> from symbackprop.exercise.model import from_equations
+    >>> ex = from_equations({"h": "sigmoid(w*x)", "E": "(t - h)**2/2"}, params=["w"], at={"w": 1, "x": 2, "t": 1})
+    >>> [v.feedback for v in gradient_variants(ex, derive(ex).gradient("w"), negated=False, numeric=False)][3:5]
+    ['the local factor ∂h/∂w = h*x*(1 - h) is missing', 'the derivative of sigmoid at h is h*(1 - h), not h']
+    """
+    sign = -1.0 if negated else 1.0
+    return scaled_variants(_adjoint(gradient.wrt, sign), gradient=True) + gradient_edits(
+        exercise, gradient, negated=negated, numeric=numeric
+    )
+
+
+def _adjoint(name: str, sign: float) -> Rule:
+    return lambda point: sign * point.adjoints[name]
+
+
+def gradient_edits(
+    exercise: Exercise, gradient: Gradient, *, negated: bool, numeric: bool, names_first: Collection[str] = ()
+) -> list[Variant]:
+    """The path sum edited: a path or a local factor left out, σ′ or e⁰ wrong, a spurious factor; each also negated.
+
+    ``numeric`` adds e⁰ read as e, a slip made only when a number is put in; ``names_first``
+    are the names a spurious factor is looked for among first (those the answer uses).
+    """
+    sign = -1.0 if negated else 1.0
+    paths = [_path_edges(path.nodes) for path in gradient.paths]
+    found = []
+    if gradient.paths_omitted == 0 and paths:
+        found += _path_variants(gradient, paths, sign)
+        found += _local_factor_variants(exercise, gradient.derivation.local, paths, sign, numeric)
+    found += factor_variants(exercise, gradient.derivation.local, _adjoint(gradient.wrt, sign), names_first)
+    flipped = [
+        Variant((SIGN, *v.kinds), f"{v.feedback}, and the sign is flipped", _times(v.value, -1.0)) for v in found
+    ]
+    return found + flipped
+
+
+def _path_edges(nodes: Sequence[str]) -> tuple[Edge, ...]:
+    return tuple(zip(nodes[1:], nodes[:-1], strict=True))
+
+
+EdgeChange = Callable[[Edge, float, Pass], float]  # an edge's value as the mistake has it
+
+
 def _path_sum(
-    point: Pass,
-    paths: Sequence[tuple[Edge, ...]],
-    keep: Callable[[int], bool] = lambda i: True,
-    change: Callable[[int, Edge, float, Pass], float] | None = None,
+    point: Pass, paths: Sequence[tuple[Edge, ...]], skip: Collection[int] = (), change: EdgeChange | None = None
 ) -> float:
-    """Σ over kept paths of Π edge values (each possibly changed), summed over the samples."""
+    """Σ over the paths not skipped of Π edge values (each possibly changed), summed over the samples."""
     total = []
     for edges in (sample.edges for sample in point.samples):
         for index, path in enumerate(paths):
-            if not keep(index):
+            if index in skip:
                 continue
             product = 1.0
             for edge in path:
-                value = edges[edge]
-                product *= change(index, edge, value, point) if change else value
+                product *= change(edge, edges[edge], point) if change else edges[edge]
             total.append(product)
     return point.scale * math.fsum(total)
+
+
+def _sum_rule(paths: Sequence[tuple[Edge, ...]], sign: float, skip: Collection[int] = (), change=None) -> Rule:
+    return lambda point: sign * _path_sum(point, paths, skip, change)
+
+
+def _path_variants(gradient: Gradient, paths: Sequence[tuple[Edge, ...]], sign: float) -> list[Variant]:
+    count = len(paths)
+    if count < 2:
+        return []
+    sizes = range(1, count) if count <= MAX_PATH_SUBSETS else [1]
+    found = []
+    for size in sizes:
+        for missing in itertools.combinations(range(count), size):
+            names = "; ".join(path_text(gradient.paths[i].nodes) for i in missing)
+            word = "path" if size == 1 else "paths"
+            found.append(Variant((MISSING_PATH,), f"missing the {word} {names}", _sum_rule(paths, sign, missing)))
+    return found
+
+
+def _on_edge(edge: Edge, wrong: Callable[[float, Pass], float]) -> EdgeChange:
+    """The value of ``edge`` changed by ``wrong``; every other edge's as it is."""
+    return lambda at, value, point: wrong(value, point) if at == edge else value
 
 
 def _activation_slip(exercise: Exercise, edge: Edge) -> tuple[str, Callable[[float, Pass], float]] | None:
@@ -89,6 +215,7 @@ def _activation_slip(exercise: Exercise, edge: Edge) -> tuple[str, Callable[[flo
     rhs = exercise.equations.get(child)
     if not isinstance(rhs, (Sigmoid, Tanh)) or len(rhs.args) != 1:
         return None
+    ratio: Callable[[float], float]
     if isinstance(rhs, Sigmoid):
         right, ratio = f"{child}*(1 - {child})", lambda h: 1 / (1 - h)
     else:
@@ -97,54 +224,15 @@ def _activation_slip(exercise: Exercise, edge: Edge) -> tuple[str, Callable[[flo
     return message, lambda value, point: value * ratio(point.values[child])
 
 
-def gradient_variants(exercise: Exercise, gradient: Gradient, *, negated: bool, numeric: bool) -> list[Variant]:
-    """The reference ∂L/∂P with each typical mistake made once (and each also with the sign flipped)."""
-    sign = -1.0 if negated else 1.0
-    paths = [_path_edges(path.nodes) for path in gradient.paths]
-    complete = gradient.paths_omitted == 0 and bool(paths)
-
-    def reference(point: Pass) -> float:
-        return sign * point.adjoints[gradient.wrt]
-
-    found = [
-        Variant((SIGN,), "the sign is flipped", lambda p: -reference(p)),
-        Variant((FACTOR_2,), "off by a factor of 2 (the ½ in the loss?)", lambda p: 2 * reference(p)),
-        Variant((FACTOR_2,), "off by a factor of ½ (the ½ in the loss?)", lambda p: reference(p) / 2),
-    ]
-    if complete:
-        found += _path_variants(gradient, paths, sign)
-        found += _factor_variants(exercise, gradient, paths, sign, numeric)
-    found += _extra_variants(exercise, gradient, reference)
-    flipped = [
-        Variant((SIGN, *v.kinds), f"{v.feedback}, and the sign is flipped", lambda p, v=v: -v.value(p))
-        for v in found
-        if SIGN not in v.kinds and FACTOR_2 not in v.kinds
-    ]
-    return found + flipped
+def _e0_as_e(value: float, point: Pass) -> float:
+    """e⁰ = 1 read as e: a factor that is exactly 1 at the point becomes e."""
+    return math.e if value == 1.0 else value
 
 
-def _path_variants(gradient: Gradient, paths, sign: float) -> list[Variant]:
-    count = len(paths)
-    if count < 2:
-        return []
-    sizes = range(1, count) if count <= MAX_PATH_SUBSETS else [1]
-    found = []
-    for size in sizes:
-        for missing in itertools.combinations(range(count), size):
-            names = "; ".join(path_text(gradient.paths[i].nodes) for i in missing)
-            word = "path" if size == 1 else "paths"
-            found.append(
-                Variant(
-                    (MISSING_PATH,),
-                    f"missing the {word} {names}",
-                    lambda p, m=frozenset(missing): sign * _path_sum(p, paths, lambda index, m=m: index not in m),
-                )
-            )
-    return found
-
-
-def _factor_variants(exercise: Exercise, gradient: Gradient, paths, sign: float, numeric: bool) -> list[Variant]:
-    local = gradient.derivation.local
+def _local_factor_variants(
+    exercise: Exercise, local: Mapping[Edge, sympy.Expr], paths: Sequence[tuple[Edge, ...]], sign: float, numeric: bool
+) -> list[Variant]:
+    """A local factor on the paths left out, σ′ written σ, or e⁰ read as e in it."""
     found = []
     edges = list(dict.fromkeys(edge for path in paths for edge in path))
     for edge in edges:
@@ -152,88 +240,108 @@ def _factor_variants(exercise: Exercise, gradient: Gradient, paths, sign: float,
         if factor == 1 or factor == -1:
             continue  # leaving out a factor of ±1 changes nothing (or is the sign)
         label = f"∂{edge[0]}/∂{edge[1]} = {plain(factor)}"
+        left_out = _on_edge(edge, lambda value, point: 1.0)
         found.append(
-            Variant(
-                (MISSING_FACTOR,),
-                f"the local factor {label} is missing",
-                lambda p, e=edge: sign * _path_sum(p, paths, change=lambda i, x, v, q, e=e: 1.0 if x == e else v),
-            )
+            Variant((MISSING_FACTOR,), f"the local factor {label} is missing", _sum_rule(paths, sign, (), left_out))
         )
         slip = _activation_slip(exercise, edge)
         if slip:
             message, wrong = slip
-            found.append(
-                Variant(
-                    (ACTIVATION,),
-                    message,
-                    lambda p, e=edge, w=wrong: (
-                        sign * _path_sum(p, paths, change=lambda i, x, v, q, e=e: w(v, q) if x == e else v)
-                    ),
-                )
-            )
+            found.append(Variant((ACTIVATION,), message, _sum_rule(paths, sign, (), _on_edge(edge, wrong))))
         if numeric and factor.has(sympy.exp):
             found.append(
-                Variant(
-                    (E0_AS_E,),
-                    f"e⁰ taken as e in {label}",
-                    lambda p, e=edge: (
-                        sign * _path_sum(p, paths, change=lambda i, x, v, q, e=e: math.e if x == e and v == 1.0 else v)
-                    ),
-                )
+                Variant((E0_AS_E,), f"e⁰ taken as e in {label}", _sum_rule(paths, sign, (), _on_edge(edge, _e0_as_e)))
             )
-    if numeric and any(local[edge].has(sympy.exp) for edge in edges):
-        found.append(
-            Variant(
-                (E0_AS_E,),
-                "e⁰ taken as e",
-                lambda p: (
-                    sign
-                    * _path_sum(
-                        p, paths, change=lambda i, x, v, q: math.e if v == 1.0 and local[x].has(sympy.exp) else v
-                    )
-                ),
-            )
-        )
+    exp_edges = {edge for edge in edges if local[edge].has(sympy.exp)}
+    if numeric and exp_edges:
+
+        def every_exp_edge(edge: Edge, value: float, point: Pass) -> float:
+            return _e0_as_e(value, point) if edge in exp_edges else value
+
+        found.append(Variant((E0_AS_E,), "e⁰ taken as e", _sum_rule(paths, sign, (), every_exp_edge)))
     return found
 
 
-def _extra_variants(exercise: Exercise, gradient: Gradient, reference) -> list[Variant]:
-    """A spurious factor: any name of the graph, or the local derivative of an edge off the paths."""
-    found = []
-    for name in exercise.graph.names:
-        if name == exercise.loss:
-            continue
-        found.append(
-            Variant((EXTRA_FACTOR,), f"a spurious factor {name}", lambda p, n=name: reference(p) * p.values[n])
-        )
-    for edge, factor in list(gradient.derivation.local.items())[:MAX_EXTRA_FACTORS]:
+def _factor_candidates(
+    exercise: Exercise, local: Mapping[Edge, sympy.Expr], names_first: Collection[str]
+) -> list[tuple[str, Rule]]:
+    """Names and local derivatives that could be a factor too many or too few, each with its value rule.
+
+    Downstream names come first (h2 = relu(Z2) has Z2's value, and a lecture names h2), and
+    before them any names the stated form itself uses.
+    """
+    names = sorted(reversed(exercise.graph.names), key=lambda n: n not in names_first)
+    found: list[tuple[str, Rule]] = [(name, _node_value(name)) for name in names if name != exercise.loss]
+    for edge, factor in list(local.items())[:MAX_EXTRA_FACTORS]:
         if factor.is_Symbol or factor.is_number:
             continue  # a name is covered above; a number is a factor-of-k slip
-        found.append(
-            Variant(
-                (EXTRA_FACTOR,),
-                f"a spurious factor {plain(factor)} (∂{edge[0]}/∂{edge[1]})",
-                lambda p, e=edge: reference(p) * p.edges[e],
-            )
-        )
+        found.append((f"{plain(factor)} (∂{edge[0]}/∂{edge[1]})", _edge_value(edge)))
     return found
 
 
-def value_variants(name: str) -> list[Variant]:
-    """A node or param value with its sign flipped or doubled or halved."""
+def _node_value(name: str) -> Rule:
+    return lambda point: point.values[name]
+
+
+def _edge_value(edge: Edge) -> Rule:
+    return lambda point: point.edges[edge]
+
+
+def factor_variants(
+    exercise: Exercise,
+    local: Mapping[Edge, sympy.Expr],
+    reference: Rule,
+    names_first: Collection[str] = (),
+    *,
+    missing: bool = False,
+) -> list[Variant]:
+    """A spurious factor, or with ``missing`` one left out: a name of the graph, or the local derivative of an edge."""
+    kind, message, combine = (
+        (MISSING_FACTOR, "the factor {} is missing", operator.truediv)
+        if missing
+        else (EXTRA_FACTOR, "a spurious factor {}", operator.mul)
+    )
     return [
-        Variant((SIGN,), "the sign is flipped", lambda p: -p.values[name]),
-        Variant((FACTOR_2,), "off by a factor of 2", lambda p: 2 * p.values[name]),
-        Variant((FACTOR_2,), "off by a factor of ½", lambda p: p.values[name] / 2),
+        Variant((kind,), message.format(label), _combined(reference, rule, combine))
+        for label, rule in _factor_candidates(exercise, local, names_first)
     ]
 
 
-def significant(value: float, digits: int) -> float:
-    """``value`` rounded to ``digits`` significant figures.
+def _combined(reference: Rule, factor: Rule, combine: Callable[[float, float], float]) -> Rule:
+    return lambda point: combine(reference(point), factor(point))
 
-    >>> significant(0.0123456, 3), significant(-731.9, 2)
-    (0.0123, -730.0)
-    """
-    if value == 0 or not math.isfinite(value):
-        return value
-    return round(value, digits - 1 - math.floor(math.log10(abs(value))))
+
+def _constant(value: float, point: Pass) -> float:
+    return value
+
+
+def first_match(variants: Sequence[Variant], matches: Callable[[Variant], bool]) -> Variant | None:
+    """The first variant ``matches`` accepts; a variant with no value where it is asked for is passed over."""
+    for variant in variants:
+        try:
+            if matches(variant):
+                return variant
+        except (ArithmeticError, ValueError, KeyError):
+            continue
+    return None
+
+
+def rounded_early(
+    exercise: Exercise,
+    local: Mapping[Edge, sympy.Expr],
+    leaves: Mapping[str, float],
+    reference: Rule,
+    matches: Callable[[float], bool],
+) -> Variant | None:
+    """Every node value rounded to d significant figures as it is computed, for the fewest d that ``matches``."""
+    for digits in range(1, MAX_ROUNDING_DIGITS + 1):
+        try:
+            rounded = evaluate_sample(exercise, local, leaves, rounding=functools.partial(significant, digits=digits))
+            target = reference(single_sample(exercise, rounded))
+        except (SymbackpropError, ArithmeticError, ValueError):
+            continue
+        if matches(target):
+            figures = "figure" if digits == 1 else "figures"
+            message = f"rounded too early: what node values rounded to {digits} significant {figures} give"
+            return Variant((ROUNDED_EARLY,), message, functools.partial(_constant, target))
+    return None

@@ -1,0 +1,155 @@
+"""What explains a wrong stated value: a mistake of the catalog (:mod:`symbackprop.judge.mistakes`),
+else one a worked example makes: a wrong update, another quantity's value, a node's value
+for its derivative, one name in place of another.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Collection, Sequence
+from dataclasses import replace
+
+from symbackprop.auditing.formulas import expected, formula_values
+from symbackprop.auditing.keys import StatedKey
+from symbackprop.auditing.recompute import Recomputation
+from symbackprop.engine.evaluation import Pass
+from symbackprop.exercise.quantities import Quantity
+from symbackprop.judge.equivalence import same_values, value_at, within_absolute
+from symbackprop.judge.mistakes import (
+    Rule,
+    Variant,
+    factor_variants,
+    first_match,
+    gradient_edits,
+    quantity_value,
+    rounded_early,
+    scaled_variants,
+)
+
+# A factor that moves the true value by less than this many times the stated number's rounding
+# error is too close to 1 to name: "a spurious factor h (= 0.98)" would explain nothing.
+FACTOR_MARGIN = 4.0
+
+
+def reference_rule(rec: Recomputation, key: StatedKey) -> Rule:
+    """The key's true value at any point of the graph."""
+    q = key.quantity
+    sign = -1.0 if q.negated else 1.0
+    if not q.gradient or key.of == rec.ex.loss:
+        return functools.partial(quantity_value, q)
+    if (key.of, q.name) in rec.derivation.local:
+        return lambda point: sign * point.edges[key.of, q.name]
+    truth = expected(rec, key)
+
+    def closed(point: Pass) -> float:
+        value = value_at(truth, point, rec.ex.symbols)
+        if value is None:
+            raise ValueError(f"{key.quantity.key} has no value here")
+        return value
+
+    return closed
+
+
+def edits(rec: Recomputation, key: StatedKey, *, numeric: bool, names_first: Collection[str] = ()) -> list[Variant]:
+    """The catalog's mistakes other than a constant factor: paths, local factors, spurious or missing factors."""
+    q = key.quantity
+    local = rec.derivation.local
+    reference = reference_rule(rec, key)
+    if q.gradient and key.of == rec.ex.loss:
+        gradient = rec.derivation.gradient(q.name)
+        found = gradient_edits(rec.ex, gradient, negated=q.negated, numeric=numeric, names_first=names_first)
+    else:
+        found = factor_variants(rec.ex, local, reference, names_first)
+    return found + factor_variants(rec.ex, local, reference, names_first, missing=True)
+
+
+def diagnose_number(rec: Recomputation, key: StatedKey, stated: float, tolerance: float, exact: float) -> str:
+    """What explains a wrong number: a mistake of the catalog, a wrong update, another stated quantity."""
+    found = _explaining(rec, key, stated, tolerance, exact, rec.exact[key.step][1])
+    if found is not None:
+        return found.feedback
+    q = key.quantity
+    if not q.gradient and q.step > 0 and q.name in rec.ex.params and rec.lr:
+        return diagnose_update(rec, key, stated, tolerance)
+    for other in rec.keys.values():  # the value of another stated quantity, put here
+        if other.step == q.step and other.quantity.label != q.label:
+            value = rec.value(other, rec.exact)
+            if within_absolute(stated, value, tolerance):
+                return f"this is {other.quantity.label} = {value:.6g}, not {q.label}"
+    return _rounded_too_early(rec, key, stated, tolerance, exact)
+
+
+def _rounded_too_early(rec: Recomputation, key: StatedKey, stated: float, tolerance: float, exact: float) -> str:
+    """Every intermediate rounded to a few figures as the lecture went (one sample: not with ``[data]``)."""
+    if rec.ex.data:
+        return ""
+
+    def stands_for(target: float) -> bool:
+        return not within_absolute(target, exact, tolerance) and within_absolute(stated, target, tolerance)
+
+    leaves = rec.exact[key.step][0]
+    found = rounded_early(rec.ex, rec.derivation.local, leaves, reference_rule(rec, key), stands_for)
+    return "" if found is None else found.feedback
+
+
+def _explaining(
+    rec: Recomputation, key: StatedKey, stated: float, tolerance: float, exact: float, point: Pass
+) -> Variant | None:
+    """The first mistake of the catalog whose value at ``point`` the stated number stands for."""
+
+    def explains(variant: Variant, margin: float) -> bool:
+        target = variant.value(point)
+        return abs(target - exact) > margin and within_absolute(stated, target, tolerance)
+
+    scalings = scaled_variants(reference_rule(rec, key), gradient=key.quantity.gradient, compound=True)
+    return first_match(scalings, lambda v: explains(v, 1e-12)) or first_match(
+        edits(rec, key, numeric=True), lambda v: explains(v, FACTOR_MARGIN * tolerance)
+    )
+
+
+def diagnose_update(rec: Recomputation, key: StatedKey, stated: float, tolerance: float) -> str:
+    """A wrong param after a step, read back as the gradient the update used."""
+    assert rec.lr  # only asked for with a learning rate
+    q = key.quantity
+    before = f"{q.name}@{q.step - 1}"
+    previous = rec.exact[q.step - 1][0][q.name]
+    for name, known in rec.keys.items():
+        if known.quantity.name == q.name and not known.quantity.gradient and known.step == q.step - 1:
+            number = rec.stated_number(name)
+            previous = number if number is not None else previous
+    implied = (previous - stated) / rec.lr
+    label = f"d{rec.ex.loss}/d{q.name}@{q.step - 1}"
+    gradient_key = StatedKey(Quantity(label, q.name, gradient=True, step=q.step - 1), rec.ex.loss)
+    point = rec.exact[q.step - 1][1]
+    gradient = point.adjoints[q.name]
+    found = _explaining(rec, gradient_key, implied, tolerance / rec.lr, gradient, point)
+    if found is None:
+        return f"the update from {before} = {previous:g} implies {label} = {implied:.6g}, not {gradient:.6g}"
+    return f"the update implies {label} = {implied:.6g}: {found.feedback}"
+
+
+def diagnose_formula(rec: Recomputation, key: StatedKey, stated: Sequence[float | None], used: Collection[str]) -> str:
+    """What explains a wrong formula, from its values at the comparison points and the names it uses."""
+    points = rec.points
+    truth = formula_values(rec, expected(rec, key))
+
+    def explains(variant: Variant) -> bool:
+        return bool(same_values(stated, [variant.value(point) for point in points]))
+
+    reference = reference_rule(rec, key)
+    variants = scaled_variants(reference, gradient=key.quantity.gradient, compound=True)
+    found = first_match(variants + edits(rec, key, numeric=False, names_first=used), explains)
+    if found is not None:
+        return found.feedback
+    q = key.quantity
+    if q.gradient:
+        itself = expected(rec, StatedKey(replace(q, gradient=False, name=key.of), key.of))
+        if same_values(stated, formula_values(rec, itself)):
+            return f"this is {key.of} itself, not its derivative"
+    names = sorted(reversed(rec.ex.graph.names), key=lambda n: n not in used)
+    values = {name: [point.values[name] for point in points] for name in names}
+    named = [name for name in names if same_values(stated, values[name])]
+    meant = [name for name in names if same_values(truth, values[name])]
+    if named and meant:
+        return f"{named[0]} in place of {meant[0]}"
+    return ""

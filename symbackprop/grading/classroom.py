@@ -1,0 +1,160 @@
+"""A class graded: every row of an answers file in worker processes, missing answers, carried-forward credit.
+
+Each answer is graded under a wall-clock timeout and a memory cap (:mod:`symbackprop.grading.workers`),
+unless ``jobs`` is 0, which grades here with neither bound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from symbackprop.errors import SymbackpropError
+from symbackprop.grading import workers
+from symbackprop.grading.answers import Row
+from symbackprop.grading.grader import Grader
+from symbackprop.grading.questions import Question
+from symbackprop.grading.verdict import FEEDBACK_LIMIT, Verdict, echo
+
+
+@dataclass(frozen=True)
+class GradedAnswer:
+    """One line of the report: an answer of the file (``row``) or a question left unanswered."""
+
+    row: int | None
+    student: str
+    question: str
+    answer: str | None
+    verdict: Verdict
+    counted: bool = True  # False for an earlier duplicate: the last answer to a question counts
+    seconds: float = 0.0  # wall-clock time spent grading it (kept out of reports: they must repeat)
+    answers: str = ""  # the question it answers, when the file spells it another way (w4@01 for q6)
+
+    @property
+    def asked(self) -> str:
+        """The question this entry answers: a ``[questions]`` id, else the key as written."""
+        return self.answers or self.question
+
+
+@dataclass(frozen=True)
+class ClassReport:
+    """Every entry of a graded class, in file order, then the missing answers."""
+
+    exercise: str
+    questions: dict[str, Question]
+    entries: list[GradedAnswer]
+
+    def students(self) -> list[str]:
+        """The students, in the order the file first names them."""
+        return list(dict.fromkeys(entry.student for entry in self.entries))
+
+
+Task = tuple[int, str, str | None]  # (index, question key, answer)
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+def _grade_safely(grader: Grader, key: str, answer: str | None) -> Verdict:
+    """A verdict whatever happens: a crash inside SymPy on a hostile answer is that answer's verdict."""
+    try:
+        verdict = grader.grade(key, answer)
+    except MemoryError:  # over the worker's cap (see workers.limit_memory): a runaway, like a timeout
+        return _not_graded(grader, key, "needed more memory than grading may use")
+    except Exception as error:  # the answer is hostile: one crash must not stop the class
+        question = grader.question(key)
+        points = question.points if question else 0.0
+        why = str(error) if isinstance(error, SymbackpropError) else f"{type(error).__name__}: {error}"
+        verdict = Verdict("unparsable", 0.0, points, feedback=f"could not be graded: {why}")
+    # A message may quote the answer (a 9 KB sum of sines once made 2.5 MB of feedback).
+    return replace(verdict, feedback=echo(verdict.feedback, FEEDBACK_LIMIT))
+
+
+def run_tasks(
+    grader: Grader,
+    tasks: list[Task],
+    *,
+    jobs: int,
+    timeout: float,
+    memory: int | None = None,
+    progress: Progress | None = None,
+) -> dict[int, tuple[Verdict, float]]:
+    """Grade ``tasks`` (index, question, answer) in ``jobs`` worker processes (see :func:`workers.run`).
+
+    An answer stopped by the timeout or the memory cap gets the verdict ``timeout``; with
+    ``jobs`` 0 the tasks run here, one after another, with neither bound.
+    """
+    return workers.run(
+        lambda task: _grade_safely(grader, task[1], task[2]),
+        tasks,
+        stopped=lambda task, why: _not_graded(grader, task[1], why),
+        jobs=jobs,
+        timeout=timeout,
+        memory=memory,
+        progress=progress,
+    )
+
+
+def _not_graded(grader: Grader, key: str, why: str) -> Verdict:
+    """The verdict of an answer stopped by a bound (time, memory) before it was graded."""
+    question = grader.question(key)
+    return Verdict("timeout", 0.0, question.points if question else 0.0, feedback=f"not graded: {why}")
+
+
+def grade_class(
+    grader: Grader,
+    rows: Sequence[Row],
+    *,
+    jobs: int = 2,
+    timeout: float = workers.TIMEOUT,
+    progress: Progress | None = None,
+) -> ClassReport:
+    """Grade every row of an answers file (:func:`symbackprop.grading.answers.read_answers`).
+
+    Identical answers to one question are graded once. Every row gets one entry; a question a
+    student did not answer gets a ``missing`` entry; numeric answers are then checked for
+    credit carried forward from the student's own earlier values.
+    """
+    unique: dict[tuple[str, str | None], int] = {}
+    for row in rows:
+        unique.setdefault((row.question, row.answer), len(unique))
+    tasks = [(index, question, answer) for (question, answer), index in unique.items()]
+    results = run_tasks(grader, tasks, jobs=jobs, timeout=timeout, progress=progress)
+    # The last answer to a question counts, whichever key spells it (a question id or its quantity).
+    answers_to = {key: grader.answers_to(key) for key in dict.fromkeys(row.question for row in rows)}
+    last = {(row.student, answers_to[row.question]): position for position, row in enumerate(rows)}
+    entries = []
+    for position, row in enumerate(rows):
+        verdict, seconds = results[unique[row.question, row.answer]]
+        counted = last[row.student, answers_to[row.question]] == position
+        if not counted:
+            verdict = replace(verdict, points=0.0, feedback=f"{verdict.feedback} (not counted: answered again later)")
+        asked = answers_to[row.question]
+        entries.append(GradedAnswer(row.row, row.student, row.question, row.answer, verdict, counted, seconds, asked))
+    entries = _carry_forward(grader, entries)
+    answered = {(e.student, e.asked) for e in entries}
+    for student in dict.fromkeys(e.student for e in entries):
+        for qid, question in grader.questions.items():
+            if (student, qid) not in answered:
+                entries.append(
+                    GradedAnswer(
+                        None, student, qid, None, Verdict("missing", 0.0, question.points, feedback="no answer")
+                    )
+                )
+    return ClassReport(grader.exercise.id, grader.questions, entries)
+
+
+def _carry_forward(grader: Grader, entries: list[GradedAnswer]) -> list[GradedAnswer]:
+    """Each student's wrong numbers checked against the student's own other answers."""
+    by_student: dict[str, list[int]] = {}
+    for position, entry in enumerate(entries):
+        if entry.counted:
+            by_student.setdefault(entry.student, []).append(position)
+    result = list(entries)
+    for positions in by_student.values():
+        asked = [(grader.question(entries[p].question), entries[p].verdict, p) for p in positions]
+        graded = [(q, v, p) for q, v, p in asked if q is not None]
+        for question, verdict, position in graded:
+            others = [(q, v) for q, v, p in graded if p != position]
+            updated = grader.carried_forward(question, verdict, others)
+            if updated is not verdict:
+                result[position] = replace(entries[position], verdict=updated)
+    return result

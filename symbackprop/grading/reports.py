@@ -1,0 +1,132 @@
+"""A graded class as reports: ``grade --json`` (SPEC §3), ``grade --csv``, and the per-question summary."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from collections.abc import Iterable
+
+from symbackprop.grading.classroom import ClassReport, GradedAnswer
+from symbackprop.grading.verdict import RIGHT, echo
+
+
+def mistakes(entries: Iterable[GradedAnswer]) -> Counter[str]:
+    """How often each diagnosis (or verdict, for answers without one) occurs among answers not right.
+
+    An unanswered question is not counted as a mistake: the summary counts those apart.
+    """
+    found: Counter[str] = Counter()
+    for entry in entries:
+        if entry.verdict.verdict in (*RIGHT, "missing"):
+            continue
+        for kind in entry.verdict.diagnoses or (entry.verdict.verdict,):
+            found[kind] += 1
+    return found
+
+
+def _entry_key(entry: GradedAnswer, taken: set[str]) -> str:
+    key = entry.question if entry.counted else f"{entry.question} (row {entry.row})"
+    key = echo(key)
+    while key in taken:
+        key = f"{key} (row {entry.row})"
+    taken.add(key)
+    return key
+
+
+def report_dict(report: ClassReport) -> dict:
+    """``grade --json`` (SPEC §3): per student, total, max and every answer; plus rows and summary."""
+    students = {}
+    possible = sum(q.points for q in report.questions.values())
+    by_student: dict[str, list[GradedAnswer]] = {}
+    for entry in report.entries:
+        by_student.setdefault(entry.student, []).append(entry)
+    for student in report.students():
+        mine = by_student[student]
+        taken: set[str] = set()
+        answers = {}
+        for entry in mine:
+            answers[_entry_key(entry, taken)] = {
+                "question": echo(entry.question),
+                "row": entry.row,
+                "answer": echo(entry.answer),
+                "verdict": entry.verdict.verdict,
+                "diagnoses": list(entry.verdict.diagnoses),
+                "points": entry.verdict.points,
+                "max": entry.verdict.max_points,
+                "feedback": entry.verdict.feedback,
+                "counted": entry.counted,
+            }
+        total = sum(e.verdict.points for e in mine if e.counted)
+        # A quantity key the exercise does not list as a question still counts, for whoever answered it.
+        extra = sum(e.verdict.max_points for e in mine if e.counted and e.asked not in report.questions)
+        name = echo(student)
+        while name in students:  # two names that print alike (control characters) stay apart
+            name += "\ufffd"
+        students[name] = {"total": total, "max": possible + extra, "answers": answers}
+    return {
+        "exercise": report.exercise,
+        "questions": {
+            qid: {"ask": q.quantity.key, "form": q.form, "points": q.points} for qid, q in report.questions.items()
+        },
+        "students": students,
+        "summary": summary(report),
+    }
+
+
+def summary(report: ClassReport) -> dict[str, dict]:
+    """Per question: how many answered it, how many got it right, the most common mistake."""
+    found = {}
+    by_question: dict[str, list[GradedAnswer]] = {qid: [] for qid in report.questions}
+    for entry in report.entries:
+        by_question.setdefault(entry.asked, [])
+        if entry.counted:
+            by_question[entry.asked].append(entry)
+    for qid, entries in by_question.items():
+        common = mistakes(entries).most_common(1)
+        found[echo(qid)] = {
+            "answers": sum(e.verdict.verdict != "missing" for e in entries),
+            "missing": sum(e.verdict.verdict == "missing" for e in entries),
+            "right": sum(e.verdict.verdict in RIGHT for e in entries),
+            "most_common_mistake": common[0][0] if common else None,
+            "most_common_count": common[0][1] if common else 0,
+        }
+    return found
+
+
+CSV_HEADER = ("student", "question", "row", "answer", "verdict", "points", "max", "diagnoses", "feedback", "counted")
+
+
+def report_rows(report: ClassReport) -> list[list[str]]:
+    """``grade --csv``: one row per entry, in the report's order."""
+    rows = [list(CSV_HEADER)]
+    for e in report.entries:
+        v = e.verdict
+        rows.append(
+            [
+                echo(e.student),
+                echo(e.question),
+                "" if e.row is None else str(e.row),
+                echo(e.answer),
+                v.verdict,
+                f"{v.points:g}",
+                f"{v.max_points:g}",
+                " ".join(v.diagnoses),
+                v.feedback,
+                "yes" if e.counted else "no",
+            ]
+        )
+    return rows
+
+
+def json_text(report: ClassReport) -> str:
+    """The JSON report as text."""
+    return json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def csv_text(report: ClassReport) -> str:
+    """The CSV report as text."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(report_rows(report))
+    return buffer.getvalue()
