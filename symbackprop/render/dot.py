@@ -34,7 +34,7 @@ def columns(exercise: Exercise) -> list[list[str]]:
 
 def _by_parents(found: list[list[str]], graph) -> list[list[str]]:
     """Each column ordered by the mean row of its nodes' parents, so that fewer edges cross."""
-    row = {name: index for index, name in enumerate(found[0])}
+    row: dict[str, float] = {name: index for index, name in enumerate(found[0])}
     for column in found[1:]:
 
         def mean_row(name: str) -> float:
