@@ -244,21 +244,11 @@ def derive(
     """The chain rule for dL/dP: each path's local factors, their sum, the δ form, closed form, value."""
     from rich.console import Group
 
-    from symbackprop.engine.derivation import Derivation, derive_available, gradients
+    from symbackprop.engine.derivation import derive_available, gradients
     from symbackprop.errors import SymbackpropError
     from symbackprop.render.json import FORMS, derivation_dict
 
-    if form not in FORMS:
-        raise SymbackpropError(f"unknown form {form!r} (one of {', '.join(FORMS)})", key="--form")
-    if as_json and as_latex:
-        raise SymbackpropError("give --json or --latex, not both", key="--latex")
-    if (as_json or as_latex) and form != "all":
-        # JSON keeps every field of the contract and LaTeX writes the whole worked solution;
-        # dropping the option silently would mislead, so say so.
-        raise SymbackpropError(
-            "--form selects what the terminal shows; --json and --latex give every form", key="--form"
-        )
-    forms = set(FORMS) if form == "all" else {form}
+    _check_options(form, as_json, as_latex)
     ex = _load(exercise, equation, wrt)
     warn(ex.warnings)
     derivation = derive_available(ex, at=parse_assignments(at, "--at"), max_paths=max_paths)
@@ -276,12 +266,39 @@ def derive(
 
         sys.stdout.write(derivation_latex(derivation, list(found)))
         return
+    out = console()
+    out.print(_heading(derivation))
+    forms = set(FORMS) if form == "all" else {form}
+    panels = [_render(gradient, forms, form == "closed", out.width) for gradient in found.values()]
+    out.print(Group(*panels))
+
+
+def _check_options(form: str, as_json: bool, as_latex: bool) -> None:
+    """--form names a form; --json, --latex and a single form exclude one another."""
+    from symbackprop.errors import SymbackpropError
+    from symbackprop.render.json import FORMS
+
+    if form not in FORMS:
+        raise SymbackpropError(f"unknown form {form!r} (one of {', '.join(FORMS)})", key="--form")
+    if as_json and as_latex:
+        raise SymbackpropError("give --json or --latex, not both", key="--latex")
+    if (as_json or as_latex) and form != "all":
+        # JSON keeps every field of the contract and LaTeX writes the whole worked solution;
+        # dropping the option silently would mislead, so say so.
+        raise SymbackpropError(
+            "--form selects what the terminal shows; --json and --latex give every form", key="--form"
+        )
+
+
+def _heading(derivation):
+    """The exercise's id and title, the point (when there is one) and, with data, how values gather."""
     from rich.text import Text
 
-    out = console()
-    heading = Text.assemble((ex.id, "bold"), f"  {ex.title}" if ex.title else "")
+    from symbackprop.engine.derivation import Derivation
     from symbackprop.render.plain import pretty_name, value_text
 
+    ex = derivation.exercise
+    heading = Text.assemble((ex.id, "bold"), f"  {ex.title}" if ex.title else "")
     if isinstance(derivation, Derivation):
         point = ", ".join(f"{pretty_name(n)} = {value_text(v)}" for n, v in derivation.point.items())
         heading.append(f"\nat {point}", style="dim")
@@ -291,6 +308,4 @@ def derive(
         heading.append(
             f"\nformulas per sample; values {ex.gathered} over the {ex.samples} samples of {names}", style="dim"
         )
-    out.print(heading)
-    panels = [_render(gradient, forms, form == "closed", out.width) for gradient in found.values()]
-    out.print(Group(*panels))
+    return heading
