@@ -73,10 +73,6 @@ def delta_name(node: str) -> str:
     return f"\\delta_{{{latex_name(node)}}}"
 
 
-class Verbatim(sympy.Symbol):
-    """A symbol printed exactly as its name: the error terms δ inside a product of factors."""
-
-
 class LecturePrinter(LatexPrinter):
     r"""SymPy's LaTeX printer speaking the lecture's notation: σ, subscripted names, y_t − y.
 
@@ -90,9 +86,6 @@ class LecturePrinter(LatexPrinter):
 
     def _print_Symbol(self, expr, style="plain"):
         return latex_name(expr.name)
-
-    def _print_Verbatim(self, expr):
-        return expr.name
 
     def _print_Add(self, expr, order=None):
         # Positive terms first, as the lectures write a difference: y_t - y, 1 - h.

@@ -19,9 +19,16 @@ import sympy
 from symbackprop.engine.derivation import Derivation, Gradient, gradients, values_to_show
 from symbackprop.engine.symbolic import SymbolicDerivation, SymbolicGradient
 from symbackprop.exercise.model import Exercise
-from symbackprop.render.latex import LecturePrinter, Verbatim, delta_name, latex_name, printer
+from symbackprop.render.latex import LecturePrinter, delta_name, latex_name, printer
 from symbackprop.render.latex_lines import break_lines
 from symbackprop.render.plain import has_more_nodes, value_text
+
+
+class _Verbatim(sympy.Symbol):
+    """A symbol printed exactly as its name: the error terms δ inside a product of factors."""
+
+    def _latex(self, printer: object) -> str:
+        return self.name  # SymPy's LaTeX printers ask an object's own _latex first
 
 
 def _partial(top: str, bottom: str) -> str:
@@ -117,7 +124,7 @@ def _chain_and_paths(block: _Block, gradient: SymbolicGradient) -> None:
 def _deltas(block: _Block, gradient: SymbolicGradient) -> None:
     """The error terms δ = −∂L/∂n backwards from the loss, then ∂L/∂P from them (lecture 001)."""
     tex = block.tex
-    symbols = {step.node: Verbatim(delta_name(step.node)) for step in gradient.delta}
+    symbols = {step.node: _Verbatim(delta_name(step.node)) for step in gradient.delta}
     for step, value in zip(gradient.delta, values_to_show(gradient).delta, strict=True):
         is_param = step.node == gradient.wrt
         terms = [_term(gradient.loss, child, local, symbols, negated=not is_param) for child, local in step.terms]
@@ -136,7 +143,7 @@ def _deltas(block: _Block, gradient: SymbolicGradient) -> None:
         block.add(left, right if value is None else f"{right} = {tex.number(value)}")
 
 
-def _term(loss: str, child: str, local: sympy.Expr, delta: dict[str, Verbatim], negated: bool) -> list[sympy.Expr]:
+def _term(loss: str, child: str, local: sympy.Expr, delta: dict[str, _Verbatim], negated: bool) -> list[sympy.Expr]:
     """∂L/∂child · ∂child/∂n as factors from the loss back, with ∂L/∂child = −δ_child.
 
     ``negated`` for a δ, which is −∂L/∂n: −(−δ_c)·∂c/∂n = δ_c·∂c/∂n.
