@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import pickle
 import tomllib
 
 import pytest
@@ -250,3 +251,11 @@ def test_derivation_without_a_point_is_the_symbolic_one_until_auditing_asks_for_
     sub = Derivation(ex, None, max_paths=16)
     assert type(sub) is SymbolicDerivation and sub.max_paths == 16
     assert sub.local == {("q", "x"): 1, ("q", "y"): 1, ("f", "q"): symbol("z"), ("f", "z"): symbol("q")}
+
+
+def test_a_derivation_survives_pickling_with_its_values():
+    d = derive(load("two-branch-sigmoid"))
+    copy = pickle.loads(pickle.dumps(d))
+    assert type(copy) is Derivation and copy.point == d.point
+    assert copy.gradient("w1").value == d.gradient("w1").value
+    assert pickle.loads(pickle.dumps(d.gradient("w1"))).path_values == d.gradient("w1").path_values

@@ -57,6 +57,11 @@ class Derivation(SymbolicDerivation):
             return SymbolicDerivation(exercise, max_paths)
         return super().__new__(cls)
 
+    def __getnewargs__(self) -> tuple[Exercise, dict[str, sympy.Expr], int]:
+        # Unpickling calls __new__ with these (and then restores the attributes, not __init__):
+        # with none, the transitional __new__ above would see no point.
+        return self.exercise, self.point, self.max_paths
+
     def __init__(self, exercise: Exercise, point: Mapping[str, sympy.Expr], max_paths: int = DEFAULT_MAX_PATHS):
         super().__init__(exercise, max_paths)
         self.point = dict(point)
