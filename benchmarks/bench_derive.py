@@ -48,7 +48,7 @@ def all_gradients_local_form(sizes: list[int]) -> dict[str, float]:
     values = {}
     for param in exercise.params:
         gradient = derivation.gradient(param)
-        gradient.local_text()  # the path sum in node names, as the lecture writes it
+        gradient.path_sum_text()  # the path sum in node names, as the lecture writes it
         values[param] = gradient.value
     return values
 

@@ -36,10 +36,10 @@ def test_the_gradient_is_the_sum_over_samples():
     assert d.numeric.loss == pytest.approx(loss)
     assert d.gradient("w1").value == pytest.approx(g1) and d.gradient("w2").value == pytest.approx(g2)
     # the one path's value is summed like the gradient; δ values too
-    assert d.gradient("w1").paths[0].value == pytest.approx(g1)
+    assert d.gradient("w1").path_values == pytest.approx((g1,))
     assert d.adjoints["y_tilde"] == pytest.approx(2 * (-0.5 - 1) + 2 * (0.5 + 1))
     # the symbolic forms are one sample's
-    assert d.gradient("w1").local_text() == "2*(y_tilde - y)*x1"
+    assert d.gradient("w1").path_sum_text() == "2*(y_tilde - y)*x1"
     assert d.gradient("w1").exact is None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from types import SimpleNamespace
 
 import pytest
 import sympy
@@ -18,18 +19,14 @@ from reference import TWO_BRANCH, sigmoid
 
 from symbackprop.core import functions
 from symbackprop.engine.derivation import derive
+from symbackprop.engine.local import local_derivatives
+from symbackprop.engine.symbolic import SymbolicDerivation
 from symbackprop.exercise.model import from_equations
-from symbackprop.render.latex import (
-    LecturePrinter,
-    break_lines,
-    delta_name,
-    derivation_latex,
-    gradient_latex,
-    latex,
-    latex_name,
-    latex_text,
-    visible_width,
-)
+from symbackprop.render import jupyter
+from symbackprop.render.latex import LecturePrinter, delta_name, latex, latex_name
+from symbackprop.render.latex_document import latex_text
+from symbackprop.render.latex_lines import break_lines, visible_width
+from symbackprop.render.latex_solution import derivation_latex, gradient_latex
 
 
 @pytest.mark.parametrize(
@@ -79,8 +76,10 @@ def test_every_function_class_has_its_own_printer():
 def test_a_relu_derivative_is_the_lectures_cases():
     # lecture 003: ∂h/∂s₁ = {1 if s₁ > 0; 0 if s₁ ≤ 0}  (PyTorch's value 0 at 0, the default)
     ex = from_equations({"h": "relu(s1)", "E": "h*w"}, params=["w", "s1"])
-    (local,) = [ex for (node, parent), ex in derive(ex).local.items() if (node, parent) == ("h", "s1")]
-    assert latex(local) == r"\left(\begin{cases} 1, & s_{1} > 0 \\ 0, & s_{1} \leq 0 \end{cases}\right)"
+    assert (
+        latex(local_derivatives(ex)["h", "s1"])
+        == r"\left(\begin{cases} 1, & s_{1} > 0 \\ 0, & s_{1} \leq 0 \end{cases}\right)"
+    )
     # lecture 000: a'(x) = 1 for x ≥ 0, 0 for x < 0
     assert latex(sympy.Heaviside(sympy.Symbol("x"), 1)) == (
         r"\left(\begin{cases} 1, & x \geq 0 \\ 0, & x < 0 \end{cases}\right)"
@@ -304,10 +303,27 @@ def test_a_data_set_sums_one_samples_formula():
     assert r"&= \sum_{n=1}^{2} \Bigl(-2(t - y) x\Bigr) \\" + "\n&= 6 \\\\[1ex]" in text
 
 
-def test_jupyter_shows_derivations_as_latex():
+def test_the_jupyter_extension_shows_derivations_and_gradients_as_latex():
+    # IPython's formatter looks a type up along its MRO; this stand-in does the same, so
+    # that the test needs no IPython.
+    class Formatter:
+        def __init__(self):
+            self.printers = {}
+
+        def for_type(self, kind, printer):
+            self.printers[kind] = printer
+
+        def __call__(self, obj):
+            return next(self.printers[kind](obj) for kind in type(obj).__mro__ if kind in self.printers)
+
+    formatter = Formatter()
+    ipython = SimpleNamespace(display_formatter=SimpleNamespace(formatters={"text/latex": formatter}))
+    jupyter.load_ipython_extension(ipython)
     d = derive(from_equations({"q": "x + y", "f": "q*z"}, at={"x": -2, "y": 5, "z": -4}))
-    assert d.gradient("z")._repr_latex_() == gradient_latex(d.gradient("z"))
-    assert d._repr_latex_() == derivation_latex(d)
+    assert formatter(d.gradient("z")) == gradient_latex(d.gradient("z"))
+    assert formatter(d) == derivation_latex(d)
+    forms = SymbolicDerivation(from_equations({"q": "x + y", "f": "q*z"}))
+    assert formatter(forms).startswith(r"\begin{align*}")  # no point: no "At …:" line
 
 
 def test_a_closed_form_too_long_to_set_is_left_out_with_a_note():

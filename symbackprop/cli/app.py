@@ -111,9 +111,10 @@ def exercise_references(exercise: str | None, every: bool, default: str | None =
         raise SymbackpropError("give an exercise or --all, not both", key="--all")
     if every:
         return [str(entry.path) for entry in catalog.entries()]
-    if exercise is None and default is None:
+    chosen = exercise if exercise is not None else default
+    if chosen is None:
         raise SymbackpropError("give an exercise or --all (one of them)", key="--all")
-    return [exercise or default]
+    return [chosen]
 
 
 def write_atomic(path: str | Path, text: str) -> None:

@@ -61,14 +61,16 @@ def _paths(gradient, width: int):
     from rich.table import Table
     from rich.text import Text
 
+    from symbackprop.engine.derivation import values_to_show
     from symbackprop.render.plain import pretty_name, unicode
 
+    shown = values_to_show(gradient)
     listed = [
-        (str(index), " → ".join(pretty_name(node) for node in path.nodes), path.product_text(unicode, "·"), path.value)
-        for index, path in enumerate(gradient.paths, 1)
+        (str(index), " → ".join(pretty_name(node) for node in path.nodes), path.product_text(unicode, "·"), value)
+        for index, (path, value) in enumerate(zip(gradient.paths, shown.paths, strict=True), 1)
     ]
-    values = [f"= {number(value)}" for *_, value in listed] + [f"= {number(gradient.value)}"]
-    terms = gradient.local_terms(unicode, "·")
+    values = [f"= {number(value)}" for *_, value in listed] + [f"= {number(shown.value)}"]
+    terms = gradient.path_sum_terms(unicode, "·")
     note = f"{gradient.paths_omitted} more of {gradient.paths_total} paths not listed"
     value_width = max(map(cell_len, values))
     # The two middle columns side by side: the widest path, the widest product or sum term.
@@ -154,45 +156,71 @@ def _render(gradient, forms: set[str], closed_explicit: bool, width: int):
     from rich.table import Table
     from rich.text import Text
 
-    from symbackprop.render.plain import has_more_nodes, unicode
+    from symbackprop.engine.derivation import Gradient
 
     lhs = _fraction(gradient.loss, gradient.wrt)
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold cyan", no_wrap=True)
     grid.add_column()
-
     # A single edge's chain rule only says ∂L/∂P = ∂L/∂P: shown when asked for alone.
     if "chain" in forms and (forms == {"chain"} or not gradient.single_edge):
-        indent = " " * (len(lhs) + len(" + "))
-        room = width - PANEL_MARGIN - len(indent)
-        chains = [path.chain_text(_fraction, "·") for path in gradient.paths]
-        lines = [_break_between_factors(chain, room).replace("\n", "\n" + indent) for chain in chains]
-        grid.add_row("chain", Text(f"{lhs} = " + f"\n{' ' * len(lhs)} + ".join(lines or ["0"])))
+        grid.add_row("chain", Text(_chain(gradient, lhs, width)))
     if "paths" in forms:
         grid.add_row("paths", _paths(gradient, width))
     if "delta" in forms:
-        rows = Table.grid(padding=(0, 1))
-        for step in gradient.delta:
-            terms = " + ".join(_delta_term(gradient.loss, child, local) for child, local in step.terms)
-            rows.add_row(_fraction(gradient.loss, step.node), f"= {terms}", f"= {number(step.value)}")
-        grid.add_row("delta", rows)
+        grid.add_row("delta", _delta(gradient))
     if "closed" in forms:
-        # Counted before it is printed: a dense net's closed form takes seconds to print.
-        if not closed_explicit and has_more_nodes(gradient.closed, CLOSED_DISPLAY_NODES):
-            closed = f"(over {CLOSED_DISPLAY_NODES} terms and factors: --form closed prints it)"
-        else:
-            closed = unicode(gradient.closed)
-            if len(closed) > CLOSED_DISPLAY_LIMIT and not closed_explicit:
-                closed = f"({len(closed)} characters: --form closed prints it)"
-        grid.add_row("closed", Text(f"{lhs} = {closed}"))
-    if gradient.value is not None:
-        value = number(gradient.value)
-        exact = gradient.exact if "closed" in forms else None
-        if exact is not None and not exact.is_Integer:
-            value = f"{unicode(exact)} ≈ {value}"
-        grid.add_row("value", Text(f"{lhs} = {value}", style="bold"))
+        grid.add_row("closed", Text(f"{lhs} = {_closed(gradient, closed_explicit)}"))
+    if isinstance(gradient, Gradient):
+        grid.add_row("value", Text(f"{lhs} = {_value(gradient, 'closed' in forms)}", style="bold"))
     title = Text.assemble((lhs, "bold"), f"  ({gradient.paths_total} path{'s' if gradient.paths_total != 1 else ''})")
     return Panel(grid, title=title, title_align="left")
+
+
+def _chain(gradient, lhs: str, width: int) -> str:
+    """The chain rule along every path, one path a line, each broken between factors to fit."""
+    indent = " " * (len(lhs) + len(" + "))
+    room = width - PANEL_MARGIN - len(indent)
+    chains = [path.chain_text(_fraction, "·") for path in gradient.paths]
+    lines = [_break_between_factors(chain, room).replace("\n", "\n" + indent) for chain in chains]
+    return f"{lhs} = " + f"\n{' ' * len(lhs)} + ".join(lines or ["0"])
+
+
+def _delta(gradient):
+    """The δ recursion: ∂L/∂node as the sum over its children, with its value, from the loss back."""
+    from rich.table import Table
+
+    from symbackprop.engine.derivation import values_to_show
+
+    rows = Table.grid(padding=(0, 1))
+    for step, value in zip(gradient.delta, values_to_show(gradient).delta, strict=True):
+        terms = " + ".join(_delta_term(gradient.loss, child, local) for child, local in step.terms)
+        rows.add_row(_fraction(gradient.loss, step.node), f"= {terms}", f"= {number(value)}")
+    return rows
+
+
+def _closed(gradient, explicit: bool) -> str:
+    """The closed form, or a note where it is too long to show unless asked for alone."""
+    from symbackprop.render.plain import has_more_nodes, unicode
+
+    # Counted before it is printed: a dense net's closed form takes seconds to print.
+    if not explicit and has_more_nodes(gradient.closed, CLOSED_DISPLAY_NODES):
+        return f"(over {CLOSED_DISPLAY_NODES} terms and factors: --form closed prints it)"
+    closed = unicode(gradient.closed)
+    if len(closed) > CLOSED_DISPLAY_LIMIT and not explicit:
+        return f"({len(closed)} characters: --form closed prints it)"
+    return closed
+
+
+def _value(gradient, with_exact: bool) -> str:
+    """The value at the point, after its exact form (2π − 3 ≈ 3.28319) when the closed form is shown."""
+    from symbackprop.render.plain import unicode
+
+    value = number(gradient.value)
+    exact = gradient.exact if with_exact else None
+    if exact is not None and not exact.is_Integer:
+        return f"{unicode(exact)} ≈ {value}"
+    return value
 
 
 @app.command()
@@ -216,10 +244,39 @@ def derive(
     """The chain rule for dL/dP: each path's local factors, their sum, the δ form, closed form, value."""
     from rich.console import Group
 
-    from symbackprop.engine.derivation import derive as derive_exercise
-    from symbackprop.engine.derivation import gradients
+    from symbackprop.engine.derivation import derive_available, gradients
     from symbackprop.errors import SymbackpropError
     from symbackprop.render.json import FORMS, derivation_dict
+
+    _check_options(form, as_json, as_latex)
+    ex = _load(exercise, equation, wrt)
+    warn(ex.warnings)
+    derivation = derive_available(ex, at=parse_assignments(at, "--at"), max_paths=max_paths)
+    found = gradients(derivation, wrt)
+    if not found:
+        where = {"key": "-e"} if equation else {"source": ex.path, "key": "roles.params"}
+        raise SymbackpropError("nothing to differentiate: no input or param (or give --wrt)", **where)
+    if as_json:
+        print_json(derivation_dict(derivation, found))
+        return
+    if as_latex:
+        import sys
+
+        from symbackprop.render.latex_solution import derivation_latex
+
+        sys.stdout.write(derivation_latex(derivation, list(found)))
+        return
+    out = console()
+    out.print(_heading(derivation))
+    forms = set(FORMS) if form == "all" else {form}
+    panels = [_render(gradient, forms, form == "closed", out.width) for gradient in found.values()]
+    out.print(Group(*panels))
+
+
+def _check_options(form: str, as_json: bool, as_latex: bool) -> None:
+    """--form names a form; --json, --latex and a single form exclude one another."""
+    from symbackprop.errors import SymbackpropError
+    from symbackprop.render.json import FORMS
 
     if form not in FORMS:
         raise SymbackpropError(f"unknown form {form!r} (one of {', '.join(FORMS)})", key="--form")
@@ -231,31 +288,18 @@ def derive(
         raise SymbackpropError(
             "--form selects what the terminal shows; --json and --latex give every form", key="--form"
         )
-    forms = set(FORMS) if form == "all" else {form}
-    ex = _load(exercise, equation, wrt)
-    warn(ex.warnings)
-    derivation = derive_exercise(ex, at=parse_assignments(at, "--at"), max_paths=max_paths)
-    found = gradients(derivation, wrt)
-    if not found:
-        where = {"key": "-e"} if equation else {"source": ex.path, "key": "roles.params"}
-        raise SymbackpropError("nothing to differentiate: no input or param (or give --wrt)", **where)
-    if as_json:
-        print_json(derivation_dict(derivation, found))
-        return
-    if as_latex:
-        import sys
 
-        from symbackprop.render.latex import derivation_latex
 
-        sys.stdout.write(derivation_latex(derivation, list(found)))
-        return
+def _heading(derivation):
+    """The exercise's id and title, the point (when there is one) and, with data, how values gather."""
     from rich.text import Text
 
-    out = console()
-    heading = Text.assemble((ex.id, "bold"), f"  {ex.title}" if ex.title else "")
+    from symbackprop.engine.derivation import Derivation
     from symbackprop.render.plain import pretty_name, value_text
 
-    if derivation.point is not None:
+    ex = derivation.exercise
+    heading = Text.assemble((ex.id, "bold"), f"  {ex.title}" if ex.title else "")
+    if isinstance(derivation, Derivation):
         point = ", ".join(f"{pretty_name(n)} = {value_text(v)}" for n, v in derivation.point.items())
         heading.append(f"\nat {point}", style="dim")
     if ex.samples > 1:
@@ -264,6 +308,4 @@ def derive(
         heading.append(
             f"\nformulas per sample; values {ex.gathered} over the {ex.samples} samples of {names}", style="dim"
         )
-    out.print(heading)
-    panels = [_render(gradient, forms, form == "closed", out.width) for gradient in found.values()]
-    out.print(Group(*panels))
+    return heading

@@ -23,16 +23,18 @@ def latex(
     at: Annotated[list[str], typer.Option("--at", help="NAME=VALUE: evaluate at another point.")] = [],  # noqa: B006
 ) -> None:
     """The worked solution as LaTeX: per param an align* block (chain rule, paths, δ, closed form, value)."""
-    from symbackprop.engine.derivation import derive
+    from symbackprop.engine.derivation import derive_available
     from symbackprop.errors import SymbackpropError
     from symbackprop.exercise.model import load
-    from symbackprop.render.latex import derivation_latex, document, figure_latex
+    from symbackprop.render.latex_document import document
+    from symbackprop.render.latex_figure import figure_latex
+    from symbackprop.render.latex_solution import derivation_latex
 
     if edge_labels and not figure:
         raise SymbackpropError("labels the figure's edges: give --figure too", key="--edge-labels")
     ex = load(exercise)
     warn(ex.warnings)
-    derivation = derive(ex, at=parse_assignments(at, "--at"))
+    derivation = derive_available(ex, at=parse_assignments(at, "--at"))
     if standalone:
         text = document(derivation, wrt or None, figure=figure, edge_labels=edge_labels)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -52,7 +53,10 @@ def _table(ex, lr: float, rows):
     from symbackprop.render.plain import pretty_name
 
     loss = pretty_name(ex.loss)
-    columns = [(pretty_name(name), "bold", lambda row, n=name: row.params[n]) for name in rows[0].params]
+    # (heading, style, the row's value); each lambda binds its name as a default argument.
+    columns: list[tuple[str, str, Callable[..., float]]] = [
+        (pretty_name(name), "bold", lambda row, n=name: row.params[n]) for name in rows[0].params
+    ]
     columns += [(pretty_name(n), "", lambda row, n=n: row.nodes[n]) for n in ex.graph.nodes if n != ex.loss]
     columns.append((loss, "bold", lambda row: row.loss))
     columns += [

@@ -34,7 +34,7 @@ class Graph:
     parents: dict[str, tuple[str, ...]]
     _children: dict[str, list[str]] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # A name used twice on one right side (x*x) is one edge: ∂f/∂x already counts both uses.
         object.__setattr__(self, "parents", {node: tuple(dict.fromkeys(used)) for node, used in self.parents.items()})
         children: dict[str, list[str]] = {name: [] for name in self.names}

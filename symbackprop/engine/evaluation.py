@@ -15,10 +15,9 @@ from typing import SupportsFloat, cast
 import sympy
 
 from symbackprop.core.values import evaluate
+from symbackprop.engine.local import Edge
 from symbackprop.errors import SymbackpropError
 from symbackprop.exercise.model import Exercise, loss_scale
-
-Edge = tuple[str, str]  # (child, parent), as the engine keys local derivatives
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ class SamplePass:
 class Pass:
     """The numbers at a point, per sample and with the loss summed or averaged over them.
 
-    >>> from symbackprop.engine.derivation import local_derivatives
+    >>> from symbackprop.engine.local import local_derivatives
     >>> from symbackprop.exercise.model import from_equations
     >>> ex = from_equations({"q": "x + y", "f": "q*z"})
     >>> result = evaluate_pass(ex, local_derivatives(ex), {"x": -2, "y": 5, "z": -4})
@@ -128,8 +127,8 @@ def evaluate_pass(
 ) -> Pass:
     """Forward and backward pass at ``point`` for every sample, with the loss summed or averaged.
 
-    ``local`` holds ∂child/∂parent per edge (``Derivation.local``); ``overrides`` apply to
-    every sample, and an overridden ∂L/∂name replaces the reduced one too.
+    ``local`` holds ∂child/∂parent per edge (:func:`~symbackprop.engine.local.local_derivatives`);
+    ``overrides`` apply to every sample, and an overridden ∂L/∂name replaces the reduced one too.
     """
     overrides = overrides or Overrides()
     samples = tuple(

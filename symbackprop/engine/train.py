@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from symbackprop.engine.derivation import local_derivatives
 from symbackprop.engine.evaluation import Overrides, Pass, evaluate_pass
+from symbackprop.engine.local import local_derivatives
 from symbackprop.errors import SymbackpropError, is_finite_number
 from symbackprop.exercise.model import Exercise
 

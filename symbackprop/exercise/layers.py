@@ -16,7 +16,7 @@ import sympy
 
 from symbackprop.core.functions import LOSSES
 from symbackprop.errors import SymbackpropError, is_finite_number
-from symbackprop.render.plain import plain
+from symbackprop.parse.printer import plain
 
 LOSS_NAME = "L"
 # Activations a layer may use: the unary functions of the library, and none at all.

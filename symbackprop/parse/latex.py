@@ -140,6 +140,8 @@ class _Scanner:
     def letters(self, position: int) -> int:
         """A run of letters with an optional subscript: one name or one per letter."""
         run = _LETTERS.match(self.text, position)
+        if run is None:
+            raise ParseError(f"at column {self.column(position)}: expected a letter")
         end = run.end()
         subscript = _SUBSCRIPT.match(self.text, end)
         sub = (subscript.group(1) or subscript.group(2)) if subscript else ""
@@ -161,7 +163,8 @@ class _Scanner:
 
     def known(self, name: str) -> bool:
         """Whether ``name`` is a graph name (with or without its underscore), function or constant."""
-        return name in self.names or name.replace("_", "") in self.names or name in FUNCTIONS or name in CONSTANTS
+        names = self.names if self.names is not None else ()
+        return name in names or name.replace("_", "") in names or name in FUNCTIONS or name in CONSTANTS
 
 
 def _join(letters: str, sub: str) -> str:

@@ -20,6 +20,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import sympy
 
@@ -68,8 +69,9 @@ def tokenize(text: str, max_length: int = MAX_LENGTH) -> list[Token]:
         match = _TOKEN.match(text, position)
         if match is None:
             raise ParseError(f"at column {position + 1}: unexpected character {text[position]!r}")
-        if match.lastgroup != "space":
-            tokens.append(Token(match.lastgroup, match.group(), position + 1))
+        kind = cast(str, match.lastgroup)  # every alternative of _TOKEN is a named group
+        if kind != "space":
+            tokens.append(Token(kind, match.group(), position + 1))
         position = match.end()
     tokens.append(Token("end", "", len(text) + 1))
     return tokens

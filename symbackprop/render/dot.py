@@ -1,13 +1,15 @@
 """The graph of an exercise as a picture: columns by depth, and Graphviz DOT.
 
-Both the TikZ figure of :mod:`symbackprop.render.latex` and the DOT text lay the graph out the same
+Both the TikZ figure of :mod:`symbackprop.render.latex_figure` and the DOT text lay the graph out the same
 way: inputs and params on the left, each node one column right of its deepest parent, the
 loss alone in the last column, as the lectures draw a network.
 """
 
 from __future__ import annotations
 
+from symbackprop.engine.local import local_derivatives
 from symbackprop.exercise.model import Exercise
+from symbackprop.render.plain import pretty_name, unicode
 
 
 def columns(exercise: Exercise) -> list[list[str]]:
@@ -32,7 +34,7 @@ def columns(exercise: Exercise) -> list[list[str]]:
 
 def _by_parents(found: list[list[str]], graph) -> list[list[str]]:
     """Each column ordered by the mean row of its nodes' parents, so that fewer edges cross."""
-    row = {name: index for index, name in enumerate(found[0])}
+    row: dict[str, float] = {name: index for index, name in enumerate(found[0])}
     for column in found[1:]:
 
         def mean_row(name: str) -> float:
@@ -67,9 +69,6 @@ def graph_dot(exercise: Exercise, edge_labels: bool = False) -> str:
       "t" -> "z" [label="2·t"];
     }
     """
-    from symbackprop.engine.derivation import local_derivatives
-    from symbackprop.render.plain import pretty_name, unicode
-
     local = local_derivatives(exercise) if edge_labels else {}
 
     def node(name: str) -> str:

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-from symbackprop.engine.derivation import Derivation, Gradient
-from symbackprop.render.plain import plain
+from symbackprop.engine.derivation import Derivation, Gradient, values_to_show
+from symbackprop.engine.symbolic import SymbolicDerivation, SymbolicGradient
+from symbackprop.parse.printer import plain
 
 FORMS = ("chain", "paths", "delta", "closed", "all")
 
 
-def gradient_dict(gradient: Gradient) -> dict:
-    """One gradient in the fields of SPEC §3, plus the δ recursion and the exact value."""
-    data: dict = {
-        "local": gradient.local_text(),
-        "value": gradient.value,
+def gradient_dict(gradient: SymbolicGradient) -> dict:
+    """One gradient in the fields of SPEC §3, plus the δ recursion and the exact value.
+
+    Without a point (an ad-hoc graph) every value is null.
+    """
+    values = values_to_show(gradient)
+    exact = gradient.exact if isinstance(gradient, Gradient) else None
+    return {
+        "local": gradient.path_sum_text(),
+        "value": values.value,
         "paths": [
             {
                 "nodes": list(path.nodes),
                 "factors": [plain(factor) for factor in path.factors],
                 "product": path.product_text(),
-                "value": path.value,
+                "value": value,
             }
-            for path in gradient.paths
+            for path, value in zip(gradient.paths, values.paths, strict=True)
         ],
         "paths_total": gradient.paths_total,
         "paths_omitted": gradient.paths_omitted,
@@ -29,21 +35,20 @@ def gradient_dict(gradient: Gradient) -> dict:
             {
                 "node": step.node,
                 "terms": [{"child": child, "local": plain(local)} for child, local in step.terms],
-                "value": step.value,
+                "value": value,
             }
-            for step in gradient.delta
+            for step, value in zip(gradient.delta, values.delta, strict=True)
         ],
+        "closed": plain(gradient.closed),
+        "exact": plain(exact) if exact is not None else None,
     }
-    exact = gradient.exact
-    data["closed"] = plain(gradient.closed)
-    data["exact"] = plain(exact) if exact is not None else None
-    return data
 
 
-def derivation_dict(derivation: Derivation, gradients: dict[str, Gradient]) -> dict:
-    """``derive --json``: the exercise, the loss, the point and each gradient."""
-    point, exercise = derivation.point, derivation.exercise
-    found = {
+def derivation_dict(derivation: SymbolicDerivation, gradients: dict[str, SymbolicGradient]) -> dict:
+    """``derive --json``: the exercise, the loss, the point (null without one) and each gradient."""
+    exercise = derivation.exercise
+    point = derivation.point if isinstance(derivation, Derivation) else None
+    found: dict = {
         "exercise": exercise.id,
         "loss": exercise.loss,
         "point": {name: float(value) for name, value in point.items()} if point is not None else None,
