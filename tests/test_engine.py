@@ -244,15 +244,6 @@ def test_without_a_point_derive_refuses_and_the_symbolic_derivation_gives_every_
     assert values_to_show(g) == ((None,), (None, None), None)
 
 
-def test_derivation_without_a_point_is_the_symbolic_one_until_auditing_asks_for_that_itself():
-    # Transitional: auditing/checker.py builds Derivation(exercise, None, max_paths=16) for the
-    # edges of a sub-derivation; it gets the forms alone, as SymbolicDerivation gives them.
-    ex = from_equations({"q": "x + y", "f": "q*z"})
-    sub = Derivation(ex, None, max_paths=16)
-    assert type(sub) is SymbolicDerivation and sub.max_paths == 16
-    assert sub.local == {("q", "x"): 1, ("q", "y"): 1, ("f", "q"): symbol("z"), ("f", "z"): symbol("q")}
-
-
 def test_a_derivation_survives_pickling_with_its_values():
     d = derive(load("two-branch-sigmoid"))
     copy = pickle.loads(pickle.dumps(d))

@@ -323,7 +323,7 @@ def test_a_duplicate_row_is_graded_but_only_the_last_counts(two_branch):
 def test_every_catalog_gradient_is_correct_as_the_engine_writes_it_and_wrong_negated():
     from symbackprop.exercise.catalog import entries
     from symbackprop.exercise.model import load
-    from symbackprop.render.plain import plain
+    from symbackprop.parse.printer import plain
 
     for entry in entries():
         exercise = load(entry.id)
@@ -331,10 +331,10 @@ def test_every_catalog_gradient_is_correct_as_the_engine_writes_it_and_wrong_neg
         for qid, question in grader.questions.items():
             gradient = grader.derivation.gradient(question.quantity.name)
             # The path sum in node names is the reference itself: it must be "correct" …
-            answer = gradient.local_text() or plain(gradient.closed)
+            answer = gradient.path_sum_text() or plain(gradient.closed)
             assert grader.grade(qid, answer).verdict == "correct", (entry.id, qid)
             # … and its negation, when the gradient is not 0 at the point, a sign slip.
-            if gradient.value:
+            if grader.step_point(question.quantity.step).adjoints[question.quantity.name]:
                 assert grader.grade(qid, f"-({answer})").diagnoses[0] == "sign", (entry.id, qid)
 
 

@@ -10,7 +10,7 @@ import pytest
 from reference import TWO_BRANCH, sigmoid
 
 from symbackprop.auditing.checker import audit
-from symbackprop.engine.derivation import local_derivatives
+from symbackprop.engine.local import local_derivatives
 from symbackprop.exercise.model import from_equations
 from symbackprop.grading.grader import Grader
 from symbackprop.judge.equivalence import (

@@ -17,7 +17,7 @@ from symbackprop.errors import SymbackpropError
 from symbackprop.exercise.model import symbol
 from symbackprop.judge.equivalence import same_values, values_at
 from symbackprop.parse.plain import free_names, parse
-from symbackprop.render.plain import plain
+from symbackprop.parse.printer import plain
 
 FRACTION = re.compile(r"\bd([A-Za-z_]\w*)\s*/\s*d([A-Za-z_]\w*)")
 
@@ -84,7 +84,7 @@ def computed_text(rec: Recomputation, key: StatedKey) -> str:
     """The true formula as the lecture would write it, in node names where possible."""
     q = key.quantity
     if q.gradient and key.of == rec.ex.loss and not q.negated:
-        local = rec.derivation.gradient(q.name).local_text()
+        local = rec.derivation.gradient(q.name).path_sum_text()
         if local is not None:
             return local
     if q.gradient and (key.of, q.name) in rec.derivation.local:

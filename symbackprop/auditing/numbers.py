@@ -17,7 +17,7 @@ from symbackprop.errors import SymbackpropError
 from symbackprop.judge.equivalence import within_absolute
 from symbackprop.judge.precision import read_number
 from symbackprop.parse.plain import parse, tokenize
-from symbackprop.render.plain import plain
+from symbackprop.parse.printer import plain
 
 PLACEHOLDER = "zzq"  # prefix of the names that stand for numbers and ∂-fractions while parsing
 

@@ -12,8 +12,8 @@ from dataclasses import replace
 from functools import cached_property
 
 from symbackprop.auditing.keys import StatedKey, read_keys, stated_forms
-from symbackprop.engine.derivation import Derivation
 from symbackprop.engine.evaluation import Edge, Overrides, Pass, evaluate_pass
+from symbackprop.engine.symbolic import SymbolicDerivation
 from symbackprop.engine.train import passes
 from symbackprop.exercise.model import Exercise
 from symbackprop.judge.equivalence import comparison_points, within_absolute
@@ -36,10 +36,10 @@ class Recomputation:
         self.ex = exercise
         self.keys = read_keys(exercise)
         self.forms = stated_forms(exercise)
-        self.derivation = Derivation(exercise, exercise.at(), max_paths=MAX_PATHS)
+        self.derivation = SymbolicDerivation(exercise, max_paths=MAX_PATHS)
         self.steps = max([exercise.train.get("steps", 0)] + [k.step for k in self.keys.values()])
         self.lr: float | None = exercise.train.get("lr")
-        self._subs: dict[str, Derivation] = {}
+        self._subs: dict[str, SymbolicDerivation] = {}
 
     def run(self, overrides: dict[int, Overrides] | None = None) -> Run:
         """Points and passes per step; without ``[train]`` lr only step 0 exists."""
@@ -56,10 +56,10 @@ class Recomputation:
         """The points formulas are compared at (see :mod:`symbackprop.judge.equivalence`)."""
         return comparison_points(self.ex, self.derivation.local)
 
-    def sub(self, node: str) -> Derivation:
+    def sub(self, node: str) -> SymbolicDerivation:
         """The derivation with ``node`` as the loss (for ∂A/∂B keys of another node)."""
         if node not in self._subs:
-            self._subs[node] = Derivation(replace(self.ex, loss=node), None, max_paths=MAX_PATHS)
+            self._subs[node] = SymbolicDerivation(replace(self.ex, loss=node), max_paths=MAX_PATHS)
         return self._subs[node]
 
     def value(self, key: StatedKey, run: Run, overrides: Overrides | None = None) -> float:

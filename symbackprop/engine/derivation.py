@@ -49,19 +49,6 @@ class Gradient(SymbolicGradient):
 class Derivation(SymbolicDerivation):
     """Everything the chain rule gives for an exercise at a point: the symbolic forms with their values."""
 
-    def __new__(cls, exercise: Exercise, point: Mapping[str, sympy.Expr] | None, max_paths: int = DEFAULT_MAX_PATHS):
-        # TRANSITIONAL: auditing/checker.py still asks Derivation(exercise, None, …) for the
-        # edges of a derivation without a point; at the merge it builds a SymbolicDerivation
-        # itself, and this method goes.
-        if point is None:
-            return SymbolicDerivation(exercise, max_paths)
-        return super().__new__(cls)
-
-    def __getnewargs__(self) -> tuple[Exercise, dict[str, sympy.Expr], int]:
-        # Unpickling calls __new__ with these (and then restores the attributes, not __init__):
-        # with none, the transitional __new__ above would see no point.
-        return self.exercise, self.point, self.max_paths
-
     def __init__(self, exercise: Exercise, point: Mapping[str, sympy.Expr], max_paths: int = DEFAULT_MAX_PATHS):
         super().__init__(exercise, max_paths)
         self.point = dict(point)

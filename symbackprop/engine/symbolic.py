@@ -102,10 +102,6 @@ class SymbolicGradient:
         terms = self.path_sum_terms(printer, separator)
         return None if terms is None else " ".join(terms)
 
-    # TRANSITIONAL: auditing/checker.py and tests/test_grade.py still call local_text(); at the
-    # merge they call path_sum_text() and this line goes.
-    local_text = path_sum_text
-
     def path_sum_terms(self, printer: Printer = plain, separator: str = "*") -> list[str] | None:
         """The path sum's terms, each after the first with its sign: ["a*b", "- c*d", "+ e"]."""
         if self.paths_omitted:

@@ -20,8 +20,8 @@ from functools import cached_property
 import sympy
 
 from symbackprop.core.values import evaluate
-from symbackprop.engine.derivation import derive
 from symbackprop.engine.evaluation import Overrides, Pass, evaluate_pass
+from symbackprop.engine.symbolic import SymbolicDerivation
 from symbackprop.engine.train import passes
 from symbackprop.errors import ParseError, SymbackpropError
 from symbackprop.exercise.model import Exercise
@@ -59,7 +59,7 @@ class Grader:
     def __init__(self, exercise: Exercise, questions: Mapping[str, Question], *, random_points: int = RANDOM_POINTS):
         self.exercise = exercise
         self.questions = dict(questions)
-        self.derivation = derive(exercise)
+        self.derivation = SymbolicDerivation(exercise)
         self.local = self.derivation.local
         self.random_points = random_points
         self._steps: dict[int, Pass] = {}

@@ -51,7 +51,7 @@ def within_relative(a: float, b: float, relative: float) -> bool:
 def comparison_points(exercise: Exercise, local: Mapping[Edge, sympy.Expr], count: int = RANDOM_POINTS) -> list[Pass]:
     """The exercise's point and ``count`` seeded random points near it (one sample each).
 
-    >>> from symbackprop.engine.derivation import local_derivatives
+    >>> from symbackprop.engine.local import local_derivatives
     >>> from symbackprop.exercise.model import from_equations
     >>> ex = from_equations({"q": "x + y", "f": "q*z"}, at={"x": -2, "y": 5, "z": -4})
     >>> points = comparison_points(ex, local_derivatives(ex))

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 import sympy
 
 from symbackprop.core.functions import Sigmoid, Tanh
-from symbackprop.engine.derivation import Gradient
 from symbackprop.engine.evaluation import Edge, Pass, evaluate_sample, single_sample
+from symbackprop.engine.symbolic import SymbolicGradient
 from symbackprop.errors import SymbackpropError
 from symbackprop.exercise.model import Exercise
 from symbackprop.exercise.quantities import Quantity
 from symbackprop.judge.precision import significant
-from symbackprop.render.plain import plain
+from symbackprop.parse.printer import plain
 
 MAX_PATH_SUBSETS = 6  # up to this many paths every subset may be missing; beyond, one path at a time
 MAX_EXTRA_FACTORS = 200
@@ -120,7 +120,7 @@ def value_variants(name: str, *, compound: bool = False) -> list[Variant]:
     return scaled_variants(lambda point: point.values[name], gradient=False, compound=compound)
 
 
-def gradient_variants(exercise: Exercise, gradient: Gradient, *, negated: bool, numeric: bool) -> list[Variant]:
+def gradient_variants(exercise: Exercise, gradient: SymbolicGradient, *, negated: bool, numeric: bool) -> list[Variant]:
     """The reference ∂L/∂P with each typical mistake made once (and each edit also with the sign flipped).
 
     >>> from symbackprop.engine.derivation import derive
@@ -140,7 +140,7 @@ def _adjoint(name: str, sign: float) -> Rule:
 
 
 def gradient_edits(
-    exercise: Exercise, gradient: Gradient, *, negated: bool, numeric: bool, names_first: Collection[str] = ()
+    exercise: Exercise, gradient: SymbolicGradient, *, negated: bool, numeric: bool, names_first: Collection[str] = ()
 ) -> list[Variant]:
     """The path sum edited: a path or a local factor left out, σ′ or e⁰ wrong, a spurious factor; each also negated.
 
@@ -187,7 +187,7 @@ def _sum_rule(paths: Sequence[tuple[Edge, ...]], sign: float, skip: Collection[i
     return lambda point: sign * _path_sum(point, paths, skip, change)
 
 
-def _path_variants(gradient: Gradient, paths: Sequence[tuple[Edge, ...]], sign: float) -> list[Variant]:
+def _path_variants(gradient: SymbolicGradient, paths: Sequence[tuple[Edge, ...]], sign: float) -> list[Variant]:
     count = len(paths)
     if count < 2:
         return []

@@ -10,10 +10,7 @@ import re
 import sympy
 from sympy.printing.precedence import PRECEDENCE
 
-from symbackprop.parse.printer import PlainPrinter, plain
-
-# plain is re-exported for auditing, judge and the grading tests, which import it from here.
-__all__ = ["UnicodePrinter", "has_more_nodes", "layered_name", "plain", "pretty_name", "unicode", "value_text"]
+from symbackprop.parse.printer import PlainPrinter
 
 _SUBSCRIPTABLE = "0123456789aehijklmnoprstuvx"  # the letters Unicode has subscripts for
 _SUBSCRIPT = str.maketrans(_SUBSCRIPTABLE, "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
