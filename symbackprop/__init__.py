@@ -52,3 +52,8 @@ def __getattr__(name: str):
     if name in _API:
         return getattr(importlib.import_module(_API[name]), name)
     raise AttributeError(f"module 'symbackprop' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext symbackprop``: Jupyter then shows derivations and gradients as their worked solution."""
+    importlib.import_module("symbackprop.render.jupyter").load_ipython_extension(ipython)

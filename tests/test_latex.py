@@ -17,12 +17,12 @@ import pytest
 import sympy
 from reference import TWO_BRANCH, sigmoid
 
+import symbackprop
 from symbackprop.core import functions
 from symbackprop.engine.derivation import derive
 from symbackprop.engine.local import local_derivatives
 from symbackprop.engine.symbolic import SymbolicDerivation
 from symbackprop.exercise.model import from_equations
-from symbackprop.render import jupyter
 from symbackprop.render.latex import LecturePrinter, delta_name, latex, latex_name
 from symbackprop.render.latex_document import latex_text
 from symbackprop.render.latex_lines import break_lines, visible_width
@@ -318,7 +318,7 @@ def test_the_jupyter_extension_shows_derivations_and_gradients_as_latex():
 
     formatter = Formatter()
     ipython = SimpleNamespace(display_formatter=SimpleNamespace(formatters={"text/latex": formatter}))
-    jupyter.load_ipython_extension(ipython)
+    symbackprop.load_ipython_extension(ipython)  # %load_ext symbackprop
     d = derive(from_equations({"q": "x + y", "f": "q*z"}, at={"x": -2, "y": 5, "z": -4}))
     assert formatter(d.gradient("z")) == gradient_latex(d.gradient("z"))
     assert formatter(d) == derivation_latex(d)
