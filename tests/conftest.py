@@ -37,18 +37,6 @@ def has_graphviz() -> bool:
     return shutil.which("dot") is not None
 
 
-needs_tikz = pytest.mark.skipif(
-    not IN_CI and not has_tikz(),
-    reason="pdflatex with TikZ is not installed (Debian: texlive-latex-base texlive-pictures)",
-)
 needs_graphviz = pytest.mark.skipif(
     not IN_CI and not has_graphviz(), reason="Graphviz is not installed (Debian: graphviz)"
 )
-
-
-@pytest.fixture(scope="session")
-def lectures() -> Path:
-    """The lecture decks' folder, or a skip that says where they were looked for."""
-    if not LECTURES.is_dir():
-        pytest.skip(f"the lecture decks are not beside the repository ({LECTURES})")
-    return LECTURES

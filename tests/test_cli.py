@@ -7,9 +7,9 @@ import math
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import EXERCISE_FILES, EXERCISES
 from reference import sigmoid
 from typer.testing import CliRunner
 
@@ -79,9 +79,6 @@ def test_derive_paths_on_a_narrow_terminal_put_each_product_under_its_path_and_b
         assert not any(line.endswith(("(1 -", "(1", "-")) for line in lines), text
         joined = "".join(line.split("  = ")[0].strip() for line in lines[route:])
         assert PRODUCT_1 in joined and PRODUCT_2[1:] in joined, text
-
-
-EXERCISE_FILES = sorted((Path(__file__).resolve().parents[1] / "exercises").glob("*.toml"))
 
 
 @pytest.mark.parametrize("path", EXERCISE_FILES, ids=lambda path: path.stem)
@@ -193,7 +190,7 @@ def test_the_relu_step_prints_as_its_bracket_in_every_form():
 
 @pytest.mark.parametrize("command", [["derive"], ["show"], ["train", "--lr", "0.1"], ["audit"], ["check"]])
 def test_a_title_with_brackets_prints_as_written(tmp_path, command):
-    source = (Path(__file__).resolve().parents[1] / "exercises" / "fx-plus-y-times-z.toml").read_text()
+    source = (EXERCISES / "fx-plus-y-times-z.toml").read_text()
     title = "Bad [/] title [red]x[/red]"
     path = tmp_path / "brackets.toml"
     path.write_text(re.sub(r"(?m)^title = .*$", f'title = "{title}"', source).replace('id = "', 'id = "[b]'))

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 
-import pytest
+from conftest import needs_graphviz
 from reference import TWO_BRANCH
 
 from symbackprop.exercise.model import from_equations
@@ -57,8 +55,7 @@ def test_a_keyword_name_is_quoted():
     assert '"graph" -> "node";' in text
 
 
-# CI installs Graphviz (.ci/run), so there a missing `dot` fails instead of skipping.
-@pytest.mark.skipif(shutil.which("dot") is None and not os.environ.get("CI"), reason="Graphviz is not installed")
+@needs_graphviz  # CI installs Graphviz (.ci/run), so there a missing `dot` fails instead of skipping
 def test_graphviz_reads_it():
     result = subprocess.run(["dot", "-Tsvg"], input=graph_dot(two_branch(), True), capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import math
 import re
-from pathlib import Path
 
 import pytest
+from conftest import EXAMPLES
 
 from symbackprop.errors import SymbackpropError
 from symbackprop.exercise.model import from_equations
@@ -21,8 +21,6 @@ from symbackprop.grading.grader import Grader
 from symbackprop.grading.questions import load_for_grading, read_questions
 from symbackprop.grading.reports import json_text
 from symbackprop.judge.precision import written_precision
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def sigma(x: float) -> float:

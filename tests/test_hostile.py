@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from conftest import EXAMPLES
 
 from symbackprop.errors import ParseError
 from symbackprop.grading.answers import read_answers
@@ -18,7 +19,6 @@ from symbackprop.grading.reports import json_text
 from symbackprop.grading.verdict import VERDICTS
 from symbackprop.parse.latex import parse_any
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TIMEOUT = 2.0
 SENTINEL = Path("/tmp") / f"symbackprop-pwned-{uuid.uuid4().hex}"
 

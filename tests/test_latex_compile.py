@@ -6,19 +6,18 @@ failure, not a skip, so that this test cannot silently stop running.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import EXERCISE_FILES, IN_CI, has_tikz
 from typer.testing import CliRunner
 
 from symbackprop.cli import app
 
-ROOT = Path(__file__).resolve().parents[1]
-EXERCISES = sorted((ROOT / "exercises").glob("*.toml"))
+EXERCISES = EXERCISE_FILES
 
 # Every function of the library, side by side (not nested, so that the closed form stays small),
 # so that each printer's output is known to compile.
@@ -47,12 +46,12 @@ t = 2
 
 
 def pdflatex() -> str:
-    found = shutil.which("pdflatex")
-    if found:
-        return found
-    if os.environ.get("CI"):
-        pytest.fail("pdflatex is missing: CI must install texlive-latex-base and texlive-pictures")
-    pytest.skip("pdflatex is not installed (apt-get install texlive-latex-base texlive-pictures)")
+    """pdflatex's path; where it or TikZ is missing, a failure in CI and a skip elsewhere."""
+    if has_tikz():
+        return str(shutil.which("pdflatex"))
+    if IN_CI:
+        pytest.fail("pdflatex with TikZ is missing: CI must install texlive-latex-base and texlive-pictures")
+    pytest.skip("pdflatex with TikZ is not installed (Debian: texlive-latex-base texlive-pictures)")
 
 
 def compile_ok(tex: Path) -> None:
