@@ -13,6 +13,8 @@ import sympy
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
+from symbackprop.core.functions import UNICODE_NAMES
+
 
 def lecture_order(terms: list[sympy.Expr]) -> list[sympy.Expr]:
     """Positive terms first, keeping SymPy's order otherwise: y_t - y rather than -y + y_t."""
@@ -112,7 +114,7 @@ def pretty_name(name: str) -> str:
     return name
 
 
-_UNICODE_FUNCTIONS = {"sigmoid": "σ"}
+_UNICODE_FUNCTIONS = UNICODE_NAMES  # the activations' own symbols (σ), read from the registry
 
 
 class UnicodePrinter(PlainPrinter):
