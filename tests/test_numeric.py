@@ -23,6 +23,7 @@ from symbackprop.engine.derivation import derive
 from symbackprop.errors import EvaluationError, SymbackpropError
 from symbackprop.exercise.model import from_equations, load
 from symbackprop.numeric import evaluator as numeric
+from symbackprop.numeric.finite_difference import FD_STEP, finite_difference
 
 # ---------------------------------------------------------------------------------------------
 # Hand derivations
@@ -256,19 +257,19 @@ def test_a_finite_difference_at_a_kink_is_flagged_and_gives_the_mean_of_both_sid
     # E = K(p − q), p = q: the central difference sees (right + left)/2, whatever the convention.
     for conv in (Conventions(), Conventions(relu_grad_at_zero=1, abs_grad_at_zero=1, max_grad_at_tie=1)):
         ex = from_equations({"k": "p - q", "E": kink}, params=["p"], at={"p": 0.5, "q": 0.5}, conventions=conv)
-        fd = numeric.finite_difference(ex, "p")
+        fd = finite_difference(ex, "p")
         assert fd.kink is not None
         assert fd.value == pytest.approx((left + right) / 2, rel=1e-9)
 
 
 def test_a_finite_difference_whose_step_straddles_a_kink_is_flagged():
     ex = from_equations({"E": "relu(p - 1e-7)"}, params=["p"], at={"p": 0})
-    assert numeric.finite_difference(ex, "p").kink == "relu(p - 1/10000000)".replace("relu", "ReLU")
+    assert finite_difference(ex, "p").kink == "relu(p - 1/10000000)".replace("relu", "ReLU")
 
 
 def test_a_kink_the_param_does_not_move_does_not_spoil_its_finite_difference():
     ex = from_equations({"E": "relu(x)*w"}, params=["w"], at={"w": 2, "x": 0})
-    fd = numeric.finite_difference(ex, "w")
+    fd = finite_difference(ex, "w")
     assert fd.kink is None and fd.value == 0.0
 
 
@@ -282,7 +283,7 @@ def test_a_kink_the_param_does_not_move_does_not_spoil_its_finite_difference():
 def test_finite_difference_of_a_sigmoid_loss(w, x):
     s = _sigmoid(w * x)
     ex = from_equations({"E": "(1 - sigmoid(w*x))**2/2"}, params=["w"], at={"w": w, "x": x})
-    fd = numeric.finite_difference(ex, "w")
+    fd = finite_difference(ex, "w")
     assert fd.kink is None
     assert fd.value == pytest.approx(-(1 - s) * s * (1 - s) * x, rel=1e-6, abs=1e-9)
 
@@ -370,7 +371,7 @@ def test_random_graphs_symbolic_numpy_and_finite_differences_agree(graph):
         symbolic = derivation.gradient(param).value
         found = result.gradients[param]
         assert found == pytest.approx(symbolic, rel=1e-9, abs=1e-12 * scale), param
-        fd = numeric.finite_difference(ex, param)
+        fd = finite_difference(ex, param)
         if fd.kink is None:  # at a kink the convention decides, and FD cannot see it (tested above)
             assert fd.value == pytest.approx(found, rel=1e-5, abs=1e-6 * scale), param
 
@@ -504,6 +505,6 @@ def test_elu_at_zero_is_a_kink_for_finite_differences_even_with_alpha_1():
     # E = (a·c + elu(a) − t)²/2 at a = 0, c = −1, t = 1: ∂E/∂a = (0 − 1)(−1 + 1) = 0 exactly, but
     # elu″ jumps at 0 (0 above, 1 below), so (E(h) − E(−h))/2h = h/4 + O(h²), not 0.
     ex = from_equations({"E": "(a*c + elu(a) - t)**2/2"}, params=["a"], at={"a": 0.0, "c": -1.0, "t": 1.0})
-    fd = numeric.finite_difference(ex, "a")
-    assert fd.kink is not None and fd.value == pytest.approx(numeric.FD_STEP / 4, rel=1e-3)
+    fd = finite_difference(ex, "a")
+    assert fd.kink is not None and fd.value == pytest.approx(FD_STEP / 4, rel=1e-3)
     assert numeric.gradients(ex)["a"] == 0.0
