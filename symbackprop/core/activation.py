@@ -47,22 +47,24 @@ class Conventions:
     def from_mapping(cls, values: dict[str, object]) -> Conventions:
         """Conventions from an exercise's ``[conventions]`` table; unknown keys are errors."""
         known = {field.name for field in fields(cls)}
+        numbers: dict[str, float] = {}
         for name, value in values.items():
             if name not in known:
                 raise SymbackpropError(
                     f"unknown convention (known: {', '.join(sorted(known))})",
                     key=f"conventions.{name}",
                 )
-            if not is_finite_number(value):
+            if not isinstance(value, (int, float)) or not is_finite_number(value):
                 raise SymbackpropError(f"must be a finite number, not {value!r}", key=f"conventions.{name}")
-        if values.get("step_grad_at_zero", 0) != 0:
+            numbers[name] = float(value)
+        if numbers.get("step_grad_at_zero", 0) != 0:
             # The step has no derivative anywhere but 0, where it is a jump: only 0 keeps
             # gradient descent meaningful, and silently using another value would mislead.
             raise SymbackpropError(
                 "only 0 is supported: the step's derivative is 0 wherever it exists",
                 key="conventions.step_grad_at_zero",
             )
-        return cls(**{name: float(value) for name, value in values.items()})
+        return cls(**numbers)
 
 
 # Conventions is a frozen dataclass, so sharing one default instance is safe.

@@ -31,8 +31,10 @@ from symbackprop.core.activation import (
     current_conventions,
     exact,
     logistic,
+    register,
     slopes,
     times,
+    unregister,
 )
 from symbackprop.errors import SymbackpropError
 
@@ -57,6 +59,8 @@ __all__ = [
     "conventions_in_force",
     "current_conventions",
     "outer_derivative",
+    "register",
+    "unregister",
 ]
 
 

@@ -101,6 +101,7 @@ def check(exercise: Exercise) -> CheckResult:
     params = {}
     for name in exercise.params:
         symbolic = derivation.gradient(name).value
+        assert symbolic is not None  # the exercise has a point, as checked above
         params[name] = _compare(symbolic, result.gradients[name], finite_difference(exercise, name), scale)
     return CheckResult(exercise.id, params)
 

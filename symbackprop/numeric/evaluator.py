@@ -86,7 +86,8 @@ def backprop(
         if name not in exercise.graph.leaves and name not in exercise.params:
             raise SymbackpropError(f"{name!r} is not an input or param of {exercise.id}", key="wrt")
     wanted = frozenset().union(*(tape.depends.get(name, frozenset()) for name in wrt))
-    losses, found = [], {name: [] for name in wrt}
+    losses: list[float] = []
+    found: dict[str, list[float]] = {name: [] for name in wrt}
     for start in range(0, samples, BLOCK):
         block = {name: value[start : start + BLOCK] if _batched(value) else value for name, value in leaves.items()}
         size = min(BLOCK, samples - start)
