@@ -57,8 +57,8 @@ def test_two_branch_sigmoid_matches_the_chain_rule_written_out():
         assert found[name] == pytest.approx(value, rel=1e-12), name
 
 
-def test_a_product_that_an_op_takes_pending_and_another_op_plain_is_right_for_both():
-    # s = w·x feeds σ, which folds w in itself, and tanh, which needs s multiplied out.
+def test_a_product_feeding_two_ops_over_a_batch_is_right_for_both():
+    # s = w·x feeds σ and tanh: two paths into s, each with a gradient per sample.
     equations = {"s": "w*x", "E": "(t - sigmoid(s) - tanh(s))**2/2"}
     ex = from_equations(equations, params=["w"], at={"w": 0.7, "t": 0.3, "x": 0.0})
     x = np.array([-1.5, 0.0, 0.4, 2.0])
@@ -106,8 +106,8 @@ def test_a_batch_worked_in_several_blocks_gives_the_whole_batch_gradient(monkeyp
 
 
 def test_threads_sharing_one_exercise_each_get_their_own_batch_gradient(monkeypatch):
-    # Block buffers are kept per thread; two threads on one exercise must not write into each
-    # other's. Each batch is several blocks, so both threads are mid-batch at the same time.
+    # Two threads on one exercise (one tape) must not mix their batches' values. Each batch is
+    # several blocks, so both threads are mid-batch at the same time.
     monkeypatch.setattr(numeric, "BLOCK", 4096)  # big enough for NumPy to let go of the GIL in each op
     batches = [np.random.default_rng(seed).normal(size=(2, 20_000)) for seed in range(8)]
 

@@ -109,6 +109,11 @@ def times(factor: Array, x: Array) -> Array:
     return x if isinstance(factor, float) and factor == 1.0 else factor * x
 
 
+def kink_at_zero(x: Array, *params: Array) -> Array:
+    """The kink of a function bent at x = 0: on which side of it each sample lies (0: at it)."""
+    return np.sign(x)
+
+
 def slopes(x: Array, below: Array, at_zero: Array, above: Array) -> Array:
     """A piecewise-constant slope: ``below`` for x < 0, ``at_zero`` at 0, ``above`` for x > 0."""
     return np.where(x > 0, above, np.where(x < 0, below, at_zero))
@@ -231,15 +236,24 @@ class RegistryView(Mapping[str, Any]):
 
     ``entry(cls)`` gives a class's (key, value), or None to leave it out.
 
+    >>> from symbackprop.core.functions import UNICODE_NAMES
     >>> UNICODE_NAMES["sigmoid"]
     'σ'
     """
 
     def __init__(self, entry: Callable[[type[ActivationBase]], tuple[str, Any] | None]) -> None:
         self.entry = entry
+        self._built_for: tuple[type[ActivationBase], ...] = ()
+        self._table_built: dict[str, Any] = {}
 
     def _table(self) -> dict[str, Any]:
-        return dict(entry for entry in map(self.entry, ACTIVATIONS.values()) if entry is not None)
+        # Built again only when the registry has changed: the parsers look names up per token.
+        classes = tuple(ACTIVATIONS.values())
+        if classes != self._built_for:
+            entries = (self.entry(cls) for cls in classes)
+            self._table_built = dict(entry for entry in entries if entry is not None)
+            self._built_for = classes
+        return self._table_built
 
     def __getitem__(self, key: str) -> Any:
         return self._table()[key]

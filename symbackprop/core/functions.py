@@ -26,10 +26,12 @@ from symbackprop.core.activation import (
     LATEX_MACROS,
     UNICODE_NAMES,
     ActivationBase,
+    Array,
     Conventions,
     conventions_in_force,
     current_conventions,
     exact,
+    kink_at_zero,
     logistic,
     register,
     slopes,
@@ -47,6 +49,7 @@ __all__ = [
     "LATEX_MACROS",
     "UNICODE_NAMES",
     "ActivationBase",
+    "Array",
     "Conventions",
     "LeakyReLU",
     "ReLU",
@@ -58,8 +61,10 @@ __all__ = [
     "Tanh",
     "conventions_in_force",
     "current_conventions",
+    "kink_at_zero",
     "outer_derivative",
     "register",
+    "slopes",
     "unregister",
 ]
 
@@ -70,10 +75,6 @@ def _sigmoid_float(x: float) -> float:
         return 1.0 / (1.0 + math.exp(-x))
     z = math.exp(x)
     return z / (1.0 + z)
-
-
-def _sign_of_x(x, *params):
-    return np.sign(x)
 
 
 class _ScaledActivationBase(ActivationBase):
@@ -167,7 +168,7 @@ class ReLU(ActivationBase):
 
     nargs = 1
     name, latex = "relu", r"\operatorname{ReLU}"
-    kink = staticmethod(_sign_of_x)
+    kink = staticmethod(kink_at_zero)
 
     @classmethod
     def eval(cls, x):
@@ -250,7 +251,7 @@ class Step(ActivationBase):
     nargs = (1, 2)
     name, latex = "step", r"\operatorname{step}"
     defaults = (Integer(0),)
-    kink = staticmethod(_sign_of_x)
+    kink = staticmethod(kink_at_zero)
 
     @classmethod
     def eval(cls, x, beta=None):
@@ -365,7 +366,7 @@ class ELU(ActivationBase):
     defaults = (Integer(1),)
     # Not smooth at 0 even with α = 1: its second derivative jumps there (0 above, α below), so
     # a central difference across 0 errs by about h·α/4, which is no witness at 1e-6.
-    kink = staticmethod(_sign_of_x)
+    kink = staticmethod(kink_at_zero)
 
     @classmethod
     def eval(cls, x, alpha=None):

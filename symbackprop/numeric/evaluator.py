@@ -23,11 +23,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symbackprop.core.functions import Conventions
+from symbackprop.core.functions import Array, Conventions
 from symbackprop.errors import EvaluationError, SymbackpropError
 from symbackprop.exercise.model import REDUCTIONS, Exercise, loss_scale
 from symbackprop.numeric.memory import keep_freed_memory
-from symbackprop.numeric.rules import RULES, Array, Rule
+from symbackprop.numeric.rules import RULES, Rule
 from symbackprop.numeric.tape import Tape, compile_tape, tape_of
 
 __all__ = [

@@ -19,16 +19,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import sympy
 from sympy import Heaviside
 
-from symbackprop.core.functions import ActivationBase, Conventions, slopes
+from symbackprop.core.functions import ActivationBase, Array, Conventions, kink_at_zero, slopes
 from symbackprop.errors import SymbackpropError
-
-Array = Any  # a float (one value for every sample) or a NumPy array (one per sample)
 
 
 @dataclass(frozen=True)
@@ -72,10 +69,6 @@ def _margins(pick: np.ufunc) -> Callable[..., Array]:
     return lambda *a: np.stack(np.broadcast_arrays(*[np.sign(_margin(a, i, pick)) for i in range(len(a))]))
 
 
-def _sign_of_first(*args: Array) -> Array:
-    return np.sign(args[0])
-
-
 # SymPy's ops, one rule each. Anything else in an equation is refused by name (see rule_of).
 RULES: dict[type, Rule] = {
     sympy.Add: Rule(lambda *a: functools.reduce(np.add, a), lambda out, a, i, c: 1.0),
@@ -97,13 +90,13 @@ RULES: dict[type, Rule] = {
         lambda out, a, i, c: _extreme_slope(a, i, c, larger=False),
         _margins(np.minimum),
     ),
-    sympy.Abs: Rule(np.abs, lambda out, a, i, c: slopes(a[0], -1.0, c.abs_grad_at_zero, 1.0), _sign_of_first),
+    sympy.Abs: Rule(np.abs, lambda out, a, i, c: slopes(a[0], -1.0, c.abs_grad_at_zero, 1.0), kink_at_zero),
     # Flat on both sides of the jump, taken as 0 at it (the step's convention); the value at
     # the jump is the second argument, so that is what it moves.
     Heaviside: Rule(
         lambda x, at_zero: slopes(x, 0.0, at_zero, 1.0),
         lambda out, a, i, c: 0.0 * a[0] if i == 0 else np.where(a[0] == 0, 1.0, 0.0),
-        _sign_of_first,
+        kink_at_zero,
     ),
 }
 
