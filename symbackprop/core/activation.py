@@ -12,13 +12,13 @@ Where a derivative does not exist (ReLU at 0, a tie in ``max``), the value used 
 
 from __future__ import annotations
 
+import math
 import re
-from collections import ChainMap
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import sympy
@@ -97,6 +97,15 @@ def exact(value: float) -> sympy.Rational:
 # ---------------------------------------------------------------------------------------------
 
 Array = Any
+V = TypeVar("V")
+
+
+def logistic_float(x: float) -> float:
+    """σ(x) on a float, in two branches so that exp never overflows for large |x|."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
 
 
 def logistic(z: Array) -> Array:
@@ -138,7 +147,7 @@ class ActivationBase(Function):
     name: ClassVar[str] = ""  # in the plain syntax
     latex: ClassVar[str] = ""  # its LaTeX name: r"\sigma", r"\operatorname{ReLU}"
     unicode: ClassVar[str | None] = None  # the terminal's symbol, if not its name: σ
-    defaults: ClassVar[tuple] = ()
+    defaults: ClassVar[tuple] = ()  # the optional parameters' values when omitted: (1,) for σ's β
     indices: ClassVar[int] = 0  # leading arguments that pick an output (softmax's i), written as a subscript
     beta_inside: ClassVar[bool] = False  # f(x, β) is f(βx), and is written so
     # True where the lecture writes the derivative through the function's own output:
@@ -178,8 +187,8 @@ class ActivationBase(Function):
 
     def with_defaults(self) -> tuple:
         """The arguments with omitted optional ones (β, α) filled in."""
-        missing = len(self.defaults) + 1 - len(self.args)
-        return (*self.args, *self.defaults[len(self.defaults) - missing :])
+        optional_given = len(self.args) - self.indices - 1
+        return (*self.args, *self.defaults[optional_given:])
 
     def _eval_evalf(self, prec):
         rewritten = self.rewrite(sympy.exp)
@@ -190,8 +199,7 @@ class ActivationBase(Function):
 
 def register(cls: type[ActivationBase]) -> type[ActivationBase]:
     """Make ``cls`` known by its name (done for every subclass of :class:`ActivationBase` with a ``name``)."""
-    known = ACTIVATIONS.get(cls.name)
-    if cls.name in _BUILTINS or (known is not None and known.__qualname__ != cls.__qualname__):
+    if cls.name in _BUILTINS or ACTIVATIONS.get(cls.name, cls) is not cls:
         raise SymbackpropError(f"{cls.name!r} is already the name of a function")
     ACTIVATIONS[cls.name] = cls
     return cls
@@ -231,31 +239,34 @@ _BUILTINS: dict[str, Signature] = {
 }
 
 
-class RegistryView(Mapping[str, Any]):
+class RegistryView(Mapping[str, V]):
     """A table read from :data:`ACTIVATIONS` when it is used, so that it sees every activation registered so far.
 
-    ``entry(cls)`` gives a class's (key, value), or None to leave it out.
+    ``entry(cls)`` gives a class's (key, value), or None to leave it out; the ``fixed``
+    entries come first, whatever is registered.
 
     >>> from symbackprop.core.functions import UNICODE_NAMES
     >>> UNICODE_NAMES["sigmoid"]
     'σ'
     """
 
-    def __init__(self, entry: Callable[[type[ActivationBase]], tuple[str, Any] | None]) -> None:
-        self.entry = entry
-        self._built_for: tuple[type[ActivationBase], ...] = ()
-        self._table_built: dict[str, Any] = {}
+    def __init__(
+        self, entry: Callable[[type[ActivationBase]], tuple[str, V] | None], fixed: Mapping[str, V] | None = None
+    ):
+        self.entry, self.fixed = entry, dict(fixed or {})
+        self._built_for: tuple[type[ActivationBase], ...] | None = None
+        self._built: dict[str, V] = {}
 
-    def _table(self) -> dict[str, Any]:
+    def _table(self) -> dict[str, V]:
         # Built again only when the registry has changed: the parsers look names up per token.
         classes = tuple(ACTIVATIONS.values())
         if classes != self._built_for:
             entries = (self.entry(cls) for cls in classes)
-            self._table_built = dict(entry for entry in entries if entry is not None)
+            self._built = {**self.fixed, **dict(entry for entry in entries if entry is not None)}
             self._built_for = classes
-        return self._table_built
+        return self._built
 
-    def __getitem__(self, key: str) -> Any:
+    def __getitem__(self, key: str) -> V:
         return self._table()[key]
 
     def __iter__(self) -> Iterator[str]:
@@ -265,13 +276,13 @@ class RegistryView(Mapping[str, Any]):
         return len(self._table())
 
 
+def latex_macro(cls: type[ActivationBase]) -> tuple[str, str] | None:
+    """(macro, name) for an activation whose LaTeX name is one macro (\\sigma → sigmoid), for the LaTeX reader."""
+    return (cls.latex[1:], cls.name) if re.fullmatch(r"\\[A-Za-z]+", cls.latex) else None
+
+
 # Every function a right side or an answer may call, by its plain-syntax name.
-FUNCTIONS: ChainMap[str, Signature] = ChainMap(
-    RegistryView(lambda cls: (cls.name, Signature(cls, *cls.arity()))),  # type: ignore[arg-type]
-    _BUILTINS,
-)
-# Activations whose LaTeX name is one macro (\sigma, \tanh), by that macro: the LaTeX reader's.
-LATEX_MACROS = RegistryView(lambda cls: (cls.latex[1:], cls.name) if re.fullmatch(r"\\[A-Za-z]+", cls.latex) else None)
+FUNCTIONS = RegistryView(lambda cls: (cls.name, Signature(cls, *cls.arity())), fixed=_BUILTINS)
 # Activations the terminal writes with a symbol of their own (σ), by name.
 UNICODE_NAMES = RegistryView(lambda cls: (cls.name, cls.unicode) if cls.unicode else None)
 

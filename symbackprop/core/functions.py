@@ -23,16 +23,17 @@ from symbackprop.core.activation import (
     ACTIVATIONS,
     CONSTANTS,
     FUNCTIONS,
-    LATEX_MACROS,
     UNICODE_NAMES,
     ActivationBase,
-    Array,
     Conventions,
+    RegistryView,
     conventions_in_force,
     current_conventions,
     exact,
     kink_at_zero,
+    latex_macro,
     logistic,
+    logistic_float,
     register,
     slopes,
     times,
@@ -40,19 +41,18 @@ from symbackprop.core.activation import (
 )
 from symbackprop.errors import SymbackpropError
 
-# Importers take the registry's names from here, with the library's activations.
+# The registry's names are taken from here, so that the library's activations are registered first.
 __all__ = [
     "ACTIVATIONS",
     "CONSTANTS",
     "ELU",
     "FUNCTIONS",
-    "LATEX_MACROS",
     "UNICODE_NAMES",
     "ActivationBase",
-    "Array",
     "Conventions",
     "LeakyReLU",
     "ReLU",
+    "RegistryView",
     "Sigmoid",
     "Softmax",
     "Softplus",
@@ -61,20 +61,11 @@ __all__ = [
     "Tanh",
     "conventions_in_force",
     "current_conventions",
-    "kink_at_zero",
+    "latex_macro",
     "outer_derivative",
     "register",
-    "slopes",
     "unregister",
 ]
-
-
-def _sigmoid_float(x: float) -> float:
-    # Two branches so that exp never overflows for large |x|.
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)
-    return z / (1.0 + z)
 
 
 class _ScaledActivationBase(ActivationBase):
@@ -120,7 +111,7 @@ class Sigmoid(_ScaledActivationBase):
 
     @staticmethod
     def value(x, beta=1.0):
-        return _sigmoid_float(beta * x)
+        return logistic_float(beta * x)
 
     @staticmethod
     def forward(x, beta):
@@ -342,7 +333,7 @@ class Swish(ActivationBase):
 
     @staticmethod
     def value(x, beta=1.0):
-        return x * _sigmoid_float(beta * x)
+        return x * logistic_float(beta * x)
 
     @staticmethod
     def forward(x, beta):

@@ -10,12 +10,11 @@ network is an ordinary graph: derive, train and audit see nothing special.
 from __future__ import annotations
 
 import itertools
-from collections import ChainMap
 from dataclasses import dataclass
 
 import sympy
 
-from symbackprop.core.functions import ACTIVATIONS as _REGISTERED
+from symbackprop.core.functions import RegistryView
 from symbackprop.core.losses import LOSSES
 from symbackprop.errors import SymbackpropError, is_finite_number
 from symbackprop.render.plain import plain
@@ -23,7 +22,7 @@ from symbackprop.render.plain import plain
 LOSS_NAME = "L"
 # Activations a layer may use: none at all, and every activation registered (read live, so that
 # one defined later counts too).
-ACTIVATIONS = ChainMap(_REGISTERED, {"identity": None})
+ACTIVATIONS = RegistryView(lambda cls: (cls.name, cls), fixed={"identity": None})
 _KEYS = ("sizes", "activation", "bias", "loss", "weights", "biases")
 MAX_WEIGHTS = 2_000  # the lectures' largest net has 8; symbolic chain rules of more take minutes
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symbackprop.core.functions import Array, Conventions
+from symbackprop.core.activation import Array, Conventions
 from symbackprop.errors import EvaluationError, SymbackpropError
 from symbackprop.exercise.model import REDUCTIONS, Exercise, loss_scale
 from symbackprop.numeric.memory import keep_freed_memory

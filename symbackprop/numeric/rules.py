@@ -24,7 +24,7 @@ import numpy as np
 import sympy
 from sympy import Heaviside
 
-from symbackprop.core.functions import ActivationBase, Array, Conventions, kink_at_zero, slopes
+from symbackprop.core.activation import ActivationBase, Array, Conventions, kink_at_zero, slopes
 from symbackprop.errors import SymbackpropError
 
 

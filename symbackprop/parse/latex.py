@@ -10,19 +10,18 @@ columns of the LaTeX the student wrote.
 from __future__ import annotations
 
 import re
-from collections import ChainMap
 from collections.abc import Collection, Mapping
 
 import sympy
 
-from symbackprop.core.functions import CONSTANTS, FUNCTIONS, LATEX_MACROS
+from symbackprop.core.functions import CONSTANTS, FUNCTIONS, RegistryView, latex_macro
 from symbackprop.errors import ParseError
 from symbackprop.parse.plain import MAX_DEPTH, MAX_LENGTH, Token, parse_answer, read_tokens, whitelist
 
-# Macros that stand for a name of the plain syntax: the activations' own (\\sigma, \\tanh), then SymPy's.
-_NAMES = ChainMap(
-    LATEX_MACROS,
-    {
+# Macros that stand for a name of the plain syntax: SymPy's, and the activations' own (\sigma, \tanh).
+_NAMES = RegistryView(
+    latex_macro,
+    fixed={
         "exp": "exp",
         "log": "log",
         "ln": "log",
