@@ -16,14 +16,17 @@ Every ratio printed is measured in this one run; each time is the best of severa
 the functions timed in turns (see best_of_each).
 Needs ``pip install torch==2.13.0 micrograd``.
 
-Measured on a 2-core VM (best of 10 × 5 turns, three runs): the evaluator 1.2–1.3 ms, torch on
-one thread 0.9–1.0 ms (torch/numeric 0.72–0.78), on two 0.55–0.7 ms, NumPy by hand 0.6 ms,
-micrograd ≈ 2.7 s (≈ 2 700×). The evaluator makes a new array for every op's value and every
-gradient, about 40 of 800 kB per call; glibc would hand them back to the OS when freed and
-take them back as fresh pages next call, and those page faults cost more than the arithmetic
-(1.8 ms with them here, where importing torch happens to keep some of the memory; 7 ms for
-the same NumPy code in a process without torch). symbackprop.numeric.memory keeps the freed
-memory for reuse instead.
+Measured on a 2-core VM, three runs: the evaluator 0.90–0.91 ms, torch on one thread
+0.86–0.92 ms (torch/numeric 0.95–1.01), on two 0.52–0.56 ms (0.57–0.61), NumPy by hand
+0.60 ms, micrograd ≈ 2.25 s (≈ 2 500×).
+
+The evaluator makes a new array for every op's value and every gradient, a few dozen of 800 kB
+per call. glibc hands such memory back to the OS when it is freed (large blocks are mapped on
+their own, and the heap's free top is trimmed) and takes it back as fresh pages next call, and
+those page faults cost more than the arithmetic: 7.0 ms a call instead of 0.9 ms, in a process
+without torch (torch's import happens to keep glibc from trimming, which hides it here).
+symbackprop.numeric.memory asks glibc to keep freed memory for reuse instead; that, not buffers
+of the evaluator's own, is what makes a plain forward and backward pass this fast.
 """
 
 from __future__ import annotations

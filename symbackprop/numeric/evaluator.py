@@ -198,21 +198,22 @@ def _backward(
             if g is None or node.rule is None:
                 continue
             args = [values[a] for a in node.args]
-            shared = not _batched(values[index])
+            per_sample = _batched(values[index])
             for i, a in enumerate(node.args):
                 if a in wanted:
                     local = node.rule.local(values[index], args, i, conv)
-                    grad = _chain(g, local, shared or _batched(values[a]), samples)
+                    if per_sample and not _batched(values[a]):
+                        grad = _summed(g, local, samples)  # a param of a per-sample node: Σ over the batch
+                    else:
+                        grad = g if isinstance(local, float) and local == 1.0 else g * local
                     adjoints[a] = grad if adjoints[a] is None else adjoints[a] + grad
     return adjoints
 
 
-def _chain(g: Array, local: Array, per_sample: bool, samples: int) -> Array:
-    """g·local, the gradient one argument receives: per sample, or (``per_sample`` False) summed over the batch."""
-    if per_sample:
-        return g if isinstance(local, float) and local == 1.0 else g * local
+def _summed(g: Array, local: Array, samples: int) -> float:
+    """Σ_samples g·local: the gradient an argument shared by every sample receives from a per-sample node."""
     if _batched(g) and _batched(local):
-        return float(np.dot(g, local))  # Σ_samples g·local without the product array
+        return float(np.dot(g, local))  # without the product array
     product = g * local
     return float(np.sum(product)) if _batched(product) else float(product) * samples
 

@@ -39,7 +39,7 @@ class Rule:
 
 def _product(factors: Sequence[Array]) -> Array:
     # Left to right, in SymPy's order (numbers first): c·(a·b) could overflow where (c·a)·b does not.
-    return functools.reduce(np.multiply, factors, 1.0)
+    return functools.reduce(np.multiply, factors) if factors else 1.0
 
 
 def _power(base: Array, exponent: Array) -> Array:
@@ -94,7 +94,7 @@ RULES: dict[type, Rule] = {
     # Flat on both sides of the jump, taken as 0 at it (the step's convention); the value at
     # the jump is the second argument, so that is what it moves.
     Heaviside: Rule(
-        lambda x, at_zero: slopes(x, 0.0, at_zero, 1.0),
+        lambda x, at_zero=0.5: slopes(x, 0.0, at_zero, 1.0),
         lambda out, a, i, c: 0.0 * a[0] if i == 0 else np.where(a[0] == 0, 1.0, 0.0),
         kink_at_zero,
     ),
