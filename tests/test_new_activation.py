@@ -16,6 +16,7 @@ from sympy.core.function import ArgumentIndexError
 
 from symbackprop.core.functions import ACTIVATIONS, FUNCTIONS, ActivationBase, unregister
 from symbackprop.engine.derivation import derive
+from symbackprop.errors import SymbackpropError
 from symbackprop.exercise.layers import expand
 from symbackprop.exercise.model import from_equations
 from symbackprop.grading.grader import Grader, read_questions
@@ -122,3 +123,17 @@ def test_grading_refuses_a_wrong_derivative(softsign):
     ex = _exercise(0.5)
     grader = Grader(ex, read_questions(ex, None))
     assert grader.grade("dE/dw", "-(t - h)*x/(1 + abs(s))").verdict == "wrong"
+
+
+def test_a_name_already_taken_is_refused():
+    with pytest.raises(SymbackpropError, match="'exp' is already the name of a function"):
+
+        class Exp(ActivationBase):
+            name = "exp"
+
+    with pytest.raises(SymbackpropError, match="'sigmoid' is already the name of a function"):
+
+        class Other(ActivationBase):
+            name = "sigmoid"
+
+    assert ACTIVATIONS["sigmoid"].__name__ == "Sigmoid"
