@@ -2,9 +2,9 @@
 
 An activation is one subclass of :class:`ActivationBase` (see :mod:`symbackprop.core.functions`
 for the library's own). Defining it with a ``name`` registers it in :data:`ACTIVATIONS`; the
-plain parser's :data:`FUNCTIONS`, the LaTeX reader's :data:`LATEX_MACROS`, the terminal's
-:data:`UNICODE_NAMES`, ``[layers]``, the LaTeX printer, the float evaluator and the NumPy
-checker all read it from there, so adding an activation touches one place.
+plain parser's :data:`FUNCTIONS`, the LaTeX reader (:func:`latex_macro`), the terminal's
+:data:`UNICODE_NAMES`, ``[layers]`` (each a :class:`RegistryView`), the LaTeX printer, the float
+evaluator and the NumPy checker all read it from there, so adding an activation touches one place.
 
 Where a derivative does not exist (ReLU at 0, a tie in ``max``), the value used is a
 *convention*, read from :class:`Conventions` while derivatives are taken.
