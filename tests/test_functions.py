@@ -47,7 +47,7 @@ def test_derivative_and_value_match_the_textbook_formula(ours, formula, at):
     expected_value = float(formula.subs(x, at))
     expected_slope = float(sympy.diff(formula, x).subs(x, at))
     assert float(ours.subs(x, at).evalf()) == pytest.approx(expected_value, rel=1e-12)
-    assert type(ours).numeric(at, *[float(a) for a in ours.args[1:]]) == pytest.approx(expected_value, rel=1e-12)
+    assert type(ours).value(at, *[float(a) for a in ours.args[1:]]) == pytest.approx(expected_value, rel=1e-12)
     assert float(ours.diff(x).subs(x, at).evalf()) == pytest.approx(expected_slope, rel=1e-12)
 
 

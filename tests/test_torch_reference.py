@@ -120,7 +120,7 @@ def test_the_two_branch_network_over_a_batch_matches_torch():
     ex = load("two-branch-sigmoid")
     rng = np.random.default_rng(4)
     # One exercise object, batches of several sizes one after the other: one block, several
-    # blocks with a short last one, and a tiny batch, so buffers kept from one call serve the next.
+    # blocks with a short last one, and a tiny batch, on one tape.
     for samples in (1000, 2 * numeric.BLOCK + 123, 3):
         inputs = {"x_t": rng.normal(size=samples), "y_t": rng.normal(size=samples)}
         for reduce in ("sum", "mean"):
@@ -133,14 +133,14 @@ def test_the_two_branch_network_over_a_batch_matches_torch():
 @pytest.mark.parametrize(
     "loss",
     [
-        "(t - sigmoid(a*h) - sigmoid(b*h) - c*h)**2/2",  # the third path's gradient pending (c·g)
+        "(t - sigmoid(a*h) - sigmoid(b*h) - c*h)**2/2",  # the third path's gradient c·g
         "(t - c*h - sigmoid(a*h) - sigmoid(b*h))**2/2",
         "(t - h - sigmoid(a*h) - c*h**2)**2/2",  # paths whose gradients are plain arrays
     ],
 )
 def test_three_or_more_paths_into_one_value_over_a_batch_match_torch(loss):
-    # Over a batch the paths into h are summed in h's own buffer; from the third path on, the
-    # sum so far is that buffer, which the next path must add to, not overwrite.
+    # Over a batch the gradients along the paths into h are summed per sample; from the third
+    # path on, each is added to the sum so far.
     at = {"w": 0.3, "a": 0.5, "b": -1.2, "c": 0.7, "x": 0.0, "t": 0.2}
     ex = from_equations({"h": "sigmoid(w*x)", "E": loss}, params=["w", "a", "b", "c"], at=at)
     inputs = {"x": np.linspace(-2, 2, 9)}
@@ -152,7 +152,7 @@ def test_three_or_more_paths_into_one_value_over_a_batch_match_torch(loss):
 
 @pytest.mark.parametrize("beta", ["a*t", "w*x", "a"])
 def test_a_sigmoid_whose_beta_is_a_product_over_a_batch_matches_torch(beta):
-    # A product feeding σ's β stays pending like one feeding its argument.
+    # σ's β may itself be a product, per sample or shared, as its argument may.
     equations = {"E": f"sigmoid(w*x, {beta})"}
     at = {name: value for name, value in {"a": 0.5, "w": -0.8, "x": 0.0, "t": 0.0}.items() if name in equations["E"]}
     ex = from_equations(equations, params=[name for name in ("a", "w") if name in at], at=at)
@@ -193,8 +193,8 @@ def test_random_graphs_match_torch(graph, at_zero):
     reduce=st.sampled_from(["sum", "mean"]),
 )
 def test_random_graphs_over_a_batch_match_torch(graph, xs, reduce):
-    # Over a batch the evaluator keeps a product of a per-sample value and a param pending
-    # (numeric.Scaled) until an op folds it in: this checks every op it meets that way.
+    # Over a batch, values and gradients per sample meet params shared by every sample in
+    # every op of the library: each such meeting is checked here.
     equations, point = graph
     try:
         ex = from_equations(equations, params=["a", "b", "c"], at=point)

@@ -1,122 +1,71 @@
-"""The function library: activations as SymPy functions, each with its value and local derivative.
+"""The function library: the lecture's activations, each one class declaring everything about it.
 
-Each class keeps, side by side, its forward rule (``numeric``, on floats) and its local
-derivative (``fdiff``), the way micrograd keeps an op's backward step next to its forward
-step. ``eval`` only handles explicit special cases, so ``sigmoid(s)`` stays ``sigmoid(s)``.
-
-Where a derivative does not exist (ReLU at 0, a tie in ``max``), the value used is a
-*convention*, read from :class:`Conventions` while derivatives are taken.
+Each class holds, side by side, its plain-syntax ``name``, its arity (``nargs``) and default
+parameters, its LaTeX (and Unicode) name, its local derivative (``fdiff``), its value on floats
+(``value``) and its NumPy rules (``forward`` and ``local``), the way micrograd keeps an op's
+backward step next to its forward step. ``eval`` only handles explicit special cases, so
+``sigmoid(s)`` stays ``sigmoid(s)``. Defining the class registers it (see
+:mod:`symbackprop.core.activation`). SymPy's own non-smooth functions (max, min, abs, the step)
+get their derivatives under the exercise's conventions here too (:func:`outer_derivative`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, fields
+from collections.abc import Callable
 
+import numpy as np
 import sympy
-from sympy import Function, Heaviside, Integer, S
+from sympy import Heaviside, Integer, S
 from sympy.core.function import ArgumentIndexError
 
-from symbackprop.errors import SymbackpropError, is_finite_number
+from symbackprop.core.activation import (
+    ACTIVATIONS,
+    CONSTANTS,
+    FUNCTIONS,
+    UNICODE_NAMES,
+    ActivationBase,
+    Conventions,
+    RegistryView,
+    conventions_in_force,
+    current_conventions,
+    exact,
+    kink_at_zero,
+    latex_macro,
+    logistic,
+    logistic_float,
+    register,
+    slopes,
+    times,
+    unregister,
+)
+from symbackprop.errors import SymbackpropError
 
-
-@dataclass(frozen=True)
-class Conventions:
-    """Values taken for derivatives at points where they do not exist (PyTorch's by default).
-
-    ``leaky_relu_grad_at_zero`` of ``None`` means the function's own slope β, as PyTorch takes it.
-
-    >>> Conventions().relu_grad_at_zero
-    0.0
-    """
-
-    relu_grad_at_zero: float = 0.0
-    leaky_relu_grad_at_zero: float | None = None
-    step_grad_at_zero: float = 0.0
-    max_grad_at_tie: float = 0.5
-    abs_grad_at_zero: float = 0.0
-
-    @classmethod
-    def from_mapping(cls, values: dict[str, object]) -> Conventions:
-        """Conventions from an exercise's ``[conventions]`` table; unknown keys are errors."""
-        known = {field.name for field in fields(cls)}
-        for name, value in values.items():
-            if name not in known:
-                raise SymbackpropError(
-                    f"unknown convention (known: {', '.join(sorted(known))})",
-                    key=f"conventions.{name}",
-                )
-            if not is_finite_number(value):
-                raise SymbackpropError(f"must be a finite number, not {value!r}", key=f"conventions.{name}")
-        if values.get("step_grad_at_zero", 0) != 0:
-            # The step has no derivative anywhere but 0, where it is a jump: only 0 keeps
-            # gradient descent meaningful, and silently using another value would mislead.
-            raise SymbackpropError(
-                "only 0 is supported: the step's derivative is 0 wherever it exists",
-                key="conventions.step_grad_at_zero",
-            )
-        return cls(**{name: float(value) for name, value in values.items()})
-
-
-# Conventions is a frozen dataclass, so sharing one default instance is safe.
-_conventions: ContextVar[Conventions] = ContextVar("conventions", default=Conventions())  # noqa: B039
-
-
-@contextmanager
-def conventions_in_force(conventions: Conventions) -> Iterator[None]:
-    """Take derivatives under ``conventions`` inside the ``with`` block."""
-    token = _conventions.set(conventions)
-    try:
-        yield
-    finally:
-        _conventions.reset(token)
-
-
-def current_conventions() -> Conventions:
-    """The conventions derivatives are taken under right now."""
-    return _conventions.get()
-
-
-def _exact(value: float) -> sympy.Rational:
-    """A convention as an exact number, so that derivatives stay exact: 0.5 → 1/2."""
-    return sympy.Rational(repr(float(value)))
-
-
-def _sigmoid_float(x: float) -> float:
-    # Two branches so that exp never overflows for large |x|.
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)
-    return z / (1.0 + z)
-
-
-class ActivationBase(Function):
-    """A function of the library: plain-syntax ``name``, float rule ``numeric``, default params."""
-
-    name: str = ""
-    defaults: tuple = ()
-    # True where the lecture writes the derivative through the function's own output:
-    # σ' = h(1 − h) when h = σ(s), tanh' = 1 − h².
-    derivative_uses_output: bool = False
-
-    @classmethod
-    def numeric(cls, *args: float) -> float:
-        """The value at float arguments."""
-        raise NotImplementedError(cls.__name__)
-
-    def with_defaults(self) -> tuple:
-        """The arguments with omitted optional ones (β, α) filled in."""
-        missing = len(self.defaults) + 1 - len(self.args)
-        return (*self.args, *self.defaults[len(self.defaults) - missing :])
-
-    def _eval_evalf(self, prec):
-        rewritten = self.rewrite(sympy.exp)
-        if rewritten == self:
-            return None
-        return rewritten._eval_evalf(prec)
+# The registry's names are taken from here, so that the library's activations are registered first.
+__all__ = [
+    "ACTIVATIONS",
+    "CONSTANTS",
+    "ELU",
+    "FUNCTIONS",
+    "UNICODE_NAMES",
+    "ActivationBase",
+    "Conventions",
+    "LeakyReLU",
+    "ReLU",
+    "RegistryView",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "Step",
+    "Swish",
+    "Tanh",
+    "conventions_in_force",
+    "current_conventions",
+    "latex_macro",
+    "outer_derivative",
+    "register",
+    "unregister",
+]
 
 
 class _ScaledActivationBase(ActivationBase):
@@ -124,6 +73,7 @@ class _ScaledActivationBase(ActivationBase):
 
     nargs = (1, 2)
     defaults = (Integer(1),)
+    beta_inside = True
     derivative_uses_output = True
 
     def slope(self) -> sympy.Expr:
@@ -149,7 +99,7 @@ class Sigmoid(_ScaledActivationBase):
     (1 - Sigmoid(s))*Sigmoid(s)
     """
 
-    name = "sigmoid"
+    name, latex, unicode = "sigmoid", r"\sigma", "σ"
 
     @classmethod
     def eval(cls, x, beta=None):
@@ -159,9 +109,17 @@ class Sigmoid(_ScaledActivationBase):
     def slope(self):
         return self * (1 - self)
 
-    @classmethod
-    def numeric(cls, x, beta=1.0):
-        return _sigmoid_float(beta * x)
+    @staticmethod
+    def value(x, beta=1.0):
+        return logistic_float(beta * x)
+
+    @staticmethod
+    def forward(x, beta):
+        return logistic(times(beta, x))
+
+    @staticmethod
+    def local(out, args, i, conv):
+        return times(args[1 - i], out * (1.0 - out))  # β·σ(1 − σ) in x, x·σ(1 − σ) in β
 
     def _eval_rewrite_as_exp(self, x, beta=1, **kwargs):
         return 1 / (1 + sympy.exp(-beta * x))
@@ -170,7 +128,7 @@ class Sigmoid(_ScaledActivationBase):
 class Tanh(_ScaledActivationBase):
     """tanh(βx), β = 1 unless given; tanh′ = 1 − tanh²."""
 
-    name = "tanh"
+    name, latex = "tanh", r"\tanh"
 
     @classmethod
     def eval(cls, x, beta=None):
@@ -180,9 +138,17 @@ class Tanh(_ScaledActivationBase):
     def slope(self):
         return 1 - self**2
 
-    @classmethod
-    def numeric(cls, x, beta=1.0):
+    @staticmethod
+    def value(x, beta=1.0):
         return math.tanh(beta * x)
+
+    @staticmethod
+    def forward(x, beta):
+        return np.tanh(times(beta, x))
+
+    @staticmethod
+    def local(out, args, i, conv):
+        return times(args[1 - i], 1.0 - out * out)  # β·(1 − tanh²) in x, x·(1 − tanh²) in β
 
     def _eval_rewrite_as_exp(self, x, beta=1, **kwargs):
         return sympy.tanh(beta * x).rewrite(sympy.exp)
@@ -192,7 +158,8 @@ class ReLU(ActivationBase):
     """max(x, 0); its derivative is the unit step, ``relu_grad_at_zero`` at 0."""
 
     nargs = 1
-    name = "relu"
+    name, latex = "relu", r"\operatorname{ReLU}"
+    kink = staticmethod(kink_at_zero)
 
     @classmethod
     def eval(cls, x):
@@ -203,11 +170,19 @@ class ReLU(ActivationBase):
         """The unit step H(x), its value at 0 the exercise's relu_grad_at_zero."""
         if argindex != 1:
             raise ArgumentIndexError(self, argindex)
-        return Heaviside(self.args[0], _exact(current_conventions().relu_grad_at_zero))
+        return Heaviside(self.args[0], exact(current_conventions().relu_grad_at_zero))
 
-    @classmethod
-    def numeric(cls, x):
+    @staticmethod
+    def value(x):
         return x if x > 0 else 0.0
+
+    @staticmethod
+    def forward(x):
+        return np.maximum(x, 0.0)
+
+    @staticmethod
+    def local(out, args, i, conv):
+        return slopes(args[0], 0.0, conv.relu_grad_at_zero, 1.0)
 
     def _eval_rewrite_as_exp(self, x, **kwargs):
         return sympy.Max(x, 0)
@@ -217,7 +192,7 @@ class LeakyReLU(ActivationBase):
     """x for x ≥ 0, βx below (β = 0.01 unless given, as PyTorch)."""
 
     nargs = (1, 2)
-    name = "leaky_relu"
+    name, latex = "leaky_relu", r"\operatorname{LeakyReLU}"
     defaults = (sympy.Rational(1, 100),)
 
     @classmethod
@@ -233,23 +208,41 @@ class LeakyReLU(ActivationBase):
             # β + (1 − β)·H(x): 1 above zero, β below; H(0) is chosen so that the
             # derivative at 0 is the convention (β itself by default, as PyTorch).
             at_zero = current_conventions().leaky_relu_grad_at_zero
-            h0 = 0 if at_zero is None or beta == 1 else (_exact(at_zero) - beta) / (1 - beta)
+            h0 = 0 if at_zero is None or beta == 1 else (exact(at_zero) - beta) / (1 - beta)
             return beta + (1 - beta) * Heaviside(x, h0)
         if argindex == 2:
             return sympy.Min(x, 0)
         raise ArgumentIndexError(self, argindex)
 
-    @classmethod
-    def numeric(cls, x, beta=0.01):
+    @staticmethod
+    def value(x, beta=0.01):
         return x if x >= 0 else beta * x
+
+    @staticmethod
+    def forward(x, beta):
+        return np.where(x >= 0, x, beta * x)
+
+    @staticmethod
+    def local(out, args, i, conv):
+        x, beta = args
+        if i == 1:
+            return np.minimum(x, 0.0)  # the slope multiplies x only below 0
+        at_zero = beta if conv.leaky_relu_grad_at_zero is None else conv.leaky_relu_grad_at_zero
+        return slopes(x, beta, at_zero, 1.0)
+
+    @staticmethod
+    def kink(x, beta):
+        # A slope of 1 below zero (β = 1) makes leaky ReLU the identity: no kink at 0.
+        return np.sign(x) if np.any(beta != 1.0) else np.ones_like(x)
 
 
 class Step(ActivationBase):
     """1 for x ≥ 0, β below (β = 0 unless given), as lecture 000 defines it."""
 
     nargs = (1, 2)
-    name = "step"
+    name, latex = "step", r"\operatorname{step}"
     defaults = (Integer(0),)
+    kink = staticmethod(kink_at_zero)
 
     @classmethod
     def eval(cls, x, beta=None):
@@ -265,16 +258,25 @@ class Step(ActivationBase):
             return 1 - Heaviside(x, 1)  # the step is β only below 0
         raise ArgumentIndexError(self, argindex)
 
-    @classmethod
-    def numeric(cls, x, beta=0.0):
+    @staticmethod
+    def value(x, beta=0.0):
         return 1.0 if x >= 0 else beta
+
+    @staticmethod
+    def forward(x, beta):
+        return np.where(x >= 0, 1.0, beta)
+
+    @staticmethod
+    def local(out, args, i, conv):
+        x = args[0]
+        return slopes(x, 0.0, conv.step_grad_at_zero, 0.0) if i == 0 else np.where(x < 0, 1.0, 0.0)
 
 
 class Softplus(ActivationBase):
     """log(1 + e^(βx))/β, β = 1 unless given; its derivative is σ(βx)."""
 
     nargs = (1, 2)
-    name = "softplus"
+    name, latex = "softplus", r"\operatorname{softplus}"
     defaults = (Integer(1),)
 
     def fdiff(self, argindex=1):
@@ -286,10 +288,22 @@ class Softplus(ActivationBase):
             return (x * Sigmoid(beta * x) - self) / beta
         raise ArgumentIndexError(self, argindex)
 
-    @classmethod
-    def numeric(cls, x, beta=1.0):
+    @staticmethod
+    def value(x, beta=1.0):
         z = beta * x
         return (max(z, 0.0) + math.log1p(math.exp(-abs(z)))) / beta
+
+    @staticmethod
+    def forward(x, beta):
+        z = times(beta, x)
+        # max(z, 0) + log(1 + e^(−|z|)): never overflows, and exact to float64 for large |z|.
+        return (np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))) / beta
+
+    @staticmethod
+    def local(out, args, i, conv):
+        x, beta = args
+        gate = logistic(times(beta, x))
+        return gate if i == 0 else (x * gate - out) / beta
 
     def _eval_rewrite_as_exp(self, x, beta=1, **kwargs):
         return sympy.log(1 + sympy.exp(beta * x)) / beta
@@ -299,7 +313,7 @@ class Swish(ActivationBase):
     """x·σ(βx), β = 1 unless given."""
 
     nargs = (1, 2)
-    name = "swish"
+    name, latex = "swish", r"\operatorname{swish}"
     defaults = (Integer(1),)
 
     @classmethod
@@ -317,9 +331,19 @@ class Swish(ActivationBase):
             return x**2 * gate * (1 - gate)
         raise ArgumentIndexError(self, argindex)
 
-    @classmethod
-    def numeric(cls, x, beta=1.0):
-        return x * _sigmoid_float(beta * x)
+    @staticmethod
+    def value(x, beta=1.0):
+        return x * logistic_float(beta * x)
+
+    @staticmethod
+    def forward(x, beta):
+        return x * logistic(times(beta, x))
+
+    @staticmethod
+    def local(out, args, i, conv):
+        x, beta = args
+        gate = logistic(times(beta, x))
+        return gate + times(beta, x) * gate * (1.0 - gate) if i == 0 else x * x * gate * (1.0 - gate)
 
     def _eval_rewrite_as_exp(self, x, beta=1, **kwargs):
         return x / (1 + sympy.exp(-beta * x))
@@ -329,8 +353,11 @@ class ELU(ActivationBase):
     """x for x > 0, α(e^x − 1) otherwise (α = 1 unless given); slope α at 0, as PyTorch."""
 
     nargs = (1, 2)
-    name = "elu"
+    name, latex = "elu", r"\operatorname{ELU}"
     defaults = (Integer(1),)
+    # Not smooth at 0 even with α = 1: its second derivative jumps there (0 above, α below), so
+    # a central difference across 0 errs by about h·α/4, which is no witness at 1e-6.
+    kink = staticmethod(kink_at_zero)
 
     @classmethod
     def eval(cls, x, alpha=None):
@@ -347,9 +374,19 @@ class ELU(ActivationBase):
             return (sympy.exp(x) - 1) * Heaviside(-x, 1)
         raise ArgumentIndexError(self, argindex)
 
-    @classmethod
-    def numeric(cls, x, alpha=1.0):
+    @staticmethod
+    def value(x, alpha=1.0):
         return x if x > 0 else alpha * math.expm1(x)
+
+    @staticmethod
+    def forward(x, alpha):
+        return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+
+    @staticmethod
+    def local(out, args, i, conv):
+        x, alpha = args
+        below = np.exp(np.minimum(x, 0.0))
+        return np.where(x > 0, 1.0, alpha * below) if i == 0 else np.where(x > 0, 0.0, below - 1.0)
 
 
 class Softmax(ActivationBase):
@@ -361,7 +398,8 @@ class Softmax(ActivationBase):
     -Softmax(1, a, b)*Softmax(2, a, b)
     """
 
-    name = "softmax"
+    name, latex = "softmax", r"\operatorname{softmax}"
+    indices = 1
     derivative_uses_output = True
 
     @classmethod
@@ -379,11 +417,24 @@ class Softmax(ActivationBase):
             return self * (1 - self)
         return -self * Softmax(j, *xs)
 
-    @classmethod
-    def numeric(cls, index, *xs):
+    @staticmethod
+    def value(index, *xs):
         top = max(xs)
         weights = [math.exp(x - top) for x in xs]
         return weights[int(index) - 1] / math.fsum(weights)
+
+    @staticmethod
+    def forward(index, *xs):
+        top = np.maximum.reduce(np.broadcast_arrays(*xs))
+        weights = [np.exp(x - top) for x in xs]
+        return weights[int(index) - 1] / sum(weights)
+
+    @staticmethod
+    def local(out, args, i, conv):
+        index, *xs = args
+        if i == int(index):
+            return out * (1.0 - out)  # ∂s_i/∂x_i = s_i(1 − s_i)
+        return -out * Softmax.forward(i, *xs)  # ∂s_i/∂x_j = −s_i·s_j
 
     def _eval_rewrite_as_exp(self, index, *xs, **kwargs):
         return sympy.exp(xs[int(index) - 1]) / sympy.Add(*[sympy.exp(x) for x in xs])
@@ -403,7 +454,7 @@ def _abs_rule(expr, index):
     at_zero = current_conventions().abs_grad_at_zero
     if at_zero == 0:
         return sympy.sign(expr.args[0])
-    return 2 * Heaviside(expr.args[0], (_exact(at_zero) + 1) / 2) - 1
+    return 2 * Heaviside(expr.args[0], (exact(at_zero) + 1) / 2) - 1
 
 
 def _heaviside_rule(expr, index):
@@ -415,7 +466,7 @@ def _heaviside_rule(expr, index):
 
 
 def _tie():
-    return _exact(current_conventions().max_grad_at_tie)
+    return exact(current_conventions().max_grad_at_tie)
 
 
 # SymPy's own max, min and abs fix their value at the kink (½ at a tie, 0 at 0), and its
@@ -439,77 +490,3 @@ def outer_derivative(expr: sympy.Function, index: int) -> sympy.Expr:
     """
     rule = _NONSMOOTH_RULES.get(expr.func)
     return rule(expr, index) if rule else expr.fdiff(index)
-
-
-@dataclass(frozen=True)
-class Signature:
-    """How a name is called in the plain syntax: the SymPy builder and how many arguments."""
-
-    build: Callable[..., sympy.Expr]
-    min_args: int
-    max_args: int | None  # None: any number
-
-
-def _heaviside(x, at_zero):
-    return Heaviside(x, at_zero)
-
-
-# Every function a right side or an answer may call, by its plain-syntax name.
-FUNCTIONS: dict[str, Signature] = {
-    "sigmoid": Signature(Sigmoid, 1, 2),
-    "tanh": Signature(Tanh, 1, 2),
-    "relu": Signature(ReLU, 1, 1),
-    "leaky_relu": Signature(LeakyReLU, 1, 2),
-    "step": Signature(Step, 1, 2),
-    "softplus": Signature(Softplus, 1, 2),
-    "swish": Signature(Swish, 1, 2),
-    "elu": Signature(ELU, 1, 2),
-    "softmax": Signature(Softmax, 2, None),
-    "exp": Signature(sympy.exp, 1, 1),
-    "log": Signature(sympy.log, 1, 1),
-    "sqrt": Signature(sympy.sqrt, 1, 1),
-    "sin": Signature(sympy.sin, 1, 1),
-    "cos": Signature(sympy.cos, 1, 1),
-    "sech": Signature(sympy.sech, 1, 1),  # tanh′ as decks write it: β·sech²(βx)
-    "max": Signature(sympy.Max, 2, None),
-    "min": Signature(sympy.Min, 2, None),
-    "abs": Signature(sympy.Abs, 1, 1),
-    "heaviside": Signature(_heaviside, 2, 2),
-}
-
-CONSTANTS: dict[str, sympy.Expr] = {"pi": sympy.pi, "e": sympy.E}
-
-
-# The losses of the lectures, written out over lists of targets and outputs.
-def half_sse(targets, outputs):
-    """½ Σ (t − y)², the loss of lectures 001, 003 and 004.
-
-    >>> from sympy import symbols
-    >>> t, y = symbols("t y")
-    >>> half_sse([t], [y])
-    (t - y)**2/2
-    """
-    return sympy.Add(*[(t - y) ** 2 for t, y in zip(targets, outputs, strict=True)]) / 2
-
-
-def sse(targets, outputs):
-    """Σ (t − y)²."""
-    return sympy.Add(*[(t - y) ** 2 for t, y in zip(targets, outputs, strict=True)])
-
-
-def mse(targets, outputs):
-    """(1/n) Σ (t − y)²."""
-    return sse(targets, outputs) / len(outputs)
-
-
-def bce(targets, outputs):
-    """−Σ [t log y + (1 − t) log(1 − y)], binary cross-entropy of sigmoid outputs."""
-    return -sympy.Add(*[t * sympy.log(y) + (1 - t) * sympy.log(1 - y) for t, y in zip(targets, outputs, strict=True)])
-
-
-def cce(targets, outputs):
-    """−Σ t log y, cross-entropy of softmax outputs."""
-    return -sympy.Add(*[t * sympy.log(y) for t, y in zip(targets, outputs, strict=True)])
-
-
-LOSSES: dict[str, Callable] = {"half_sse": half_sse, "sse": sse, "mse": mse, "bce": bce, "cce": cce}

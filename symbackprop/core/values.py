@@ -85,7 +85,7 @@ def _value(expr: sympy.Expr, env: Mapping[sympy.Symbol, float]) -> float:
         return _power(_value(expr.base, env), _value(expr.exp, env))
     args = [_value(arg, env) for arg in expr.args]
     if isinstance(expr, ActivationBase):
-        return float(expr.numeric(*args))
+        return float(expr.value(*args))
     rule = _FUNCTION_RULES.get(expr.func)
     if rule is None:
         raise EvaluationError(f"no numeric rule for {type(expr).__name__}")

@@ -14,13 +14,15 @@ from dataclasses import dataclass
 
 import sympy
 
-from symbackprop.core.functions import LOSSES
+from symbackprop.core.functions import RegistryView
+from symbackprop.core.losses import LOSSES
 from symbackprop.errors import SymbackpropError, is_finite_number
 from symbackprop.parse.printer import plain
 
 LOSS_NAME = "L"
-# Activations a layer may use: the unary functions of the library, and none at all.
-ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "step", "softplus", "swish", "elu", "softmax")
+# Activations a layer may use: none at all, and every activation registered (read live, so that
+# one defined later counts too).
+ACTIVATIONS = RegistryView(lambda cls: (cls.name, cls), fixed={"identity": None})
 _KEYS = ("sizes", "activation", "bias", "loss", "weights", "biases")
 MAX_WEIGHTS = 2_000  # the lectures' largest net has 8; symbolic chain rules of more take minutes
 

@@ -18,11 +18,12 @@ from symbackprop.engine.derivation import derive
 from symbackprop.errors import SymbackpropError
 from symbackprop.exercise.model import Exercise
 from symbackprop.numeric import evaluator as numeric
+from symbackprop.numeric.finite_difference import FiniteDifference, finite_difference
 
 # The symbolic and NumPy values are both exact rules evaluated in float64, in different
 # orders: they may differ by rounding only, a few ulps per op, far below 1e-9.
 ANALYTIC_TOLERANCE = 1e-9
-# Central differences carry ≈ ε^(2/3) ≈ 4e-11 of the loss's scale (see numeric.FD_STEP),
+# Central differences carry ≈ ε^(2/3) ≈ 4e-11 of the loss's scale (see finite_difference.FD_STEP),
 # more where the loss curves sharply; 1e-5 leaves that five orders of magnitude of room and
 # still catches any wrong factor, sign or missing path.
 FD_TOLERANCE = 1e-5
@@ -100,11 +101,12 @@ def check(exercise: Exercise) -> CheckResult:
     params = {}
     for name in exercise.params:
         symbolic = derivation.gradient(name).value
-        params[name] = _compare(symbolic, result.gradients[name], numeric.finite_difference(exercise, name), scale)
+        assert symbolic is not None  # the exercise has a point, as checked above
+        params[name] = _compare(symbolic, result.gradients[name], finite_difference(exercise, name), scale)
     return CheckResult(exercise.id, params)
 
 
-def _compare(symbolic: float, numpy: float, fd: numeric.FiniteDifference, scale: float) -> ParamCheck:
+def _compare(symbolic: float, numpy: float, fd: FiniteDifference, scale: float) -> ParamCheck:
     analytic = relative_error(symbolic, numpy, scale)
     errors = [analytic]
     ok = analytic <= ANALYTIC_TOLERANCE

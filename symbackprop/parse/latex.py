@@ -14,24 +14,25 @@ from collections.abc import Collection, Mapping
 
 import sympy
 
-from symbackprop.core.functions import CONSTANTS, FUNCTIONS
+from symbackprop.core.functions import CONSTANTS, FUNCTIONS, RegistryView, latex_macro
 from symbackprop.errors import ParseError
 from symbackprop.parse.plain import MAX_DEPTH, MAX_LENGTH, Token, parse_answer, read_tokens, whitelist
 
-# Macros that stand for a name of the plain syntax.
-_NAMES = {
-    "sigma": "sigmoid",
-    "exp": "exp",
-    "log": "log",
-    "ln": "log",
-    "tanh": "tanh",
-    "sin": "sin",
-    "cos": "cos",
-    "max": "max",
-    "min": "min",
-    "sqrt": "sqrt",
-    "pi": "pi",
-}
+# Macros that stand for a name of the plain syntax: SymPy's, and the activations' own (\sigma, \tanh).
+_NAMES = RegistryView(
+    latex_macro,
+    fixed={
+        "exp": "exp",
+        "log": "log",
+        "ln": "log",
+        "sin": "sin",
+        "cos": "cos",
+        "max": "max",
+        "min": "min",
+        "sqrt": "sqrt",
+        "pi": "pi",
+    },
+)
 _TIMES = {"cdot", "times", "ast"}
 _IGNORED = {",", ";", ":", "!", " ", "quad", "qquad", "left", "right", "big", "Big", "bigl", "bigr", "Bigl", "Bigr"}
 _FRACTIONS = {"frac", "dfrac", "tfrac"}

@@ -113,9 +113,6 @@ class LecturePrinter(LatexPrinter):
         text = f"{name}\\left({', '.join(args)}\\right)"
         return f"{text}^{{{exp}}}" if exp is not None else text
 
-    def _printed(self, expr) -> list[str]:
-        return [self._print(arg) for arg in expr.args]
-
     def _scaled(self, name: str, expr, exp=None) -> str:
         """f(x, β) of lecture 000 is f(βx): written so."""
         x, *beta = expr.args
@@ -124,33 +121,13 @@ class LecturePrinter(LatexPrinter):
         inner = f"{self._print(beta[0])} {self.parenthesize(x, PRECEDENCE['Mul'], strict=True)}"
         return self._call(name, inner, exp=exp)
 
-    def _print_Sigmoid(self, expr, exp=None):
-        return self._scaled(r"\sigma", expr, exp)
-
-    def _print_Tanh(self, expr, exp=None):
-        return self._scaled(r"\tanh", expr, exp)
-
-    def _print_ReLU(self, expr, exp=None):
-        return self._call(r"\operatorname{ReLU}", *self._printed(expr), exp=exp)
-
-    def _print_LeakyReLU(self, expr, exp=None):
-        return self._call(r"\operatorname{LeakyReLU}", *self._printed(expr), exp=exp)
-
-    def _print_Step(self, expr, exp=None):
-        return self._call(r"\operatorname{step}", *self._printed(expr), exp=exp)
-
-    def _print_Softplus(self, expr, exp=None):
-        return self._call(r"\operatorname{softplus}", *self._printed(expr), exp=exp)
-
-    def _print_Swish(self, expr, exp=None):
-        return self._call(r"\operatorname{swish}", *self._printed(expr), exp=exp)
-
-    def _print_ELU(self, expr, exp=None):
-        return self._call(r"\operatorname{ELU}", *self._printed(expr), exp=exp)
-
-    def _print_Softmax(self, expr, exp=None):
-        index, *xs = self._printed(expr)
-        return self._call(rf"\operatorname{{softmax}}_{{{index}}}", *xs, exp=exp)
+    def _print_ActivationBase(self, expr, exp=None):
+        # Every activation alike, by the LaTeX name its class declares (core.activation).
+        if expr.beta_inside:
+            return self._scaled(expr.latex, expr, exp)
+        indices, args = expr.args[: expr.indices], expr.args[expr.indices :]
+        name = expr.latex + "".join(f"_{{{self._print(index)}}}" for index in indices)
+        return self._call(name, *[self._print(arg) for arg in args], exp=exp)
 
     def _print_Heaviside(self, expr, exp=None):
         # The unit step of a ReLU derivative, with the value taken at 0 (the exercise's convention).

@@ -10,6 +10,7 @@ import re
 import sympy
 from sympy.printing.precedence import PRECEDENCE
 
+from symbackprop.core.functions import UNICODE_NAMES
 from symbackprop.parse.printer import PlainPrinter
 
 _SUBSCRIPTABLE = "0123456789aehijklmnoprstuvx"  # the letters Unicode has subscripts for
@@ -54,7 +55,7 @@ def pretty_name(name: str) -> str:
     return name
 
 
-_UNICODE_FUNCTIONS = {"sigmoid": "σ"}
+_UNICODE_FUNCTIONS = UNICODE_NAMES  # the activations' own symbols (σ), read from the registry
 
 
 class UnicodePrinter(PlainPrinter):
