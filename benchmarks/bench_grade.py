@@ -1,6 +1,6 @@
 """Grading speed: a class of 2000 mixed answers, against the plain ``simplify(student - reference) == 0``.
 
-Run by hand: ``/work/venv/bin/python benchmarks/bench_grade.py [--answers 2000] [--plain 60] [--jobs 2]``.
+Run by hand: ``python benchmarks/bench_grade.py [--answers 2000] [--plain 60] [--jobs 2]``.
 Both figures come from this one run. The plain approach is timed on a random subset of the
 symbolic answers (it is slow) and its rate extrapolated; the subset size is printed.
 """

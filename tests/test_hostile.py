@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 import uuid
 from pathlib import Path
@@ -20,7 +21,7 @@ from symbackprop.grading.verdict import VERDICTS
 from symbackprop.parse.latex import parse_any
 
 TIMEOUT = 2.0
-SENTINEL = Path("/tmp") / f"symbackprop-pwned-{uuid.uuid4().hex}"
+SENTINEL = Path(tempfile.gettempdir()) / f"symbackprop-pwned-{uuid.uuid4().hex}"
 
 INJECTIONS = [
     f"__import__('os').system('touch {SENTINEL}')",
