@@ -1,14 +1,11 @@
-"""Shared test helpers: the exercise folder and an independent plain-SymPy reference."""
+"""Shared test helper: an independent plain-SymPy reference (the paths are in conftest.py)."""
 
 from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
 
 import sympy
-
-EXERCISES = Path(__file__).resolve().parent.parent / "exercises"
 
 _LEAKY_SLOPE = sympy.Rational(1, 100)  # PyTorch's default negative slope
 

@@ -17,7 +17,8 @@ import tomllib
 
 import pytest
 import sympy
-from reference import _DEFINITIONS, EXERCISES, sigmoid
+from conftest import EXERCISES
+from reference import _DEFINITIONS, sigmoid
 from sympy.parsing.sympy_parser import (
     convert_xor,
     implicit_multiplication_application,

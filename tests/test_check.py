@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from reference import EXERCISES
+from conftest import EXERCISES
 from typer.testing import CliRunner
 
 from symbackprop.cli import app

@@ -8,7 +8,8 @@ import tomllib
 
 import pytest
 import sympy
-from reference import EXERCISES, plain_gradient, sigmoid
+from conftest import EXERCISES
+from reference import plain_gradient, sigmoid
 
 from symbackprop.core.functions import Sigmoid, Softmax, Tanh
 from symbackprop.engine.derivation import Derivation, derive, derive_available, gradients, values_to_show
