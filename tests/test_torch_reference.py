@@ -17,9 +17,9 @@ import pytest
 import sympy
 import torch
 import torch.nn.functional as F
+from conftest import EXERCISES
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from reference import EXERCISES
 from test_numeric import random_graphs
 
 from symbackprop.core.functions import ELU, Conventions, LeakyReLU, ReLU, Sigmoid, Softmax, Softplus, Step, Swish, Tanh

@@ -6,7 +6,8 @@ import json
 import tomllib
 
 import pytest
-from reference import EXERCISES, plain_gradient, sigmoid, substituted_loss
+from conftest import EXERCISES
+from reference import plain_gradient, sigmoid, substituted_loss
 from typer.testing import CliRunner
 
 from symbackprop.cli import app
