@@ -201,6 +201,8 @@ def register(cls: type[ActivationBase]) -> type[ActivationBase]:
     """Make ``cls`` known by its name (done for every subclass of :class:`ActivationBase` with a ``name``)."""
     if cls.name in _BUILTINS or ACTIVATIONS.get(cls.name, cls) is not cls:
         raise SymbackpropError(f"{cls.name!r} is already the name of a function")
+    if cls.name in CONSTANTS or cls.name in RESERVED:
+        raise SymbackpropError(f"{cls.name!r} already means something else in an equation or in [layers]")
     ACTIVATIONS[cls.name] = cls
     return cls
 
@@ -262,12 +264,17 @@ class RegistryView(Mapping[str, V]):
         classes = tuple(ACTIVATIONS.values())
         if classes != self._built_for:
             entries = (self.entry(cls) for cls in classes)
-            self._built = {**self.fixed, **dict(entry for entry in entries if entry is not None)}
+            found = dict(entry for entry in entries if entry is not None)
+            self._built = {**self.fixed, **{key: value for key, value in found.items() if key not in self.fixed}}
             self._built_for = classes
         return self._built
 
     def __getitem__(self, key: str) -> V:
         return self._table()[key]
+
+    def __contains__(self, key: object) -> bool:
+        # A file may put a list or a table where a name belongs: that is no name, not a crash.
+        return isinstance(key, str) and key in self._table()
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._table())
@@ -287,3 +294,5 @@ FUNCTIONS = RegistryView(lambda cls: (cls.name, Signature(cls, *cls.arity())), f
 UNICODE_NAMES = RegistryView(lambda cls: (cls.name, cls.unicode) if cls.unicode else None)
 
 CONSTANTS: dict[str, sympy.Expr] = {"pi": sympy.pi, "e": sympy.E}
+# [layers]' word for a layer with no activation.
+RESERVED = frozenset({"identity"})
