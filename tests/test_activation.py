@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import sympy
 
@@ -51,3 +54,13 @@ def test_a_registry_view_answers_membership_for_any_key():
     assert "sigmoid" in view
     assert ["sigmoid"] not in view and {"a": 1} not in view and None not in view
     assert isinstance(view["sigmoid"](sympy.Symbol("s")), ActivationBase)
+
+
+def test_deriving_and_printing_never_import_numpy():
+    # NumPy is only for the NumPy rules (check); every other command starts without it.
+    code = (
+        "import sys; from symbackprop import derive, load, derivation_latex; "
+        "d = derive(load('two-branch-sigmoid')); derivation_latex(d); print('numpy' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

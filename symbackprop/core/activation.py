@@ -20,7 +20,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, TypeVar
 
-import numpy as np
 import sympy
 from sympy import Function, Heaviside
 
@@ -98,6 +97,22 @@ def exact(value: float) -> sympy.Rational:
 
 Array = Any
 V = TypeVar("V")
+
+
+class _NumPyOnFirstUse:
+    """NumPy, imported when a NumPy rule first runs: parsing, deriving and printing never run one.
+
+    SymPy does not import NumPy, and importing it at start-up would make every command that
+    only derives or prints about a third slower to start.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        import numpy
+
+        return getattr(numpy, name)
+
+
+np: Any = _NumPyOnFirstUse()
 
 
 def logistic_float(x: float) -> float:
