@@ -517,3 +517,16 @@ def test_a_number_with_the_wrong_sign_is_diagnosed():
 def test_a_stated_number_with_no_value_is_not_checkable_and_the_audit_goes_on(stated):
     entries = audit(synthetic({"dE/dw5": stated, "dE/dw3": "-(y_t - y)*w5*h1"}))
     assert [e.verdict for e in entries] == ["not_checkable", "mismatch"]
+
+
+def test_a_stated_step_reaches_as_far_as_train_goes(tmp_path):
+    # L = w² − 2w + 2 from w = 3 with η = 0.1: w_k − 1 = 0.8·(w_{k−1} − 1), so w_k = 1 + 2·0.8^k
+    path = tmp_path / "far.toml"
+    body = '[graph]\nL = "w**2 - 2*w + 2"\n[at]\nw = 3\n[train]\nlr = 0.1\n[stated]\n'
+    path.write_text(body + f'"w@150" = "{1 + 2 * 0.8**150:.6f}"\n')
+    result = CliRunner().invoke(app, ["audit", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["entries"][0]["verdict"] == "match"
+    path.write_text(body + '"w@10001" = "1"\n')
+    result = CliRunner().invoke(app, ["audit", str(path)])
+    assert result.exit_code == 2 and "past the last one a key may name (10000)" in result.output

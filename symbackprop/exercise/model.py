@@ -6,6 +6,7 @@ what is wrong; nothing given is ignored.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import keyword
 import math
@@ -202,7 +203,8 @@ def from_equations(
     """Build an exercise from ordered ``name = right side`` equations.
 
     Free names that are neither defined nor params are inputs; with no ``params``, every free
-    name is a param. The loss defaults to the last equation.
+    name is a param. With no ``loss``, the loss is the one node no other equation uses; when
+    several are, the loss must be named (a guess would differentiate the wrong node).
 
     >>> ex = from_equations({"q": "x + y", "f": "q*z"}, params=["x", "y", "z"], at={"x": -2, "y": 5, "z": -4})
     >>> ex.loss, ex.params, ex.graph.leaves
@@ -244,7 +246,7 @@ def from_equations(
     _check_order(pairs, rhs, defined, source=file, keys=keys)
 
     graph = Graph({name: _names_in(expr) for name, expr in rhs.items()})
-    loss = loss if loss is not None else pairs[-1][0]
+    loss = loss if loss is not None else _only_sink(graph, source=file)
     if not isinstance(loss, str) or loss not in defined:
         raise SymbackpropError(f"the loss {loss!r} is not defined by an equation", source=file, key="roles.loss")
     if param_list is None:
@@ -278,6 +280,22 @@ def from_equations(
         reduce=reduce,
         **extra,
     )
+
+
+def _only_sink(graph: Graph, *, source: str | None) -> str:
+    """The loss of a graph that does not name one: the single node no equation uses.
+
+    >>> _only_sink(Graph({"s": ("w", "x"), "E": ("s",)}), source=None)
+    'E'
+    """
+    sinks = [node for node in graph.nodes if not graph.children(node)]
+    if len(sinks) != 1:
+        raise SymbackpropError(
+            f"no loss given, and {', '.join(sinks)} could each be it (no other equation uses them): name one",
+            source=source,
+            key="roles.loss",
+        )
+    return sinks[0]
 
 
 def _check_order(pairs, rhs, defined, *, source, keys) -> None:
@@ -400,7 +418,7 @@ def from_toml(data: dict, *, source: str, default_id: str) -> Exercise:
     _check_train(train, source)
     samples = dict(_table(data, "data", source))
     reduce = samples.pop("reduce", "sum")
-    return from_equations(
+    exercise = from_equations(
         graph,
         loss=loss,
         params=params,
@@ -416,6 +434,17 @@ def from_toml(data: dict, *, source: str, default_id: str) -> Exercise:
         stated=stated,
         stated_forms=forms,
     )
+    _check_params_used(exercise, roles.get("params") or [], source)
+    return exercise
+
+
+def _check_params_used(exercise: Exercise, named: list[str], source: str) -> None:
+    """A param ``[roles]`` names that no equation uses is a slip of the pen (w5 for w_5), not a choice."""
+    for name in named:
+        if name not in exercise.graph.leaves:
+            close = difflib.get_close_matches(name, exercise.graph.leaves, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise SymbackpropError(f"{name!r} is not used by any equation{hint}", source=source, key="roles.params")
 
 
 def _read_stated(table: dict, source: str) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
