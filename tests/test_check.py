@@ -135,7 +135,7 @@ def test_a_disagreement_exits_1(monkeypatch):
     ("args", "message"),
     [
         (["check", "no-such-exercise"], "unknown exercise 'no-such-exercise'"),
-        (["check", "two-branch-sigmoid", "--all"], "--all: give an exercise or --all, not both"),
+        (["check", "two-branch-sigmoid", "--all"], "--all: give exercises or --all, not both"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, message):

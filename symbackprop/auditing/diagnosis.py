@@ -6,6 +6,7 @@ for its derivative, one name in place of another.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 
@@ -16,6 +17,8 @@ from symbackprop.engine.evaluation import Pass
 from symbackprop.exercise.quantities import Quantity
 from symbackprop.judge.equivalence import same_values, value_at, within_absolute
 from symbackprop.judge.mistakes import (
+    E0_AS_E,
+    FACTOR_2,
     Rule,
     Variant,
     factor_variants,
@@ -67,7 +70,7 @@ def diagnose_number(rec: Recomputation, key: StatedKey, stated: float, tolerance
     """What explains a wrong number: a mistake of the catalog, a wrong update, another stated quantity."""
     found = _explaining(rec, key, stated, tolerance, exact, rec.exact[key.step][1])
     if found is not None:
-        return found.feedback
+        return _worded(found, exact)
     q = key.quantity
     if not q.gradient and q.step > 0 and q.name in rec.ex.params and rec.lr:
         return diagnose_update(rec, key, stated, tolerance)
@@ -77,6 +80,17 @@ def diagnose_number(rec: Recomputation, key: StatedKey, stated: float, tolerance
             if within_absolute(stated, value, tolerance):
                 return f"this is {other.quantity.label} = {value:.6g}, not {q.label}"
     return _rounded_too_early(rec, key, stated, tolerance, exact)
+
+
+def _worded(found: Variant, exact: float) -> str:
+    """A mistake's feedback, with e⁰ read as e and a factor 2 on top said in the order they were made.
+
+    The catalog's "e⁰ taken as e, and off by a factor of ½" reads as half the true value;
+    the lecture's −e for −2 is the e it wrote (−2e), and then a 2 dropped.
+    """
+    if set(found.kinds) == {E0_AS_E, FACTOR_2}:
+        return f"e⁰ taken as e, which gives {math.e * exact:.6g}; then a factor 2 dropped (the true value is {exact:g})"
+    return found.feedback
 
 
 def _rounded_too_early(rec: Recomputation, key: StatedKey, stated: float, tolerance: float, exact: float) -> str:

@@ -87,6 +87,10 @@ def computed_text(rec: Recomputation, key: StatedKey) -> str:
         local = rec.derivation.gradient(q.name).path_sum_text()
         if local is not None:
             return local
+    if q.gradient and key.of == rec.ex.loss:  # δ = −∂L/∂net: the path sum negated, still in node names
+        total = rec.derivation.gradient(q.name).path_sum
+        if total is not None:
+            return plain(-total)
     if q.gradient and (key.of, q.name) in rec.derivation.local:
         return plain(rec.derivation.local[key.of, q.name])
     if not q.gradient and q.name in rec.ex.equations:

@@ -29,7 +29,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # [questions] belongs to grading: grade.read_questions reads and checks it.
 _KNOWN_KEYS = {
     *("id", "title", "source", "graph", "layers", "roles", "at", "data", "conventions", "train", "stated"),
-    "questions",
+    *("lecture", "lines", "questions"),
 }
 REDUCTIONS = ("sum", "mean")
 
@@ -76,6 +76,8 @@ class Exercise:
     # Every form the lecture prints for a key, in order (a formula, the numbers put in, the
     # result); ``stated`` keeps the last of them, the one the lecture ends on.
     stated_forms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The deck line each stated form is printed on (``[lines]``): one per form, or one for all.
+    stated_lines: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def samples(self) -> int:
@@ -433,6 +435,7 @@ def from_toml(data: dict, *, source: str, default_id: str) -> Exercise:
         train=train,
         stated=stated,
         stated_forms=forms,
+        stated_lines=_read_lines(_table(data, "lines", source), forms, source),
     )
     _check_params_used(exercise, roles.get("params") or [], source)
     return exercise
@@ -461,6 +464,25 @@ def _read_stated(table: dict, source: str) -> tuple[dict[str, str], dict[str, tu
                 )
         last[key], forms[key] = values[-1], tuple(values)
     return last, forms
+
+
+def _read_lines(table: dict, forms: dict[str, tuple[str, ...]], source: str) -> dict[str, tuple[int, ...]]:
+    """``[lines]``: the deck line of each ``[stated]`` key, one number or one per form."""
+    lines = {}
+    for key, value in table.items():
+        where = f"lines.{key}"
+        if key not in forms:
+            raise SymbackpropError("not a key of [stated]", source=source, key=where)
+        numbers = value if isinstance(value, list) else [value]
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in numbers):
+            raise SymbackpropError(
+                f"expected a line number ≥ 1 or a list of them, not {value!r}", source=source, key=where
+            )
+        if isinstance(value, list) and len(value) != len(forms[key]):
+            message = f"{len(value)} lines for {len(forms[key])} stated forms: give one per form, or one number"
+            raise SymbackpropError(message, source=source, key=where)
+        lines[key] = tuple(numbers)
+    return lines
 
 
 def _check_train(train: dict, source: str) -> None:
