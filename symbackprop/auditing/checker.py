@@ -123,7 +123,7 @@ class Audit:
         explanation = f"right only with the lecture's rounded {named} carried on"
         positions = positions or self.written_in(text, carried)
         if positions:  # an expression with the rounded numbers in it: the same with the exact ones
-            places = most_decimals(text)
+            places = most_decimals(text) + 1  # a figure past the expression's own: the rounding is the point
             exact_numbers = {
                 i: number_suggestion(template_number(text, i), abs(rec.value(rec.keys[o], rec.exact)), places)
                 for i, o in positions.items()

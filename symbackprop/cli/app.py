@@ -11,6 +11,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -28,6 +29,23 @@ app = typer.Typer(
 
 EXIT_DISAGREEMENT = 1
 EXIT_BAD_INPUT = 2
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from symbackprop import __version__
+
+        sys.stdout.write(f"symbackprop {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Backpropagation worked exactly, the way the lectures work it."""
 
 
 # rich is imported when a command prints, not at start-up: --help must stay fast.

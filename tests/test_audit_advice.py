@@ -1,0 +1,242 @@
+"""What a lecturer acts on: ``audit --problems``, where each entry is in the deck, what to print
+instead, the rounded_early explanation, and numbers shown with enough digits and no float noise.
+
+Every expected number is worked out here by hand from the lecture's network, not read back
+from the tool.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from conftest import EXERCISES, LECTURES
+from reference import sigmoid
+from typer.testing import CliRunner
+
+from symbackprop.auditing.advice import clean, number_suggestion, shown
+from symbackprop.auditing.checker import audit
+from symbackprop.cli import app
+from symbackprop.exercise.model import load
+
+runner = CliRunner()
+
+
+def audit_json(*args: str) -> list[dict]:
+    result = runner.invoke(app, ["audit", *args, "--json"])
+    assert result.exit_code in (0, 1), result.output
+    return json.loads(result.stdout)["entries"]
+
+
+def entry(entries: list[dict], key: str, stated: str) -> dict:
+    return next(e for e in entries if e["key"] == key and e["stated"] == stated)
+
+
+# ---- the mismatch that showed as equal digits --------------------------------------------------
+
+
+@pytest.fixture
+def close_call(tmp_path) -> Path:
+    """L = w·x at w = 0.291027774, x = 1: L is 0.291027774 exactly; the file states 0.291027924."""
+    path = tmp_path / "close.toml"
+    path.write_text('[graph]\nL = "w*x"\n[at]\nw = 0.291027774\nx = 1\n[stated]\n"L" = "0.291027924"\n')
+    return path
+
+
+def test_a_mismatch_in_the_seventh_figure_shows_where_the_two_part_and_how_far(close_call):
+    result = runner.invoke(app, ["audit", str(close_call)], env={"COLUMNS": "120"})
+    assert result.exit_code == 1
+    assert "0.291027924" in result.output and "0.291027774" in result.output  # not "0.291028" twice
+    (found,) = audit_json(str(close_call))
+    assert found["verdict"] == "mismatch"
+    off = 0.291027924 - 0.291027774
+    assert f"off by {off:.2g}" in found["diagnosis"] and "no usual mistake explains it" in found["diagnosis"]
+    assert found["suggestion"] == "0.291027774"
+
+
+def test_shown_gives_enough_digits_to_tell_two_numbers_apart():
+    assert shown(0.291027774, "0.291027924") == "0.291027774"
+    assert shown(1.0382205216727156, "1.0384") == "1.03822"  # six figures already differ
+    assert shown(0.5, "0.5") == "0.5"
+
+
+def test_no_float_noise():
+    # four-paths states t = 0 where t = sin(π): float sin gives 1.22e-16
+    assert math.sin(math.pi) != 0 and clean(math.sin(math.pi)) == 0.0
+    t = entry(audit_json("four-paths"), "t", "0")
+    assert t["computed"] == 0.0
+
+
+# ---- deck 003: the w₂ update and the rounded y = 0.747 -------------------------------------------
+
+
+def test_003_w2_is_an_arithmetic_slip_not_a_wrong_gradient():
+    h = sigmoid(1)
+    w1, w2 = 1 + 0.1 * (1 - h) * h * (1 - h), 1 + 0.1 * (1 - h) * h
+    y = sigmoid(w1) * w2
+    exact = w2 + 0.1 * (1 - y) * sigmoid(w1)
+    assert round(exact, 4) == 1.0382 and round(1.0197 + 0.1 * 0.186, 4) == 1.0383
+    w2_2 = entry(audit_json("one-hidden-unit-training"), "w2@2", "1.0384")
+    assert w2_2["verdict"] == "mismatch"
+    assert w2_2["diagnosis"] == "an arithmetic slip: 1.0197 + 0.1 * 0.186 is 1.0383, not 1.0384"
+    assert "implies" not in w2_2["diagnosis"]  # the gradient 0.186 is right: not blamed
+    assert w2_2["suggestion"] == "1.0382"
+    assert w2_2["source"] == "003_86bcd916b05bbcd3.txt:638"
+
+
+@pytest.mark.parametrize(
+    ("key", "stated"),
+    [("dE/dw2@1", "-(1 - 0.747) * 0.732"), ("dE/dw1@1", "-(1 - 0.747) * 1.0197 * 0.732 * 0.268 * 1")],
+)
+def test_003_expressions_on_the_rounded_y_are_rounded_early_like_y_itself(key, stated):
+    h = sigmoid(1)
+    w1, w2 = 1 + 0.1 * (1 - h) * h * (1 - h), 1 + 0.1 * (1 - h) * h
+    y = sigmoid(w1) * w2
+    assert abs(0.747 - y) > 0.0005  # y = 0.7465: 0.747 is not y to its three decimals
+    entries = audit_json("one-hidden-unit-training")
+    assert entry(entries, "y@1", "0.747")["verdict"] == "rounded_early"
+    found = entry(entries, key, stated)
+    assert found["verdict"] == "rounded_early" and found["intermediates"] == ["y@1"]
+    assert found["diagnosis"].startswith("right only with the lecture's rounded y@1 = 0.747")
+    # y written with one decimal more than the most the expression shows: 0.7465, or 0.74649 beside 1.0197
+    places = max(len(n.split(".")[1]) for n in written_numbers(stated)) + 1
+    assert found["suggestion"].startswith(stated.replace("0.747", f"{y:.{places}f}"))
+
+
+def test_001_delta_expression_on_the_rounded_delta_is_rounded_early():
+    entries = audit_json("bp-2-2-1-sigmoid")
+    found = entry(entries, "-dL/dnet1_1", "0.68 * (1 - 0.68) * 0.3 * (-0.0406)")
+    assert found["verdict"] == "rounded_early" and found["intermediates"] == ["-dL/dnet2_1"]
+    y = sigmoid(0.3 * sigmoid(0.1 * 0.35 + 0.8 * 0.9) + 0.9 * sigmoid(0.4 * 0.35 + 0.6 * 0.9))
+    delta = (0.5 - y) * y * (1 - y)  # −0.04068: the lecture's −0.0406 is rounded early
+    assert f"(exactly {delta:.6g})" in found["diagnosis"]
+    assert f"(-{abs(delta):.5f})" in found["suggestion"]
+
+
+# ---- deck 004: out₁ and the other suggestions --------------------------------------------------
+
+
+def test_004_out1_suggests_the_true_value_and_names_its_line():
+    h1, h2 = sigmoid(0.05 * 0.15 + 0.1 * 0.2), sigmoid(0.05 * 0.25 + 0.1 * 0.3)
+    out1 = sigmoid(h1 * 0.35 + h2 * 0.4)
+    found = entry(audit_json("bp-2-2-2-sigmoid-no-bias"), "out_o1", "0.5843")
+    assert found["suggestion"] == f"{out1:.4f}" == "0.5943"
+    assert found["source"] == "004_4fdd033b6857c059.txt:144"
+
+
+def test_004_a_misplaced_number_suggests_the_expression_with_the_right_one():
+    h2 = sigmoid(0.05 * 0.25 + 0.1 * 0.3)
+    found = entry(audit_json("bp-2-2-2-sigmoid-no-bias"), "net_o2", "0.5069 * 0.45 + 0.5069 * 0.5")
+    assert found["suggestion"] == f"0.5069 * 0.45 + {h2:.4f} * 0.5"
+
+
+def test_number_suggestion_keeps_the_written_decimals():
+    assert number_suggestion("0.5843", 0.594272) == "0.5943"
+    assert number_suggestion("0.747", 0.746491) == "0.746"
+    assert number_suggestion("-2", -2.4) == "-2.4"  # "-2" itself would say nothing
+
+
+def test_a_wrong_formula_suggests_the_true_one_in_node_names():
+    found = entry(audit_json("bp-2-2-2-sigmoid-no-bias"), "dnet_o2/dw7", "out_o1")
+    assert found["suggestion"] == "out_h1"
+
+
+def test_delta_formulas_are_in_node_names_not_expanded_sigmoid_nests():
+    for found in audit_json("bp-2-2-1-sigmoid"):
+        if isinstance(found["computed"], str):
+            assert "sigmoid(" not in found["computed"], found
+
+
+def test_the_e_diagnosis_says_what_was_done_not_half_the_true_value():
+    # dy/dw = −2 at the point; −1/1²·2·1·e = −2e is e⁰ read as e, and −e is that with a 2 dropped
+    found = entry(audit_json("inverse-square-exp"), "dy/dw", "-e")
+    assert (
+        found["diagnosis"]
+        == f"e⁰ taken as e, which gives {-2 * math.e:.6g}; then a factor 2 dropped (the true value is -2)"
+    )
+    assert "½" not in found["diagnosis"]
+
+
+# ---- --problems, sources and explanations for every problem -------------------------------------
+
+
+def test_problems_lists_only_mismatch_and_rounded_early_each_with_a_suggestion_and_source():
+    everything = audit_json("--all")
+    problems = audit_json("--all", "--problems")
+    wanted = [e for e in everything if e["verdict"] in ("mismatch", "rounded_early")]
+    assert problems == wanted and len(problems) < len(everything)
+    for found in problems:
+        assert found["suggestion"], found
+        assert found["source"].split(":")[0].endswith(".txt"), found
+        assert found["diagnosis"], found  # rounded_early rows explain themselves in the JSON too
+        if found["verdict"] == "rounded_early":
+            assert all(name in found["diagnosis"] for name in found["intermediates"])
+
+
+def test_problems_in_the_terminal_fit_on_a_few_screens_and_name_the_deck_line():
+    result = runner.invoke(app, ["audit", "--all", "--problems"], env={"COLUMNS": "100"})
+    assert result.exit_code == 1
+    assert "at 004_4fdd033b6857c059.txt:144" in result.output and "print instead: 0.5943" in result.output
+    verdicts = re.findall(r"  (match|rounded_early|mismatch|not_checkable)$", result.output, re.M)
+    assert set(verdicts) == {"mismatch", "rounded_early"}
+    assert len(result.output.splitlines()) < 300  # a few screens of 60 lines
+
+
+def test_digits_sets_the_terminal_figures_and_is_bounded(close_call):
+    result = runner.invoke(app, ["audit", "gd-quadratic", "--digits", "3"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0
+    result = runner.invoke(app, ["audit", "gd-quadratic", "--digits", "0"])
+    assert result.exit_code == 2 and "--digits: expected 1 to 17 significant figures" in result.output
+
+
+def test_audit_takes_several_files_and_a_folder(tmp_path, close_call):
+    other = tmp_path / "other.toml"
+    other.write_text('[graph]\nL = "w**2"\n[at]\nw = 3\n[stated]\n"dL/dw" = "6"\n')
+    exercises = {e["exercise"] for e in audit_json(str(close_call), str(other))}
+    assert exercises == {"close", "other"}
+    assert {e["exercise"] for e in audit_json(str(tmp_path))} == {"close", "other"}
+    assert {e["exercise"] for e in audit_json("gd-quadratic", "four-paths")} == {"gd-quadratic", "four-paths"}
+
+
+# ---- [lines]: the deck line per stated key ------------------------------------------------------
+
+
+def test_lines_must_name_stated_keys_and_give_one_line_per_form(tmp_path):
+    body = '[graph]\nL = "w**2"\n[at]\nw = 3\n[stated]\n"dL/dw" = ["2*w", "6"]\n[lines]\n'
+    path = tmp_path / "bad.toml"
+    for lines, message in [
+        ('"dL/dq" = 3', "lines.dL/dq: not a key of [stated]"),
+        ('"dL/dw" = [1, 2, 3]', "3 lines for 2 stated forms"),
+        ('"dL/dw" = 0', "expected a line number ≥ 1"),
+    ]:
+        path.write_text(body + lines + "\n")
+        result = runner.invoke(app, ["audit", str(path)])
+        assert result.exit_code == 2 and message in result.output, result.output
+    path.write_text(body + '"dL/dw" = [7, 9]\n')
+    assert [e["source"] for e in audit_json(str(path))] == ["line 7", "line 9"]
+
+
+def written_numbers(text: str) -> list[str]:
+    return re.findall(r"\d+\.\d+", text)
+
+
+@pytest.mark.skipif(not LECTURES.is_dir(), reason=f"the lecture decks are not beside the repository ({LECTURES})")
+@pytest.mark.parametrize("path", sorted(EXERCISES.glob("*.toml")), ids=lambda p: p.stem)
+def test_every_deck_line_prints_the_numbers_of_its_stated_form(path):
+    data = tomllib.loads(path.read_text())
+    deck = (LECTURES / data["source"].split(" — ")[0]).read_text().splitlines()
+    for key, lines in data.get("lines", {}).items():
+        forms = data["stated"][key] if isinstance(data["stated"][key], list) else [data["stated"][key]]
+        for index, text in enumerate(forms):
+            line = lines[index] if isinstance(lines, list) else lines
+            for number in written_numbers(text):
+                assert re.search(rf"(?<![\d.]){re.escape(number)}(?!\d)", deck[line - 1]), (key, text, line)
+
+
+def test_the_audit_library_call_carries_the_source():
+    entries = audit(load("gd-quadratic"))
+    assert {e.source.split(":")[0] for e in entries} == {"000_e5e2b0d9d9f97cac.txt"}
