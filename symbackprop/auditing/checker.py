@@ -11,6 +11,7 @@ and random points near it. Anything else is a ``mismatch``, with a diagnosis whe
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from symbackprop.auditing.advice import clean, decimals, number_suggestion, replace_numbers, shown, source_of
@@ -89,6 +90,9 @@ class Audit:
             return self.entry(name, text, None, "not_checkable", "a step after 0 needs a [train] lr")
         stated, tolerance = numeric
         exact = rec.value(key, rec.exact)
+        given = self.given_differently(name, text, exact)
+        if given:
+            return self.entry(name, text, exact, "mismatch", given, suggestion=f"{clean(exact):g}")
         if within_absolute(stated, exact, tolerance):
             inside = self.rounded_inside(name, text, stack)
             if not inside:
@@ -110,6 +114,20 @@ class Audit:
             return self.entry(name, text, exact, "mismatch", misplaced, suggestion=corrected)
         diagnosis = diagnose_number(rec, key, stated, tolerance, exact) or unexplained(stated, exact)
         return self.entry(name, text, exact, "mismatch", diagnosis, suggestion=self.suggest(text, exact))
+
+    def given_differently(self, name: str, text: str, exact: float) -> str:
+        """An input or param the exercise gives exactly, stated as another number.
+
+        A given value has no rounding to allow: deck 004's target₁ = 0.0 beside the 0.01 it
+        computes with is within 0.0's own half unit, yet not the number the example uses.
+        """
+        q, ex = self.rec.keys[name].quantity, self.rec.ex
+        number = read_number(text)
+        if q.gradient or q.step != 0 or number is None or ex.point is None or q.name not in ex.point:
+            return ""
+        if math.isclose(number.value, exact, rel_tol=1e-12, abs_tol=1e-15):
+            return ""
+        return f"{q.name} is {clean(exact):g} in the example ([at]), not {text}"
 
     def rounded(
         self, name: str, text: str, exact: float, carried: tuple[str, ...], positions: dict[int, str] | None = None
@@ -177,9 +195,27 @@ class Audit:
         return found
 
     def suggest(self, text: str, exact: float) -> str:
-        """What to print for a wrong number: the true value, at the written decimals for a plain number."""
+        """What to print for a wrong number: the true value, at the written decimals for a plain number;
+        for an expression with one number not given exactly, that number corrected and the value.
+
+        Deck 000's 0.55 − (−0.0489448) becomes 0.55 − (−0.0434100) = 0.59341: the η·∂L/∂w it
+        puts in is the number to change.
+        """
         if read_number(text) is not None:
             return number_suggestion(text, exact)
+        template = read_template(text)
+        value = numeric_form(self.rec, text)
+        if template is None or value is None:
+            return shown(exact, text)
+        open_numbers = [i for i, n in enumerate(template.numbers) if not self.rec.exact_number(n)]
+        if len(open_numbers) == 1:
+            (index,) = open_numbers
+            symbol, written = template.symbols[index], template.numbers[index]
+            slope = template.slope(symbol, template.env)
+            corrected = float(written) + (exact - value[0]) / slope if slope else -1.0
+            if corrected >= 0:  # a number token has no sign of its own
+                fixed = replace_numbers(text, {index: number_suggestion(written, corrected, most_decimals(text))})
+                return f"{fixed} = {shown(exact, text)}"
         return shown(exact, text)
 
     def check_formula(self, name: str, text: str) -> AuditEntry:
