@@ -56,6 +56,8 @@ NOT_MATCH = {
     ("three-layer-scalar-generic", "y", 0): ("not_checkable", "'a'"),
     ("three-layer-scalar-generic", "dL/dw3", 1): ("not_checkable", "cannot read"),
     ("three-layer-scalar-generic", "dL/dw1", 1): ("not_checkable", "cannot read"),
+    # 003: the "role of activation" table's s₁ column, which no linear layer of (x₁, x₂) gives
+    ("activation-role-table", "s1", 0): ("mismatch", "no linear layer of x1, x2 gives this column"),
     # 000: the ReLU network's ∂L/∂w_b² and ∂L/∂w² carry a spurious h², and so do the updates
     ("three-layer-scalar-relu", "dL/dwb2", 0): ("mismatch", "a spurious factor h2"),
     ("three-layer-scalar-relu", "dL/dw2", 0): ("mismatch", "a spurious factor h2"),

@@ -287,3 +287,34 @@ def test_004_a_given_target_stated_as_another_number_is_a_mismatch():
     found = entry(audit_json("bp-2-2-2-sigmoid-no-bias"), "target_o1", "0.0")
     assert found["verdict"] == "mismatch" and found["suggestion"] == "0.01"
     assert found["source"] == "004_4fdd033b6857c059.txt:144"
+
+
+def test_003_no_linear_layer_gives_the_s1_column_of_the_activation_table():
+    # s1 = a·x1 + b·x2 + c over (0,0), (0,1), (1,0), (1,1): the first three rows give c = −1.5,
+    # b = 0.5, a = 1, so the fourth must be 0, not the deck's 0.5; s2's column fits 0.5, 1.5, −0.5
+    c = -1.5
+    b, a = -1.0 - c, -0.5 - c
+    assert a + b + c == 0.0 != 0.5
+    assert 0.5 * 1 + 1.5 * 1 - 0.5 == 1.5
+    entries = audit_json("activation-role-table")
+    s1 = entry(entries, "s1", "(-1.5, -1.0, -0.5, 0.5)")
+    assert s1["verdict"] == "mismatch" and s1["source"] == "003_86bcd916b05bbcd3.txt:788"
+    assert s1["diagnosis"] == (
+        "no linear layer of x1, x2 gives this column: the one through its first 3 rows, "
+        "s1 = 1·x1 + 0.5·x2 − 1.5, gives 0 at x1 = 1, x2 = 1, not 0.5"
+    )
+    assert s1["suggestion"] == "(-1.5, -1.0, -0.5, 0.0)"
+    assert entry(entries, "s2", "(-0.5, 1.0, 0.0, 1.5)")["verdict"] == "match"
+
+
+def test_a_column_a_linear_layer_can_give_says_the_weights_are_what_differ(tmp_path):
+    # s = w·x + b at w = 1, b = 0 over x = 0, 1, 2; the column 1, 3, 5 is 2x + 1: a layer, other weights
+    path = tmp_path / "col.toml"
+    path.write_text(
+        '[graph]\ns = "w*x + b"\nE = "s**2"\n[roles]\nparams = ["w", "b"]\n[data]\nx = [0, 1, 2]\n'
+        '[at]\nw = 1\nb = 0\n[stated]\n"s" = "(1.0, 3.0, 5.0)"\n'
+    )
+    (found,) = audit_json(str(path))
+    assert found["verdict"] == "mismatch"
+    assert found["diagnosis"] == "a linear layer gives this column (s = 2·x + 1), but not with the example's weights"
+    assert found["suggestion"] == "(0.0, 1.0, 2.0)"

@@ -15,6 +15,7 @@ import math
 from dataclasses import replace
 
 from symbackprop.auditing.advice import clean, decimals, number_suggestion, replace_numbers, shown, source_of
+from symbackprop.auditing.columns import column_suggestion, column_values, linear_fit, read_column
 from symbackprop.auditing.diagnosis import diagnose_formula, diagnose_number
 from symbackprop.auditing.formulas import computed_text, expected, formula_values, misnamed, read_formula, unreadable
 from symbackprop.auditing.numbers import misplaced_number, numeric_form, read_template
@@ -23,7 +24,7 @@ from symbackprop.auditing.report import AuditEntry
 from symbackprop.errors import SymbackpropError
 from symbackprop.exercise.model import Exercise
 from symbackprop.judge.equivalence import same_values, within_absolute
-from symbackprop.judge.precision import read_number
+from symbackprop.judge.precision import Written, read_number
 
 RIGHT = ("match", "rounded_early")
 
@@ -45,10 +46,27 @@ class Audit:
 
     def check(self, name: str, text: str, index: int = 0) -> AuditEntry:
         """The verdict on one stated form (``index``: its place among the key's forms)."""
+        key = self.rec.keys[name]
+        column = read_column(text, self.rec.ex.samples) if self.rec.ex.data else None
+        if column is not None and not key.quantity.gradient:
+            return self.check_column(name, text, column)
         numeric = numeric_form(self.rec, text)
         if numeric is not None:
             return self.check_number(name, text, numeric, index=index)
         return self.check_formula(name, text)
+
+    def check_column(self, name: str, text: str, column: list[Written]) -> AuditEntry:
+        """One stated number per sample, as a lecture's table over a data set lists them."""
+        q = self.rec.keys[name].quantity
+        values = column_values(self.rec, q.name, q.step)
+        cells = text.strip()[1:-1].split(",")
+        computed = "(" + ", ".join(shown(v, cell.strip()) for v, cell in zip(values, cells, strict=True)) + ")"
+        if all(within_absolute(n.value, v, n.rounding_error) for n, v in zip(column, values, strict=True)):
+            return self.entry(name, text, computed, "match")
+        tolerance = max(n.rounding_error for n in column)
+        diagnosis = linear_fit(self.rec, q.name, [n.value for n in column], tolerance)
+        suggestion = column_suggestion(cells, values)
+        return self.entry(name, text, computed, "mismatch", diagnosis or "some rows differ", suggestion=suggestion)
 
     def entry(
         self,
