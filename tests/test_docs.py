@@ -84,7 +84,7 @@ def test_the_formats_layers_example_expands_with_the_names_it_says():
 def test_the_readme_audit_sample_reruns_as_printed():
     sample = README.split("## Auditing a lecture", 1)[1].split("```\n", 3)[2]
     lines = [line for line in sample.splitlines() if line != "  …"]
-    exercise = lines[0]
+    exercise = lines[0].split()[0]
     result = CliRunner().invoke(app, ["audit", exercise, "--problems"], env={"COLUMNS": "100"})
     printed = [line.rstrip() for line in result.output.splitlines()]
     assert printed[: len(lines)] == lines

@@ -75,22 +75,26 @@ def _print(entries, every, digits: int) -> None:
     for exercise in dict.fromkeys(entry.exercise for entry in entries):
         rows = [entry for entry in entries if entry.exercise == exercise]
         key_width = max(len(entry.key) for entry in rows)
-        computed_width = max(len(_computed(entry, digits)) for entry in rows)
-        # the stated column takes what the terminal has left, between 16 and 40 characters
-        room = out.width - (2 + key_width + 2 + 2 + computed_width + 2 + len("rounded_early"))
-        stated_width = min(max(len(entry.stated) for entry in rows), max(16, min(_WIDEST, room)))
-        out.print(Text(exercise, style="bold"))
+        # stated and computed share what the terminal has left beside the key, the verdict and
+        # the line number; each gets at least 12 characters and at most 40 (the JSON has all)
+        room = out.width - (2 + key_width + 2 + 2 + 2 + len("rounded_early") + len("  line 9999"))
+        stated_width = min(max(len(entry.stated) for entry in rows), _WIDEST, max(12, room // 2))
+        computed_width = min(max(len(_computed(entry, digits)) for entry in rows), max(12, room - stated_width))
+        deck = rows[0].source.split(":")[0]  # every entry of an exercise is in one deck
+        out.print(Text.assemble((exercise, "bold"), (f"  {deck}" if deck else "", "dim")))
         indent = " " * (4 + key_width)
         for entry in rows:
             line = Text("  ")
             line.append(entry.key.ljust(key_width), style="cyan")
             stated = _cut(entry.stated, stated_width).ljust(stated_width)
-            line.append(f"  {stated}  {_computed(entry, digits).ljust(computed_width)}  ")
+            computed = _cut(_computed(entry, digits), computed_width).ljust(computed_width)
+            line.append(f"  {stated}  {computed}  ")
             line.append(entry.verdict, style=_STYLES[entry.verdict])
+            where = entry.source.partition(":")[2]
+            if where and entry.problem:  # the deck is in the heading: its line is enough here
+                line.append(f"  line {where}", style="dim")
             out.print(line)
             details = []
-            if entry.source and entry.problem:
-                details.append((f"at {entry.source}", "dim"))
             if entry.diagnosis and entry.verdict != "match":
                 details.append((entry.diagnosis, ""))
             if entry.suggestion:
