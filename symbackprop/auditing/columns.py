@@ -7,8 +7,6 @@ deck 003's "role of activation" table lists an s₁ column that no linear layer 
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import sympy
 
@@ -16,8 +14,6 @@ from symbackprop.auditing.advice import number_suggestion, shown
 from symbackprop.auditing.recompute import Recomputation
 from symbackprop.judge.equivalence import within_absolute
 from symbackprop.judge.precision import Written, read_number
-
-_COLUMN = re.compile(r"\s*\((?P<cells>[^()]*,[^()]*)\)\s*\Z")
 
 
 def read_column(text: str, samples: int) -> list[Written] | None:
@@ -28,10 +24,12 @@ def read_column(text: str, samples: int) -> list[Written] | None:
     >>> read_column("(1, 2)", 3) is None, read_column("f(1, 2)", 2) is None
     (True, True)
     """
-    match = _COLUMN.match(text)
-    if match is None:
+    inside = text.strip()[1:-1]
+    if not (text.strip().startswith("(") and text.strip().endswith(")")) or "," not in inside:
         return None
-    numbers = [read_number(cell) for cell in match["cells"].split(",")]
+    if "(" in inside or ")" in inside:
+        return None
+    numbers = [read_number(cell) for cell in inside.split(",")]
     if len(numbers) != samples or any(n is None for n in numbers):
         return None
     return [n for n in numbers if n is not None]
