@@ -266,3 +266,11 @@ def test_new_writes_a_commented_template_that_loads_derives_and_audits(tmp_path,
     again = runner.invoke(app, ["new", "my-example"])
     assert again.exit_code == 2 and "already exists" in again.output
     assert path.read_text() == text
+
+
+@pytest.mark.parametrize("name", ["", ".toml", "  "])
+def test_new_needs_a_name(tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["new", name])
+    assert result.exit_code == 2 and "expected a name for the exercise" in result.output
+    assert list(tmp_path.iterdir()) == []

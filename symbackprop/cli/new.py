@@ -81,10 +81,10 @@ def new(
     from symbackprop.errors import SymbackpropError
 
     path = Path(name if name.endswith(".toml") else f"{name}.toml")
+    if not path.stem.strip() or path.name.startswith("."):
+        raise SymbackpropError("expected a name for the exercise, such as my-example", source=repr(name))
     if path.exists():
         raise SymbackpropError("already exists: new never overwrites a file", source=str(path))
-    if not path.stem.strip():
-        raise SymbackpropError("expected a name for the exercise", source=repr(name))
     write_atomic(path, TEMPLATE.format(id=path.stem.replace('"', "")))
     out = console()
     out.print(f"wrote {path}")
