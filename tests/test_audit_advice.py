@@ -319,3 +319,18 @@ def test_a_column_a_linear_layer_can_give_says_the_weights_are_what_differ(tmp_p
     assert found["verdict"] == "mismatch"
     assert found["diagnosis"] == "a linear layer gives this column (s = 2·x + 1), but not with the example's weights"
     assert found["suggestion"] == "(0.0, 1.0, 2.0)"
+
+
+def test_a_wrong_column_of_a_non_linear_node_names_its_samples(tmp_path):
+    # y = x² over x = 1, 2, 3 is 1, 4, 9: the column 1, 4, 8 is wrong in sample 3 alone
+    path = tmp_path / "square.toml"
+    path.write_text(
+        '[graph]\ny = "x**2*w"\nE = "y"\n[roles]\nparams = ["w"]\n[data]\nx = [1, 2, 3]\n'
+        '[at]\nw = 1\n[stated]\n"y" = "(1.0, 4.0, 8.0)"\n'
+    )
+    (found,) = audit_json(str(path))
+    assert (found["verdict"], found["diagnosis"], found["suggestion"]) == (
+        "mismatch",
+        "sample 3 differs",
+        "(1.0, 4.0, 9.0)",
+    )

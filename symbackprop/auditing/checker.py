@@ -66,7 +66,14 @@ class Audit:
         tolerance = max(n.rounding_error for n in column)
         diagnosis = linear_fit(self.rec, q.name, [n.value for n in column], tolerance)
         suggestion = column_suggestion(cells, values)
-        return self.entry(name, text, computed, "mismatch", diagnosis or "some rows differ", suggestion=suggestion)
+        if not diagnosis:
+            rows = [
+                str(k + 1)
+                for k, (n, v) in enumerate(zip(column, values, strict=True))
+                if not within_absolute(n.value, v, n.rounding_error)
+            ]
+            diagnosis = f"sample{'s' if len(rows) > 1 else ''} {', '.join(rows)} differ{'' if len(rows) > 1 else 's'}"
+        return self.entry(name, text, computed, "mismatch", diagnosis, suggestion=suggestion)
 
     def entry(
         self,
