@@ -308,29 +308,26 @@ def test_003_no_linear_layer_gives_the_s1_column_of_the_activation_table():
     assert entry(entries, "s2", "(-0.5, 1.0, 0.0, 1.5)")["verdict"] == "match"
 
 
+def audit_column(tmp_path, graph: str, params: str, data: str, at: str, stated: str) -> tuple[str, str, str]:
+    """One stated column over a small data set: its verdict, diagnosis and suggestion."""
+    path = tmp_path / "column.toml"
+    path.write_text(f"[graph]\n{graph}\n[roles]\nparams = {params}\n[data]\n{data}\n[at]\n{at}\n[stated]\n{stated}\n")
+    (found,) = audit_json(str(path))
+    return found["verdict"], found["diagnosis"], found["suggestion"]
+
+
 def test_a_column_a_linear_layer_can_give_says_the_weights_are_what_differ(tmp_path):
     # s = w·x + b at w = 1, b = 0 over x = 0, 1, 2; the column 1, 3, 5 is 2x + 1: a layer, other weights
-    path = tmp_path / "col.toml"
-    path.write_text(
-        '[graph]\ns = "w*x + b"\nE = "s**2"\n[roles]\nparams = ["w", "b"]\n[data]\nx = [0, 1, 2]\n'
-        '[at]\nw = 1\nb = 0\n[stated]\n"s" = "(1.0, 3.0, 5.0)"\n'
+    found = audit_column(
+        tmp_path, 's = "w*x + b"\nE = "s**2"', '["w", "b"]', "x = [0, 1, 2]", "w = 1\nb = 0", '"s" = "(1.0, 3.0, 5.0)"'
     )
-    (found,) = audit_json(str(path))
-    assert found["verdict"] == "mismatch"
-    assert found["diagnosis"] == "a linear layer gives this column (s = 2·x + 1), but not with the example's weights"
-    assert found["suggestion"] == "(0.0, 1.0, 2.0)"
+    diagnosis = "a linear layer gives this column (s = 2·x + 1), but not with the example's weights"
+    assert found == ("mismatch", diagnosis, "(0.0, 1.0, 2.0)")
 
 
 def test_a_wrong_column_of_a_non_linear_node_names_its_samples(tmp_path):
     # y = x² over x = 1, 2, 3 is 1, 4, 9: the column 1, 4, 8 is wrong in sample 3 alone
-    path = tmp_path / "square.toml"
-    path.write_text(
-        '[graph]\ny = "x**2*w"\nE = "y"\n[roles]\nparams = ["w"]\n[data]\nx = [1, 2, 3]\n'
-        '[at]\nw = 1\n[stated]\n"y" = "(1.0, 4.0, 8.0)"\n'
+    found = audit_column(
+        tmp_path, 'y = "x**2*w"\nE = "y"', '["w"]', "x = [1, 2, 3]", "w = 1", '"y" = "(1.0, 4.0, 8.0)"'
     )
-    (found,) = audit_json(str(path))
-    assert (found["verdict"], found["diagnosis"], found["suggestion"]) == (
-        "mismatch",
-        "sample 3 differs",
-        "(1.0, 4.0, 9.0)",
-    )
+    assert found == ("mismatch", "sample 3 differs", "(1.0, 4.0, 9.0)")
