@@ -9,7 +9,11 @@ import typer
 from symbackprop.cli.app import app, console, number, parse_assignments, print_json, reports_errors, warn
 
 CLOSED_DISPLAY_LIMIT = 600  # characters; a longer closed form is shown only with --form closed
-CLOSED_DISPLAY_NODES = 2_000  # nodes: one this large is not even printed to be measured
+CLOSED_DISPLAY_NODES = 2_000  # nodes (engine.symbolic.CLOSED_MAX_SIZE): larger is measured, not printed
+# With more params than ALL_IN_FULL, the first FULL_PARAMS are shown in full and the rest one line
+# each (52 panels of 16 paths are neither readable nor quick); params named with --wrt are all in full.
+ALL_IN_FULL = 8
+FULL_PARAMS = 3
 
 
 def _fraction(top: str, bottom: str) -> str:
@@ -40,7 +44,9 @@ def _delta_term(loss: str, child: str, local) -> str:
         return factor
     if local == 1:
         return _fraction(loss, child)
-    if factor.startswith("-"):
+    # A sum is one factor of the product (∂E/∂u·(2·w + 1), not ∂E/∂u·2·w + 1), and so is a
+    # negative one: ∂E/∂y·(-1), not ∂E/∂y·-1.
+    if local.is_Add or factor.startswith("-"):
         factor = f"({factor})"
     return f"{_fraction(loss, child)}·{factor}"
 
@@ -150,7 +156,7 @@ def _top_level_factors(product: str) -> list[str]:
     return [*factors, product[start:]]
 
 
-def _render(gradient, forms: set[str], closed_explicit: bool, width: int):
+def _render(gradient, forms: set[str], closed_explicit: bool, width: int, closed_limit: int | None):
     """One gradient as a rich panel, ``width`` columns wide at most: a row per form asked for, then the value."""
     from rich.panel import Panel
     from rich.table import Table
@@ -162,15 +168,16 @@ def _render(gradient, forms: set[str], closed_explicit: bool, width: int):
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold cyan", no_wrap=True)
     grid.add_column()
-    # A single edge's chain rule only says ∂L/∂P = ∂L/∂P: shown when asked for alone.
-    if "chain" in forms and (forms == {"chain"} or not gradient.single_edge):
+    # A single edge's chain rule only says ∂L/∂P = ∂L/∂P, and beside the paths it repeats their
+    # list of nodes: shown when asked for alone.
+    if "chain" in forms and (forms == {"chain"} or not (gradient.single_edge or "paths" in forms)):
         grid.add_row("chain", Text(_chain(gradient, lhs, width)))
     if "paths" in forms:
         grid.add_row("paths", _paths(gradient, width))
     if "delta" in forms:
         grid.add_row("delta", _delta(gradient))
     if "closed" in forms:
-        grid.add_row("closed", Text(f"{lhs} = {_closed(gradient, closed_explicit)}"))
+        grid.add_row("closed", Text(f"{lhs} = {_closed(gradient, closed_explicit, closed_limit)}"))
     if isinstance(gradient, Gradient):
         grid.add_row("value", Text(f"{lhs} = {_value(gradient, 'closed' in forms)}", style="bold"))
     title = Text.assemble((lhs, "bold"), f"  ({gradient.paths_total} path{'s' if gradient.paths_total != 1 else ''})")
@@ -199,13 +206,13 @@ def _delta(gradient):
     return rows
 
 
-def _closed(gradient, explicit: bool) -> str:
-    """The closed form, or a note where it is too long to show unless asked for alone."""
-    from symbackprop.render.plain import has_more_nodes, unicode
+def _closed(gradient, explicit: bool, limit: int | None) -> str:
+    """The closed form, or its size (JSON's closed_size) where it is too long to show unless asked for alone."""
+    from symbackprop.render.plain import unicode
 
     # Counted before it is printed: a dense net's closed form takes seconds to print.
-    if not explicit and has_more_nodes(gradient.closed, CLOSED_DISPLAY_NODES):
-        return f"(over {CLOSED_DISPLAY_NODES} terms and factors: --form closed prints it)"
+    if not explicit and gradient.closed_within(limit) is None:
+        return f"closed_size = {gradient.closed_size} (over {limit} terms and factors: --form closed prints it)"
     closed = unicode(gradient.closed)
     if len(closed) > CLOSED_DISPLAY_LIMIT and not explicit:
         return f"({len(closed)} characters: --form closed prints it)"
@@ -240,6 +247,10 @@ def derive(
     as_latex: Annotated[
         bool, typer.Option("--latex", help="Print every form as LaTeX align* blocks (as symbackprop latex).")
     ] = False,
+    closed_limit: Annotated[
+        int | None,
+        typer.Option(help="Print a closed form of at most N nodes, else its size (default 2000; 0: any size).", min=0),
+    ] = None,
 ) -> None:
     """The chain rule for dL/dP: each path's local factors, their sum, the δ form, closed form, value."""
     from rich.console import Group
@@ -256,21 +267,52 @@ def derive(
     if not found:
         where = {"key": "-e"} if equation else {"source": ex.path, "key": "roles.params"}
         raise SymbackpropError("nothing to differentiate: no input or param (or give --wrt)", **where)
+    # Read here, not as the option's default, so that a test may lower the module's bound.
+    limit = CLOSED_DISPLAY_NODES if closed_limit is None else (closed_limit or None)
     if as_json:
-        print_json(derivation_dict(derivation, found))
+        print_json(derivation_dict(derivation, found, limit))
         return
     if as_latex:
         import sys
 
         from symbackprop.render.latex_solution import derivation_latex
 
-        sys.stdout.write(derivation_latex(derivation, list(found)))
+        sys.stdout.write(derivation_latex(derivation, list(found), closed_max_nodes=limit))
         return
     out = console()
     out.print(_heading(derivation))
     forms = set(FORMS) if form == "all" else {form}
-    panels = [_render(gradient, forms, form == "closed", out.width) for gradient in found.values()]
+    listed = list(found.values())
+    full = listed if wrt or len(listed) <= ALL_IN_FULL else listed[:FULL_PARAMS]
+    panels = [_render(gradient, forms, form == "closed", out.width, limit) for gradient in full]
     out.print(Group(*panels))
+    if len(full) < len(listed):
+        out.print(_summary(listed[len(full) :], form == "delta"))
+
+
+def _summary(rest, with_delta: bool):
+    """One line per param past the first few: its value and number of paths, and its own δ step on request."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    from symbackprop.engine.derivation import values_to_show
+
+    note = Text(
+        f"{len(rest)} more params, one line each (the first {FULL_PARAMS} are in full above; "
+        "--wrt P shows any param in full)",
+        style="dim",
+    )
+    table = Table.grid(padding=(0, 2))
+    for gradient in rest:
+        lhs = _fraction(gradient.loss, gradient.wrt)
+        paths = f"{gradient.paths_total} path{'s' if gradient.paths_total != 1 else ''}"
+        cells: list[Text | str] = [Text(lhs, style="bold"), f"= {number(values_to_show(gradient).value)}", paths]
+        if with_delta and gradient.delta:
+            own = gradient.delta[-1]  # ∂L/∂P itself: the last step of its δ recursion
+            cells.append(f"{lhs} = {' + '.join(_delta_term(gradient.loss, c, local) for c, local in own.terms)}")
+        table.add_row(*cells)
+    return Group(note, table)
 
 
 def _check_options(form: str, as_json: bool, as_latex: bool) -> None:

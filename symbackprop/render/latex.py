@@ -14,6 +14,7 @@ import sympy
 from sympy.printing.latex import LatexPrinter, greek_letters_set, tex_greek_dictionary
 from sympy.printing.precedence import PRECEDENCE
 
+from symbackprop.engine.symbolic import CLOSED_MAX_SIZE
 from symbackprop.errors import SymbackpropError
 from symbackprop.parse.printer import lecture_order, product
 from symbackprop.render.plain import layered_name
@@ -24,9 +25,10 @@ SETTINGS: dict[str, object] = {
     "heaviside": "cases",  # the unit step of a ReLU derivative: "cases" (the lecture's) or "iverson"
     "line_width": 50,  # a line longer than this many visible symbols breaks (at a + or −, else between factors)
     "digits": 6,  # significant digits of a value, as the terminal rounds
-    # A closed form of more nodes than this is left out with a note (a dense net's runs to megabytes
-    # of TeX that pdflatex cannot set); the δ form above it says the same step by step.
-    "closed_max_nodes": 2000,
+    # A closed form of more nodes than this (None: no bound) is left out with a note giving its
+    # size (a dense net's runs to megabytes of TeX that pdflatex cannot set); the δ form above
+    # it says the same step by step.
+    "closed_max_nodes": CLOSED_MAX_SIZE,
 }
 
 _INDEXED = re.compile(r"([A-Za-z]+?)_?(\d+)")
