@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
 import typer
@@ -9,11 +10,19 @@ import typer
 from symbackprop.cli.app import app, console, number, parse_assignments, print_json, reports_errors, warn
 
 CLOSED_DISPLAY_LIMIT = 600  # characters; a longer closed form is shown only with --form closed
-CLOSED_DISPLAY_NODES = 2_000  # nodes (engine.symbolic.CLOSED_MAX_SIZE): larger is measured, not printed
+CLOSED_DISPLAY_NODES: int | None = None  # nodes; None: the engine's CLOSED_MAX_SIZE. Larger is measured, not printed
 # With more params than ALL_IN_FULL, the first FULL_PARAMS are shown in full and the rest one line
 # each (52 panels of 16 paths are neither readable nor quick); params named with --wrt are all in full.
 ALL_IN_FULL = 8
 FULL_PARAMS = 3
+
+
+@functools.cache
+def _text():
+    """The terminal's printer, printing each distinct expression once: a dense net's paths share their factors."""
+    from symbackprop.render.plain import memoized, unicode
+
+    return memoized(unicode)
 
 
 def _fraction(top: str, bottom: str) -> str:
@@ -37,9 +46,7 @@ def _load(exercise: str | None, equations: list[str], wrt: list[str]):
 
 def _delta_term(loss: str, child: str, local) -> str:
     """One term of ∂L/∂node: ∂L/∂child · ∂child/∂node, without the trivial ∂L/∂L and ·1."""
-    from symbackprop.render.plain import unicode
-
-    factor = unicode(local)
+    factor = _text()(local)
     if child == loss:
         return factor
     if local == 1:
@@ -68,15 +75,15 @@ def _paths(gradient, width: int):
     from rich.text import Text
 
     from symbackprop.engine.derivation import values_to_show
-    from symbackprop.render.plain import pretty_name, unicode
+    from symbackprop.render.plain import pretty_name
 
     shown = values_to_show(gradient)
     listed = [
-        (str(index), " → ".join(pretty_name(node) for node in path.nodes), path.product_text(unicode, "·"), value)
+        (str(index), " → ".join(pretty_name(node) for node in path.nodes), path.product_text(_text(), "·"), value)
         for index, (path, value) in enumerate(zip(gradient.paths, shown.paths, strict=True), 1)
     ]
     values = [f"= {number(value)}" for *_, value in listed] + [f"= {number(shown.value)}"]
-    terms = gradient.path_sum_terms(unicode, "·")
+    terms = gradient.path_sum_terms(_text(), "·")
     note = f"{gradient.paths_omitted} more of {gradient.paths_total} paths not listed"
     value_width = max(map(cell_len, values))
     # The two middle columns side by side: the widest path, the widest product or sum term.
@@ -249,13 +256,14 @@ def derive(
     ] = False,
     closed_limit: Annotated[
         int | None,
-        typer.Option(help="Print a closed form of at most N nodes, else its size (default 2000; 0: any size).", min=0),
+        typer.Option(help="Print a closed form of at most N nodes, else its size (default 300; 0: any size).", min=0),
     ] = None,
 ) -> None:
     """The chain rule for dL/dP: each path's local factors, their sum, the δ form, closed form, value."""
     from rich.console import Group
 
     from symbackprop.engine.derivation import derive_available, gradients
+    from symbackprop.engine.symbolic import CLOSED_MAX_SIZE
     from symbackprop.errors import SymbackpropError
     from symbackprop.render.json import FORMS, derivation_dict
 
@@ -268,7 +276,7 @@ def derive(
         where = {"key": "-e"} if equation else {"source": ex.path, "key": "roles.params"}
         raise SymbackpropError("nothing to differentiate: no input or param (or give --wrt)", **where)
     # Read here, not as the option's default, so that a test may lower the module's bound.
-    limit = CLOSED_DISPLAY_NODES if closed_limit is None else (closed_limit or None)
+    limit = (CLOSED_DISPLAY_NODES or CLOSED_MAX_SIZE) if closed_limit is None else (closed_limit or None)
     if as_json:
         print_json(derivation_dict(derivation, found, limit))
         return

@@ -20,8 +20,9 @@ from symbackprop.parse.printer import plain, product
 
 DEFAULT_MAX_PATHS = 64
 # Nodes: a closed form larger than this is measured, not printed, unless it is asked for. A
-# dense net's closed form repeats its shared subexpressions exponentially often.
-CLOSED_MAX_SIZE = 2_000
+# dense net's closed form repeats its shared subexpressions exponentially often; the lecture
+# examples' largest has 175 nodes, and one of 300 already runs to over a thousand characters.
+CLOSED_MAX_SIZE = 300
 
 Printer = Callable[[sympy.Expr], str]
 

@@ -5,27 +5,29 @@ from __future__ import annotations
 from symbackprop.engine.derivation import Derivation, Gradient, values_to_show
 from symbackprop.engine.symbolic import CLOSED_MAX_SIZE, SymbolicDerivation, SymbolicGradient
 from symbackprop.parse.printer import plain
+from symbackprop.render.plain import memoized
 
 FORMS = ("chain", "paths", "delta", "closed", "all")
 
 
-def gradient_dict(gradient: SymbolicGradient, closed_limit: int | None = CLOSED_MAX_SIZE) -> dict:
+def gradient_dict(gradient: SymbolicGradient, closed_limit: int | None = CLOSED_MAX_SIZE, text=plain) -> dict:
     """One gradient in the fields of SPEC §3, plus the δ recursion and the exact value.
 
     Without a point (an ad-hoc graph) every value is null. ``closed`` is null when the closed
     form has more than ``closed_limit`` nodes (None: no limit); ``closed_size`` always says how many.
+    ``text`` is the plain printer, memoized by a caller that prints many gradients.
     """
     values = values_to_show(gradient)
     closed = gradient.closed_within(closed_limit)
     exact = gradient.exact if isinstance(gradient, Gradient) else None
     return {
-        "local": gradient.path_sum_text(),
+        "local": gradient.path_sum_text(text),
         "value": values.value,
         "paths": [
             {
                 "nodes": list(path.nodes),
-                "factors": [plain(factor) for factor in path.factors],
-                "product": path.product_text(),
+                "factors": [text(factor) for factor in path.factors],
+                "product": path.product_text(text),
                 "value": value,
             }
             for path, value in zip(gradient.paths, values.paths, strict=True)
@@ -36,7 +38,7 @@ def gradient_dict(gradient: SymbolicGradient, closed_limit: int | None = CLOSED_
         "delta": [
             {
                 "node": step.node,
-                "terms": [{"child": child, "local": plain(local)} for child, local in step.terms],
+                "terms": [{"child": child, "local": text(local)} for child, local in step.terms],
                 "value": value,
             }
             for step, value in zip(gradient.delta, values.delta, strict=True)
@@ -52,6 +54,7 @@ def derivation_dict(
 ) -> dict:
     """``derive --json``: the exercise, the loss, the point (null without one) and each gradient."""
     exercise = derivation.exercise
+    text = memoized(plain)  # the params' paths share their edges: each local factor is printed once
     point = derivation.point if isinstance(derivation, Derivation) else None
     found: dict = {
         "exercise": exercise.id,
@@ -62,4 +65,6 @@ def derivation_dict(
     if exercise.data:  # the formulas are one sample's, the values their sum or mean over these
         found["data"] = {name: [float(v) for v in values] for name, values in exercise.data.items()}
         found["reduce"] = exercise.reduce
-    return found | {"gradients": {name: gradient_dict(gradient, closed_limit) for name, gradient in gradients.items()}}
+    return found | {
+        "gradients": {name: gradient_dict(gradient, closed_limit, text) for name, gradient in gradients.items()}
+    }

@@ -89,6 +89,8 @@ def break_lines(tex: str, width: int, indent: str = r"&\quad ") -> str:
     \frac{\partial E}{\partial y} \frac{\partial y}{\partial s} \\
     &\quad \cdot \frac{\partial s}{\partial w}
     """
+    if visible_width(tex) <= width:
+        return tex  # most lines fit: finding where they could break is the costly part
     cuts = _cuts(tex)
     lines, start, reopen, continuation = [], 0, 0, ""
     while visible_width(tex[start:]) > width:

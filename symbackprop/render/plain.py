@@ -5,7 +5,9 @@ The plain syntax's printer, which this one extends, is :mod:`symbackprop.parse.p
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 
 import sympy
 from sympy.printing.precedence import PRECEDENCE
@@ -113,6 +115,18 @@ _unicode = UnicodePrinter()
 def unicode(expr: sympy.Expr) -> str:
     """The terminal's form of an expression."""
     return _unicode.doprint(expr)
+
+
+def memoized(printer: Callable[[sympy.Expr], str]) -> Callable[[sympy.Expr], str]:
+    """``printer`` printing each distinct expression once: a dense net's paths share their local factors.
+
+    >>> calls = []
+    >>> once = memoized(lambda expr: calls.append(expr) or str(expr))
+    >>> x = sympy.Symbol("x")
+    >>> once(x + 1), once(x + 1), len(calls)
+    ('x + 1', 'x + 1', 1)
+    """
+    return functools.lru_cache(maxsize=None)(printer)
 
 
 def has_more_nodes(expr: sympy.Expr, limit: int) -> bool:
