@@ -157,7 +157,14 @@ class LecturePrinter(LatexPrinter):
         >>> LecturePrinter().product([sympy.Mul(-1, t - y, evaluate=False), w, 1 / (t + w) ** 2])
         '-\\frac{(y_{t} - y) w_{4}}{\\left(w_{4} + y_{t}\\right)^{2}}'
         """
-        return product(factors, self.doprint, self._settings["product_separator"], fraction=_frac)
+        return product(factors, self._factor, self._settings["product_separator"], fraction=_frac)
+
+    def _factor(self, expr: sympy.Expr) -> str:
+        """One factor, printed once per printer: a dense net's paths share their local factors."""
+        printed = self.__dict__.setdefault("_printed_factors", {})
+        if expr not in printed:
+            printed[expr] = self.doprint(expr)
+        return printed[expr]
 
     def number(self, value: float) -> str:
         r"""A value rounded as the terminal rounds it, in LaTeX: 1e-07 → 1 \times 10^{-7}.
