@@ -219,7 +219,7 @@ def _closed(gradient, explicit: bool, limit: int | None) -> str:
 
     # Counted before it is printed: a dense net's closed form takes seconds to print.
     if not explicit and gradient.closed_within(limit) is None:
-        return f"closed_size = {gradient.closed_size} (over {limit} terms and factors: --form closed prints it)"
+        return f"… closed_size = {gradient.closed_size} (over {limit} terms and factors: --form closed prints it)"
     closed = unicode(gradient.closed)
     if len(closed) > CLOSED_DISPLAY_LIMIT and not explicit:
         return f"({len(closed)} characters: --form closed prints it)"

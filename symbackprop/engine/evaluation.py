@@ -31,6 +31,9 @@ class Overrides:
     adjoints: Mapping[str, float] = field(default_factory=dict)  # ∂L/∂name
 
 
+NO_OVERRIDES = Overrides()
+
+
 @dataclass(frozen=True)
 class SamplePass:
     """One sample's numbers: node values, edge values ∂child/∂parent, and ∂L/∂name."""
@@ -84,8 +87,8 @@ def evaluate_sample(
     ``overrides`` replace computed values as they are reached; ``rounding``, applied to every
     computed node value, is how a student who rounds too early computes.
     """
-    overrides = overrides or Overrides()
-    if rounding is None and overrides == Overrides():
+    overrides = overrides or NO_OVERRIDES
+    if rounding is None and not (overrides.values or overrides.locals or overrides.adjoints):
         compiled = _compiled(exercise, local)
         if compiled is not None:
             try:
@@ -239,7 +242,7 @@ def evaluate_pass(
     ``local`` holds ∂child/∂parent per edge (:func:`~symbackprop.engine.local.local_derivatives`);
     ``overrides`` apply to every sample, and an overridden ∂L/∂name replaces the reduced one too.
     """
-    overrides = overrides or Overrides()
+    overrides = overrides or NO_OVERRIDES
     samples = tuple(
         evaluate_sample(exercise, local, leaves, overrides, rounding) for leaves in exercise.sample_points(point)
     )

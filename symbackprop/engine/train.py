@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from symbackprop.engine.evaluation import Overrides, Pass, evaluate_pass
+from symbackprop.engine.evaluation import NO_OVERRIDES, Overrides, Pass, evaluate_pass
 from symbackprop.engine.local import local_derivatives
 from symbackprop.errors import SymbackpropError, is_finite_number
 from symbackprop.exercise.model import Exercise
@@ -84,13 +84,14 @@ def stepped_passes(
         raise SymbackpropError(f"{exercise.id} has no point to start from", key="at")
     local = local if local is not None else local_derivatives(exercise)
     current = {name: float(value) for name, value in point.items()}
+    params = set(exercise.params)
     for step in range(steps + 1):
-        extra = (overrides or {}).get(step, Overrides())
+        extra = (overrides or {}).get(step, NO_OVERRIDES)
         current |= {name: value for name, value in extra.values.items() if name in current}
         result = evaluate_pass(exercise, local, current, extra)
         yield dict(current), result
         current = {
-            name: value - lr * result.adjoints.get(name, 0.0) if name in exercise.params else value
+            name: value - lr * result.adjoints.get(name, 0.0) if name in params else value
             for name, value in current.items()
         }
 
@@ -109,13 +110,14 @@ def train(exercise: Exercise, *, lr: float | None = None, steps: int | None = No
 def training(exercise: Exercise, *, lr: float | None = None, steps: int | None = None) -> Iterator[TrainStep]:
     """:func:`train`'s rows one at a time, each as soon as its pass is done."""
     lr, steps = settings(exercise, lr, steps)
+    params, nodes = exercise.params, exercise.graph.nodes
     for step, (point, result) in enumerate(stepped_passes(exercise, lr, steps)):
         yield TrainStep(
             step=step,
-            params={name: point[name] for name in exercise.params if name in point},
-            nodes={name: result.values[name] for name in exercise.graph.nodes},
+            params={name: point[name] for name in params if name in point},
+            nodes={name: result.values[name] for name in nodes},
             loss=result.loss,
-            gradients={name: result.adjoints.get(name, 0.0) for name in exercise.params},
+            gradients={name: result.adjoints.get(name, 0.0) for name in params},
         )
 
 
