@@ -129,16 +129,6 @@ def memoized(printer: Callable[[sympy.Expr], str]) -> Callable[[sympy.Expr], str
     return functools.lru_cache(maxsize=None)(printer)
 
 
-def has_more_nodes(expr: sympy.Expr, limit: int) -> bool:
-    """Whether ``expr``'s tree has more than ``limit`` nodes, counted no further than that.
-
-    >>> x = sympy.Symbol("x")
-    >>> has_more_nodes(x + 1, 3), has_more_nodes(x + 1, 2)
-    (False, True)
-    """
-    return any(count > limit for count, _ in enumerate(sympy.preorder_traversal(expr), start=1))
-
-
 def value_text(value: sympy.Expr, render=None) -> str:
     """A point's value as the user wrote it: 0.5 rather than 1/2, but π as π (``render``: unicode by default).
 
