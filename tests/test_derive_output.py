@@ -136,3 +136,15 @@ def test_exact_value_comes_from_the_graph_not_the_closed_form():
     # A sigmoid of a non-zero rational stays unevaluated: no short exact value, only the float.
     net = derive(from_equations({"h": "sigmoid(w*x)", "E": "(1 - h)**2/2"}, params=["w"], at={"w": 1, "x": 1}))
     assert net.gradient("w").exact is None and net.exact_adjoints["w"] is None
+
+
+def test_a_closed_form_within_the_node_bound_but_long_states_its_size_and_length():
+    # ∂E/∂w of E = w·(a + b + …) over 30 long names is the sum of those names: 31 nodes (the sum
+    # and its 30 terms), written with " + " between them: longer than the terminal's 600 characters.
+    names = [f"input_number_{k:02d}_of_thirty" for k in range(30)]
+    out = invoke("derive", "-e", f"E = w*({' + '.join(names)})", "--wrt", "w", "--form", "all")
+    length = sum(map(len, names)) + 3 * (len(names) - 1)
+    assert length > 600
+    assert f"… closed_size = 31 ({length} characters: --form closed prints it)" in out
+    asked = invoke("derive", "-e", f"E = w*({' + '.join(names)})", "--wrt", "w", "--form", "closed")
+    assert "closed_size" not in asked and names[0] in asked  # asked for alone: printed whatever its length

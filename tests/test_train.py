@@ -150,7 +150,7 @@ def test_cli_every_kth_step_and_the_last():
     assert [s["step"] for s in data["steps"]] == [0, 4, 8, 10]
     assert [s["params"]["w"] for s in data["steps"]] == pytest.approx([1 + 2 * 0.8**k for k in (0, 4, 8, 10)])
     table = runner.invoke(app, ["train", "gd-quadratic", "--steps", "10", "--every", "4"], env={"COLUMNS": "80"})
-    assert "every 4th step and the last" in table.output
+    assert "every 4 steps and the last" in table.output
     rows = [line.split() for line in table.output.splitlines() if line.split()[:1] in (["0"], ["4"], ["8"], ["10"])]
     assert [row[0] for row in rows] == ["0", "4", "8", "10"]
     assert float(rows[-1][1]) == pytest.approx(1 + 2 * 0.8**10, rel=1e-5)

@@ -222,7 +222,7 @@ def _closed(gradient, explicit: bool, limit: int | None) -> str:
         return f"… closed_size = {gradient.closed_size} (over {limit} terms and factors: --form closed prints it)"
     closed = unicode(gradient.closed)
     if len(closed) > CLOSED_DISPLAY_LIMIT and not explicit:
-        return f"({len(closed)} characters: --form closed prints it)"
+        return f"… closed_size = {gradient.closed_size} ({len(closed)} characters: --form closed prints it)"
     return closed
 
 

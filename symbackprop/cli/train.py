@@ -41,7 +41,7 @@ def train(
         _stream_json(ex.id, lr, rows)
         return
     out = console()
-    title = f"{ex.id}: η = {lr:g}" + (f", every {every}th step and the last" if every > 1 else "")
+    title = f"{ex.id}: η = {lr:g}" + (f", every {every} steps and the last" if every > 1 else "")
     out.print(title, style="bold", markup=False)
     tables = _tables(_columns(ex, ex.params), out.width)
     if len(tables) > 1:
@@ -68,9 +68,10 @@ def _stream_json(exercise: str, lr: float, rows: Iterable) -> None:
     from symbackprop.engine.train import step_dict
 
     write = sys.stdout.write
-    write(f'{{"exercise": {json.dumps(exercise, ensure_ascii=False)}, "lr": {json.dumps(lr)}, "steps": [\n')
+    encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder for every step, not one a step
+    write(f'{{"exercise": {encode(exercise)}, "lr": {encode(lr)}, "steps": [\n')
     for index, row in enumerate(rows):
-        write(("" if index == 0 else ",\n") + json.dumps(step_dict(row), ensure_ascii=False))
+        write(("" if index == 0 else ",\n") + encode(step_dict(row)))
     write("\n]}\n")
 
 
