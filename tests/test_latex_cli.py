@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import sympy
 from typer.testing import CliRunner
 
 from symbackprop.cli import app
+from symbackprop.engine.derivation import derive
+from symbackprop.exercise.model import load
 
 runner = CliRunner()
 
@@ -112,3 +115,17 @@ def test_show_dot_writes_graphviz():
 def test_show_without_dot_is_unchanged():
     out = invoke("show", "fx-plus-y-times-z")
     assert "digraph" not in out and "edges" in out
+
+
+def test_latex_closed_limit_states_the_size_or_sets_the_form(tmp_path):
+    # ∂E/∂w of σ(σ(w·x)) at w = 1/10, x = 1: σ′ of a σ times σ′(wx)·x, a few dozen nodes.
+    source = tmp_path / "nested.toml"
+    source.write_text(
+        '[graph]\nE = "sigmoid(sigmoid(w*x))"\n[roles]\nloss = "E"\nparams = ["w"]\n[at]\nw = 0.1\nx = 1\n'
+    )
+    size = len(list(sympy.preorder_traversal(derive(load(str(source))).gradient("w").closed)))
+    assert size > 5
+    bounded = invoke("latex", str(source), "--closed-limit", "5")
+    assert rf"closed\_size = {size}, over 5 terms and factors" in bounded
+    unbounded = invoke("latex", str(source), "--closed-limit", "0")
+    assert "closed\\_size" not in unbounded and r"\sigma\left(\sigma\left(w x\right)\right)" in unbounded

@@ -132,7 +132,39 @@ def test_cli_table_shows_the_lectures_numbers():
     loss = float(after.subs({s: {**point, **step}[s.name] for s in after.free_symbols}))
     assert round(loss, 4) == 0.2326  # as the deck prints it
     wide = runner.invoke(app, ["train", "bp-2-2-2-sigmoid-no-bias"], env={"COLUMNS": "120"})
-    assert "k = 1" in wide.output and f"{loss:.6g}" in wide.output
+    # The loss sits in the row of k = 1 (after one update), in a table that fits the width.
+    table = wide.output.splitlines()
+    loss_tables = [i for i, line in enumerate(table) if line.split()[-1:] and "E_total" in line.split()]
+    assert loss_tables, wide.output
+    header = table[loss_tables[0]].split()
+    row_1 = next(line.split() for line in table[loss_tables[0] :] if line.split()[:1] == ["1"])
+    assert row_1[header.index("E_total")] == f"{loss:.6g}"
+    assert all(len(line) <= 120 for line in table)
+
+
+def test_cli_every_kth_step_and_the_last():
+    # L = w² − 2w + 2 from w = 3 with η = 0.1: w ← w − 0.1·(2w − 2), so w_k = 1 + 2·0.8^k.
+    result = runner.invoke(app, ["train", "gd-quadratic", "--steps", "10", "--every", "4", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert [s["step"] for s in data["steps"]] == [0, 4, 8, 10]
+    assert [s["params"]["w"] for s in data["steps"]] == pytest.approx([1 + 2 * 0.8**k for k in (0, 4, 8, 10)])
+    table = runner.invoke(app, ["train", "gd-quadratic", "--steps", "10", "--every", "4"], env={"COLUMNS": "80"})
+    assert "every 4 steps and the last" in table.output
+    rows = [line.split() for line in table.output.splitlines() if line.split()[:1] in (["0"], ["4"], ["8"], ["10"])]
+    assert [row[0] for row in rows] == ["0", "4", "8", "10"]
+    assert float(rows[-1][1]) == pytest.approx(1 + 2 * 0.8**10, rel=1e-5)
+
+
+def test_cli_json_is_one_step_a_line_and_whole_json():
+    # Streamed as computed: the lines between the head and the tail are one step each.
+    result = runner.invoke(app, ["train", "gd-quadratic", "--steps", "3", "--json"])
+    lines = result.output.splitlines()
+    assert len(lines) == 1 + 4 + 1
+    assert [json.loads(line.rstrip(","))["step"] for line in lines[1:-1]] == [0, 1, 2, 3]
+    assert json.loads(result.output)["steps"][3]["loss"] == pytest.approx(
+        (1 + 2 * 0.8**3) ** 2 - 2 * (1 + 2 * 0.8**3) + 2
+    )
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
 import typer
@@ -9,7 +10,19 @@ import typer
 from symbackprop.cli.app import app, console, number, parse_assignments, print_json, reports_errors, warn
 
 CLOSED_DISPLAY_LIMIT = 600  # characters; a longer closed form is shown only with --form closed
-CLOSED_DISPLAY_NODES = 2_000  # nodes: one this large is not even printed to be measured
+CLOSED_DISPLAY_NODES: int | None = None  # nodes; None: the engine's CLOSED_MAX_SIZE. Larger is measured, not printed
+# With more params than ALL_IN_FULL, the first FULL_PARAMS are shown in full and the rest one line
+# each (52 panels of 16 paths are neither readable nor quick); params named with --wrt are all in full.
+ALL_IN_FULL = 8
+FULL_PARAMS = 3
+
+
+@functools.cache
+def _text():
+    """The terminal's printer, printing each distinct expression once: a dense net's paths share their factors."""
+    from symbackprop.render.plain import memoized, unicode
+
+    return memoized(unicode)
 
 
 def _fraction(top: str, bottom: str) -> str:
@@ -33,14 +46,14 @@ def _load(exercise: str | None, equations: list[str], wrt: list[str]):
 
 def _delta_term(loss: str, child: str, local) -> str:
     """One term of ∂L/∂node: ∂L/∂child · ∂child/∂node, without the trivial ∂L/∂L and ·1."""
-    from symbackprop.render.plain import unicode
-
-    factor = unicode(local)
+    factor = _text()(local)
     if child == loss:
         return factor
     if local == 1:
         return _fraction(loss, child)
-    if factor.startswith("-"):
+    # A sum is one factor of the product (∂E/∂u·(2·w + 1), not ∂E/∂u·2·w + 1), and so is a
+    # negative one: ∂E/∂y·(-1), not ∂E/∂y·-1.
+    if local.is_Add or factor.startswith("-"):
         factor = f"({factor})"
     return f"{_fraction(loss, child)}·{factor}"
 
@@ -62,15 +75,15 @@ def _paths(gradient, width: int):
     from rich.text import Text
 
     from symbackprop.engine.derivation import values_to_show
-    from symbackprop.render.plain import pretty_name, unicode
+    from symbackprop.render.plain import pretty_name
 
     shown = values_to_show(gradient)
     listed = [
-        (str(index), " → ".join(pretty_name(node) for node in path.nodes), path.product_text(unicode, "·"), value)
+        (str(index), " → ".join(pretty_name(node) for node in path.nodes), path.product_text(_text(), "·"), value)
         for index, (path, value) in enumerate(zip(gradient.paths, shown.paths, strict=True), 1)
     ]
     values = [f"= {number(value)}" for *_, value in listed] + [f"= {number(shown.value)}"]
-    terms = gradient.path_sum_terms(unicode, "·")
+    terms = gradient.path_sum_terms(_text(), "·")
     note = f"{gradient.paths_omitted} more of {gradient.paths_total} paths not listed"
     value_width = max(map(cell_len, values))
     # The two middle columns side by side: the widest path, the widest product or sum term.
@@ -150,7 +163,7 @@ def _top_level_factors(product: str) -> list[str]:
     return [*factors, product[start:]]
 
 
-def _render(gradient, forms: set[str], closed_explicit: bool, width: int):
+def _render(gradient, forms: set[str], closed_explicit: bool, width: int, closed_limit: int | None):
     """One gradient as a rich panel, ``width`` columns wide at most: a row per form asked for, then the value."""
     from rich.panel import Panel
     from rich.table import Table
@@ -162,15 +175,16 @@ def _render(gradient, forms: set[str], closed_explicit: bool, width: int):
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold cyan", no_wrap=True)
     grid.add_column()
-    # A single edge's chain rule only says ∂L/∂P = ∂L/∂P: shown when asked for alone.
-    if "chain" in forms and (forms == {"chain"} or not gradient.single_edge):
+    # A single edge's chain rule only says ∂L/∂P = ∂L/∂P, and beside the paths it repeats their
+    # list of nodes: shown when asked for alone.
+    if "chain" in forms and (forms == {"chain"} or not (gradient.single_edge or "paths" in forms)):
         grid.add_row("chain", Text(_chain(gradient, lhs, width)))
     if "paths" in forms:
         grid.add_row("paths", _paths(gradient, width))
     if "delta" in forms:
         grid.add_row("delta", _delta(gradient))
     if "closed" in forms:
-        grid.add_row("closed", Text(f"{lhs} = {_closed(gradient, closed_explicit)}"))
+        grid.add_row("closed", Text(f"{lhs} = {_closed(gradient, closed_explicit, closed_limit)}"))
     if isinstance(gradient, Gradient):
         grid.add_row("value", Text(f"{lhs} = {_value(gradient, 'closed' in forms)}", style="bold"))
     title = Text.assemble((lhs, "bold"), f"  ({gradient.paths_total} path{'s' if gradient.paths_total != 1 else ''})")
@@ -199,16 +213,16 @@ def _delta(gradient):
     return rows
 
 
-def _closed(gradient, explicit: bool) -> str:
-    """The closed form, or a note where it is too long to show unless asked for alone."""
-    from symbackprop.render.plain import has_more_nodes, unicode
+def _closed(gradient, explicit: bool, limit: int | None) -> str:
+    """The closed form, or its size (JSON's closed_size) where it is too long to show unless asked for alone."""
+    from symbackprop.render.plain import unicode
 
     # Counted before it is printed: a dense net's closed form takes seconds to print.
-    if not explicit and has_more_nodes(gradient.closed, CLOSED_DISPLAY_NODES):
-        return f"(over {CLOSED_DISPLAY_NODES} terms and factors: --form closed prints it)"
+    if not explicit and gradient.closed_within(limit) is None:
+        return f"… closed_size = {gradient.closed_size} (over {limit} terms and factors: --form closed prints it)"
     closed = unicode(gradient.closed)
     if len(closed) > CLOSED_DISPLAY_LIMIT and not explicit:
-        return f"({len(closed)} characters: --form closed prints it)"
+        return f"… closed_size = {gradient.closed_size} ({len(closed)} characters: --form closed prints it)"
     return closed
 
 
@@ -240,11 +254,16 @@ def derive(
     as_latex: Annotated[
         bool, typer.Option("--latex", help="Print every form as LaTeX align* blocks (as symbackprop latex).")
     ] = False,
+    closed_limit: Annotated[
+        int | None,
+        typer.Option(help="Print a closed form of at most N nodes, else its size (default 300; 0: any size).", min=0),
+    ] = None,
 ) -> None:
     """The chain rule for dL/dP: each path's local factors, their sum, the δ form, closed form, value."""
     from rich.console import Group
 
     from symbackprop.engine.derivation import derive_available, gradients
+    from symbackprop.engine.symbolic import CLOSED_MAX_SIZE
     from symbackprop.errors import SymbackpropError
     from symbackprop.render.json import FORMS, derivation_dict
 
@@ -256,21 +275,52 @@ def derive(
     if not found:
         where = {"key": "-e"} if equation else {"source": ex.path, "key": "roles.params"}
         raise SymbackpropError("nothing to differentiate: no input or param (or give --wrt)", **where)
+    # Read here, not as the option's default, so that a test may lower the module's bound.
+    limit = (CLOSED_DISPLAY_NODES or CLOSED_MAX_SIZE) if closed_limit is None else (closed_limit or None)
     if as_json:
-        print_json(derivation_dict(derivation, found))
+        print_json(derivation_dict(derivation, found, limit))
         return
     if as_latex:
         import sys
 
         from symbackprop.render.latex_solution import derivation_latex
 
-        sys.stdout.write(derivation_latex(derivation, list(found)))
+        sys.stdout.write(derivation_latex(derivation, list(found), closed_max_nodes=limit))
         return
     out = console()
     out.print(_heading(derivation))
     forms = set(FORMS) if form == "all" else {form}
-    panels = [_render(gradient, forms, form == "closed", out.width) for gradient in found.values()]
+    listed = list(found.values())
+    full = listed if wrt or len(listed) <= ALL_IN_FULL else listed[:FULL_PARAMS]
+    panels = [_render(gradient, forms, form == "closed", out.width, limit) for gradient in full]
     out.print(Group(*panels))
+    if len(full) < len(listed):
+        out.print(_summary(listed[len(full) :], form == "delta"))
+
+
+def _summary(rest, with_delta: bool):
+    """One line per param past the first few: its value and number of paths, and its own δ step on request."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    from symbackprop.engine.derivation import values_to_show
+
+    note = Text(
+        f"{len(rest)} more params, one line each (the first {FULL_PARAMS} are in full above; "
+        "--wrt P shows any param in full)",
+        style="dim",
+    )
+    table = Table.grid(padding=(0, 2))
+    for gradient in rest:
+        lhs = _fraction(gradient.loss, gradient.wrt)
+        paths = f"{gradient.paths_total} path{'s' if gradient.paths_total != 1 else ''}"
+        cells: list[Text | str] = [Text(lhs, style="bold"), f"= {number(values_to_show(gradient).value)}", paths]
+        if with_delta and gradient.delta:
+            own = gradient.delta[-1]  # ∂L/∂P itself: the last step of its δ recursion
+            cells.append(f"{lhs} = {' + '.join(_delta_term(gradient.loss, c, local) for c, local in own.terms)}")
+        table.add_row(*cells)
+    return Group(note, table)
 
 
 def _check_options(form: str, as_json: bool, as_latex: bool) -> None:

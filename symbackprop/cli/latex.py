@@ -21,6 +21,10 @@ def latex(
     edge_labels: Annotated[bool, typer.Option(help="Label the figure's edges with their local derivatives.")] = False,
     wrt: Annotated[list[str], typer.Option("--wrt", help="Only the gradient for P (repeatable).")] = [],  # noqa: B006
     at: Annotated[list[str], typer.Option("--at", help="NAME=VALUE: evaluate at another point.")] = [],  # noqa: B006
+    closed_limit: Annotated[
+        int | None,
+        typer.Option(help="Set a closed form of at most N nodes, else its size (default 300; 0: any size).", min=0),
+    ] = None,
 ) -> None:
     """The worked solution as LaTeX: per param an align* block (chain rule, paths, δ, closed form, value)."""
     from symbackprop.engine.derivation import derive_available
@@ -35,10 +39,12 @@ def latex(
     ex = load(exercise)
     warn(ex.warnings)
     derivation = derive_available(ex, at=parse_assignments(at, "--at"))
+    # The printer's own bound unless one is given; 0 sets every closed form whatever its size.
+    bound = {} if closed_limit is None else {"closed_max_nodes": closed_limit or None}
     if standalone:
-        text = document(derivation, wrt or None, figure=figure, edge_labels=edge_labels)
+        text = document(derivation, wrt or None, figure=figure, edge_labels=edge_labels, **bound)
     else:
-        text = derivation_latex(derivation, wrt or None)
+        text = derivation_latex(derivation, wrt or None, **bound)
         if figure:
             text = figure_latex(ex, edge_labels) + "\n\n" + text
     if output is None:

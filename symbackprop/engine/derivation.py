@@ -17,11 +17,12 @@ import sympy
 
 from symbackprop.core.functions import ActivationBase
 from symbackprop.engine.evaluation import evaluate_pass
-from symbackprop.engine.symbolic import DEFAULT_MAX_PATHS, SymbolicDerivation, SymbolicGradient
+from symbackprop.engine.symbolic import DEFAULT_MAX_PATHS, SymbolicDerivation, SymbolicGradient, tree_size
 from symbackprop.errors import SymbackpropError
 from symbackprop.exercise.model import Exercise
 
 EXACT_MAX_OPS = 20  # an exact value longer than this is shown as a float only
+EXACT_MAX_NODES = 200  # an exact node value larger than this ends the exact pass along its paths
 
 
 @dataclass(frozen=True)
@@ -35,13 +36,14 @@ class Gradient(SymbolicGradient):
 
     @cached_property
     def exact(self) -> sympy.Expr | None:
-        """The exact value at the point when it is short (2π − 3), else None."""
-        exercise = self.derivation.exercise
-        if exercise.data:
-            return None  # with data the closed form is one sample's; its value is not the total
-        value = self.closed.xreplace({exercise.symbols[n]: v for n, v in self.derivation.point.items()})
+        """The exact value at the point when it is short (2π − 3), else None.
+
+        It comes from the exact pass over the graph, never from the closed form: substituting
+        into a dense net's closed form walks a tree exponentially larger than the graph.
+        """
+        value = self.derivation.exact_adjoints.get(self.wrt)
         # Only a short closed number (2π − 3, −4) says more than the float does.
-        if value.has(sympy.Float, ActivationBase) or sympy.count_ops(value) > EXACT_MAX_OPS:
+        if value is None or value.has(sympy.Float, ActivationBase) or sympy.count_ops(value) > EXACT_MAX_OPS:
             return None
         return value
 
@@ -53,6 +55,49 @@ class Derivation(SymbolicDerivation):
         super().__init__(exercise, max_paths)
         self.point = dict(point)
         self.numeric = evaluate_pass(exercise, self.local, self.point)
+
+    @cached_property
+    def exact_adjoints(self) -> dict[str, sympy.Expr | None]:
+        """∂L/∂name in exact arithmetic, one node at a time; None where it is not short.
+
+        A value that is not short (a float, an activation that stays unevaluated, more than
+        EXACT_MAX_NODES nodes) makes everything computed from it None: its gradient could not
+        be a short exact number either, and carrying it on would grow without bound. With
+        ``[data]`` or a float in the point there is no exact pass: every entry is None.
+        """
+        ex = self.exercise
+        names = ex.graph.names
+        if ex.data or any(sympy.sympify(value).has(sympy.Float) for value in self.point.values()):
+            return dict.fromkeys(names)
+        env: dict[sympy.Symbol, sympy.Expr] = {ex.symbols[name]: value for name, value in self.point.items()}
+        unknown: set[sympy.Symbol] = set()  # nodes whose exact value is not short
+
+        def short(expr: sympy.Expr) -> sympy.Expr | None:
+            if expr.free_symbols & unknown:
+                return None
+            value = expr.xreplace(env)
+            if value.has(sympy.Float, ActivationBase) or tree_size(value) > EXACT_MAX_NODES:
+                return None
+            return value
+
+        for node, rhs in ex.equations.items():
+            value = short(rhs)
+            if value is None:
+                unknown.add(ex.symbols[node])
+            else:
+                env[ex.symbols[node]] = value
+        adjoint: dict[str, sympy.Expr | None] = dict.fromkeys(names, sympy.Integer(0))
+        adjoint[ex.loss] = sympy.Integer(1)
+        graph = ex.graph
+        for node in reversed(graph.order):
+            for parent in graph.parents.get(node, ()):
+                upstream, local = adjoint[node], short(self.local[node, parent])
+                total = adjoint[parent]
+                if upstream is None or local is None or total is None:
+                    adjoint[parent] = None
+                else:
+                    adjoint[parent] = total + upstream * local
+        return adjoint
 
     @property
     def values(self) -> dict[str, float]:

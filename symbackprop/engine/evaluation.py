@@ -8,15 +8,17 @@ grading with every node value rounded the way a student who rounds too early com
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import SupportsFloat, cast
+from typing import Any, SupportsFloat, cast
 
 import sympy
 
-from symbackprop.core.values import evaluate
+from symbackprop.core.functions import ActivationBase
+from symbackprop.core.values import _FUNCTION_RULES as FUNCTION_RULES
+from symbackprop.core.values import _power, evaluate
 from symbackprop.engine.local import Edge
-from symbackprop.errors import SymbackpropError
+from symbackprop.errors import EvaluationError, SymbackpropError
 from symbackprop.exercise.model import Exercise, loss_scale
 
 
@@ -27,6 +29,9 @@ class Overrides:
     values: Mapping[str, float] = field(default_factory=dict)  # node (or leaf) values
     locals: Mapping[Edge, float] = field(default_factory=dict)  # ∂child/∂parent, keyed (child, parent)
     adjoints: Mapping[str, float] = field(default_factory=dict)  # ∂L/∂name
+
+
+NO_OVERRIDES = Overrides()
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,14 @@ def evaluate_sample(
     ``overrides`` replace computed values as they are reached; ``rounding``, applied to every
     computed node value, is how a student who rounds too early computes.
     """
-    overrides = overrides or Overrides()
+    overrides = overrides or NO_OVERRIDES
+    if rounding is None and not (overrides.values or overrides.locals or overrides.adjoints):
+        compiled = _compiled(exercise, local)
+        if compiled is not None:
+            try:
+                return compiled(leaves)
+            except (ZeroDivisionError, ValueError, OverflowError, TypeError, KeyError):
+                pass  # the pass below meets the same error and says where, as the compiled one cannot
     sym = exercise.symbols
     where = exercise.path or exercise.id
     env = {sym[name]: float(cast(SupportsFloat, value)) for name, value in leaves.items()}
@@ -118,6 +130,107 @@ def evaluate_sample(
     return SamplePass({symbol.name: value for symbol, value in env.items()}, edges, adjoint)
 
 
+class CompiledPass:
+    """One sample's forward and backward pass as one generated Python function, for a pass repeated many times.
+
+    ``train`` runs the same pass ten thousand times. Walking each expression's tree every time
+    cost more than the arithmetic; this writes the arithmetic out once, in the same order and
+    with the same rules as :func:`~symbackprop.core.values.evaluate` and the reverse pass of
+    :func:`evaluate_sample`, so that every float comes out identical. The generated source holds
+    only variables ``v0, v1, …``, indices into a table of constants and functions, and
+    arithmetic: no name or text from the exercise is written into it.
+    """
+
+    def __init__(self, exercise: Exercise, local: Mapping[Edge, sympy.Expr]):
+        graph = exercise.graph
+        self.exercise = exercise
+        self.nodes = tuple(exercise.equations)
+        self.edges = tuple(local)
+        self.names = graph.names
+        self.leaves = graph.leaves
+        self.table: list[object] = []  # constants and functions the generated code calls, by index
+        variable = {exercise.symbols[name]: f"v{k}" for k, name in enumerate(self.leaves + self.nodes)}
+        lines = [f"    v{k} = leaves[{k}]" for k in range(len(self.leaves))]
+        for node, rhs in exercise.equations.items():
+            lines.append(f"    {variable[exercise.symbols[node]]} = {self._source(rhs, variable)}")
+        lines += [f"    e{k} = {self._source(local[edge], variable)}" for k, edge in enumerate(self.edges)]
+        edge_index = {edge: k for k, edge in enumerate(self.edges)}
+        adjoint = {name: f"a{k}" for k, name in enumerate(self.names)}
+        lines += [f"    {adjoint[name]} = 0.0" for name in self.names]
+        lines.append(f"    {adjoint[exercise.loss]} = 1.0")
+        for node in reversed(graph.order):
+            for parent in graph.parents.get(node, ()):
+                lines.append(f"    {adjoint[parent]} += {adjoint[node]} * e{edge_index[node, parent]}")
+        nodes = _tuple(variable[exercise.symbols[n]] for n in self.nodes)
+        edges = _tuple(f"e{k}" for k in range(len(self.edges)))
+        lines.append(f"    return {nodes}, {edges}, {_tuple(adjoint.values())}")
+        namespace: dict[str, Any] = {"fsum": math.fsum, "power": _power, "t": self.table}
+        self.source = "def run(leaves):\n" + "\n".join(lines) + "\n"
+        exec(compile(self.source, "<compiled pass>", "exec"), namespace)
+        self.run: Callable[[list[float]], tuple[tuple[float, ...], ...]] = namespace["run"]
+
+    def _source(self, expr: sympy.Expr, variable: Mapping[sympy.Symbol, str]) -> str:
+        """``expr`` as a Python expression, each op as :func:`~symbackprop.core.values.evaluate` computes it."""
+        if expr.is_Symbol:
+            return variable[expr]
+        if expr.is_Number or expr.is_NumberSymbol:
+            return self._entry(float(expr))
+        args = [self._source(arg, variable) for arg in expr.args]
+        if expr.is_Add:
+            return f"fsum(({', '.join(args)},))"
+        if expr.is_Mul:
+            return "(1.0 * " + " * ".join(args) + ")"  # left to right from 1.0, as evaluate multiplies
+        if expr.is_Pow:
+            return f"power({args[0]}, {args[1]})"
+        rule = expr.value if isinstance(expr, ActivationBase) else FUNCTION_RULES.get(expr.func)
+        if rule is None:
+            raise EvaluationError(f"no numeric rule for {type(expr).__name__}")
+        return f"float({self._entry(rule)}({', '.join(args)}))"
+
+    def _entry(self, item: object) -> str:
+        self.table.append(item)
+        return f"t[{len(self.table) - 1}]"
+
+    def __call__(self, leaves: Mapping[str, object]) -> SamplePass:
+        """The pass at ``leaves``, as :func:`evaluate_sample` gives it without overrides or rounding."""
+        numbers = cast(Mapping[str, SupportsFloat], leaves)  # once, not per leaf: train calls this 10⁴ times
+        given = {name: float(value) for name, value in numbers.items()}
+        nodes, edges, adjoints = self.run([given[name] for name in self.leaves])
+        return SamplePass(
+            given | dict(zip(self.nodes, nodes, strict=True)),
+            dict(zip(self.edges, edges, strict=True)),
+            dict(zip(self.names, adjoints, strict=True)),
+        )
+
+
+def _tuple(items: Iterable[str]) -> str:
+    """A tuple's Python source, an empty one and one of one item included.
+
+    >>> _tuple([]), _tuple(["v0"]), _tuple(["v0", "v1"])
+    ('()', '(v0,)', '(v0, v1,)')
+    """
+    listed = list(items)
+    return "(" + "".join(f"{item}, " for item in listed).rstrip(" ") + ")"
+
+
+_COMPILED: dict[int, tuple[Mapping, CompiledPass | None]] = {}
+
+
+def _compiled(exercise: Exercise, local: Mapping[Edge, sympy.Expr]) -> CompiledPass | None:
+    """The compiled pass for these local derivatives, kept for the last few; None where one cannot be written."""
+    key = id(local)
+    cached = _COMPILED.get(key)
+    if cached is None or cached[0] is not local or (cached[1] is not None and cached[1].exercise is not exercise):
+        try:
+            compiled: CompiledPass | None = CompiledPass(exercise, local)
+        except (EvaluationError, KeyError, TypeError, ValueError, OverflowError, RecursionError):
+            compiled = None  # the tree-walking pass names what it cannot evaluate, and where
+        if len(_COMPILED) >= 8:
+            _COMPILED.pop(next(iter(_COMPILED)))
+        _COMPILED[key] = cached = (local, compiled)
+    return cached[1]
+
+
 def evaluate_pass(
     exercise: Exercise,
     local: Mapping[Edge, sympy.Expr],
@@ -130,12 +243,15 @@ def evaluate_pass(
     ``local`` holds ∂child/∂parent per edge (:func:`~symbackprop.engine.local.local_derivatives`);
     ``overrides`` apply to every sample, and an overridden ∂L/∂name replaces the reduced one too.
     """
-    overrides = overrides or Overrides()
+    overrides = overrides or NO_OVERRIDES
     samples = tuple(
         evaluate_sample(exercise, local, leaves, overrides, rounding) for leaves in exercise.sample_points(point)
     )
     scale = loss_scale(exercise.reduce, len(samples))
-    adjoints = {name: scale * math.fsum(s.adjoints[name] for s in samples) for name in samples[0].adjoints}
+    if len(samples) == 1:  # the sum of one value is that value: no fsum per name (train runs this 10⁴ times)
+        adjoints = {name: scale * value for name, value in samples[0].adjoints.items()}
+    else:
+        adjoints = {name: scale * math.fsum(s.adjoints[name] for s in samples) for name in samples[0].adjoints}
     adjoints |= overrides.adjoints
     loss = scale * math.fsum(s.values[exercise.loss] for s in samples)
     return Pass(samples, scale, adjoints, loss)

@@ -19,6 +19,10 @@ from symbackprop.exercise.model import Exercise
 from symbackprop.parse.printer import plain, product
 
 DEFAULT_MAX_PATHS = 64
+# Nodes: a closed form larger than this is measured, not printed, unless it is asked for. A
+# dense net's closed form repeats its shared subexpressions exponentially often; the lecture
+# examples' largest has 175 nodes, and one of 300 already runs to over a thousand characters.
+CLOSED_MAX_SIZE = 300
 
 Printer = Callable[[sympy.Expr], str]
 
@@ -123,6 +127,42 @@ class SymbolicGradient:
     def closed(self) -> sympy.Expr:
         """The gradient in inputs and params only."""
         return self.derivation.closed_gradient(self.wrt)
+
+    @cached_property
+    def closed_size(self) -> int:
+        """The number of nodes of the closed form's tree (SPEC's ``closed_size``), counted without printing it."""
+        return tree_size(self.closed)
+
+    def closed_within(self, limit: int | None = CLOSED_MAX_SIZE) -> sympy.Expr | None:
+        """The closed form when it has at most ``limit`` nodes (None: any size), else None."""
+        return self.closed if limit is None or self.closed_size <= limit else None
+
+
+def tree_size(expr: sympy.Expr) -> int:
+    """How many nodes ``expr``'s tree has, as :func:`sympy.preorder_traversal` visits them.
+
+    A shared subexpression counts every time it appears, yet is measured once: the count takes
+    time in the size of the DAG, not of the tree.
+
+    >>> x = sympy.Symbol("x")
+    >>> shared = sympy.sin(x + 1) * (x + 1)
+    >>> tree_size(x + 1), tree_size(shared), len(list(sympy.preorder_traversal(shared)))
+    (3, 8, 8)
+    """
+    sizes: dict[sympy.Basic, int] = {}
+    stack: list[sympy.Basic] = [expr]
+    while stack:
+        node = stack[-1]
+        if node in sizes:
+            stack.pop()
+            continue
+        waiting = [arg for arg in node.args if arg not in sizes]
+        if waiting:
+            stack.extend(waiting)
+            continue
+        stack.pop()
+        sizes[node] = 1 + sum(sizes[arg] for arg in node.args)
+    return sizes[expr]
 
 
 class SymbolicDerivation:

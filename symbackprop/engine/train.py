@@ -6,9 +6,10 @@ table shows exactly the numbers ``derive`` would give there.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from symbackprop.engine.evaluation import Overrides, Pass, evaluate_pass
+from symbackprop.engine.evaluation import NO_OVERRIDES, Overrides, Pass, evaluate_pass
 from symbackprop.engine.local import local_derivatives
 from symbackprop.errors import SymbackpropError, is_finite_number
 from symbackprop.exercise.model import Exercise
@@ -67,22 +68,32 @@ def passes(
     An override of a param at step k (a lecture's rounded w₁) is the value step k starts from.
     ``local`` is the edges' local derivatives when the caller already has them.
     """
+    return list(stepped_passes(exercise, lr, steps, overrides, local))
+
+
+def stepped_passes(
+    exercise: Exercise,
+    lr: float,
+    steps: int,
+    overrides: dict[int, Overrides] | None = None,
+    local: dict | None = None,
+) -> Iterator[tuple[dict[str, float], Pass]]:
+    """:func:`passes` one step at a time, each as soon as it is computed (``train`` streams them)."""
     point = exercise.at()
     if point is None:
         raise SymbackpropError(f"{exercise.id} has no point to start from", key="at")
     local = local if local is not None else local_derivatives(exercise)
     current = {name: float(value) for name, value in point.items()}
-    found = []
+    params = set(exercise.params)
     for step in range(steps + 1):
-        extra = (overrides or {}).get(step, Overrides())
+        extra = (overrides or {}).get(step, NO_OVERRIDES)
         current |= {name: value for name, value in extra.values.items() if name in current}
         result = evaluate_pass(exercise, local, current, extra)
-        found.append((dict(current), result))
+        yield dict(current), result
         current = {
-            name: value - lr * result.adjoints.get(name, 0.0) if name in exercise.params else value
+            name: value - lr * result.adjoints.get(name, 0.0) if name in params else value
             for name, value in current.items()
         }
-    return found
 
 
 def train(exercise: Exercise, *, lr: float | None = None, steps: int | None = None) -> list[TrainStep]:
@@ -93,28 +104,23 @@ def train(exercise: Exercise, *, lr: float | None = None, steps: int | None = No
     >>> [round(row.params["w"], 6) for row in rows], [round(row.loss, 6) for row in rows]
     ([3.0, 2.6, 2.28], [5.0, 3.56, 2.6384])
     """
+    return list(training(exercise, lr=lr, steps=steps))
+
+
+def training(exercise: Exercise, *, lr: float | None = None, steps: int | None = None) -> Iterator[TrainStep]:
+    """:func:`train`'s rows one at a time, each as soon as its pass is done."""
     lr, steps = settings(exercise, lr, steps)
-    rows = []
-    for step, (point, result) in enumerate(passes(exercise, lr, steps)):
-        rows.append(
-            TrainStep(
-                step=step,
-                params={name: point[name] for name in exercise.params if name in point},
-                nodes={name: result.values[name] for name in exercise.graph.nodes},
-                loss=result.loss,
-                gradients={name: result.adjoints.get(name, 0.0) for name in exercise.params},
-            )
+    params, nodes = exercise.params, exercise.graph.nodes
+    for step, (point, result) in enumerate(stepped_passes(exercise, lr, steps)):
+        yield TrainStep(
+            step=step,
+            params={name: point[name] for name in params if name in point},
+            nodes={name: result.values[name] for name in nodes},
+            loss=result.loss,
+            gradients={name: result.adjoints.get(name, 0.0) for name in params},
         )
-    return rows
 
 
-def train_dict(exercise: Exercise, lr: float, rows: list[TrainStep]) -> dict:
-    """``train --json`` (SPEC §3)."""
-    return {
-        "exercise": exercise.id,
-        "lr": lr,
-        "steps": [
-            {"step": r.step, "params": r.params, "nodes": r.nodes, "loss": r.loss, "gradients": r.gradients}
-            for r in rows
-        ],
-    }
+def step_dict(row: TrainStep) -> dict:
+    """One step of ``train --json`` (SPEC §3): the values after ``step`` updates."""
+    return {"step": row.step, "params": row.params, "nodes": row.nodes, "loss": row.loss, "gradients": row.gradients}

@@ -3,27 +3,31 @@
 from __future__ import annotations
 
 from symbackprop.engine.derivation import Derivation, Gradient, values_to_show
-from symbackprop.engine.symbolic import SymbolicDerivation, SymbolicGradient
+from symbackprop.engine.symbolic import CLOSED_MAX_SIZE, SymbolicDerivation, SymbolicGradient
 from symbackprop.parse.printer import plain
+from symbackprop.render.plain import memoized
 
 FORMS = ("chain", "paths", "delta", "closed", "all")
 
 
-def gradient_dict(gradient: SymbolicGradient) -> dict:
+def gradient_dict(gradient: SymbolicGradient, closed_limit: int | None = CLOSED_MAX_SIZE, text=plain) -> dict:
     """One gradient in the fields of SPEC §3, plus the δ recursion and the exact value.
 
-    Without a point (an ad-hoc graph) every value is null.
+    Without a point (an ad-hoc graph) every value is null. ``closed`` is null when the closed
+    form has more than ``closed_limit`` nodes (None: no limit); ``closed_size`` always says how many.
+    ``text`` is the plain printer, memoized by a caller that prints many gradients.
     """
     values = values_to_show(gradient)
+    closed = gradient.closed_within(closed_limit)
     exact = gradient.exact if isinstance(gradient, Gradient) else None
     return {
-        "local": gradient.path_sum_text(),
+        "local": gradient.path_sum_text(text),
         "value": values.value,
         "paths": [
             {
                 "nodes": list(path.nodes),
-                "factors": [plain(factor) for factor in path.factors],
-                "product": path.product_text(),
+                "factors": [text(factor) for factor in path.factors],
+                "product": path.product_text(text),
                 "value": value,
             }
             for path, value in zip(gradient.paths, values.paths, strict=True)
@@ -34,26 +38,33 @@ def gradient_dict(gradient: SymbolicGradient) -> dict:
         "delta": [
             {
                 "node": step.node,
-                "terms": [{"child": child, "local": plain(local)} for child, local in step.terms],
+                "terms": [{"child": child, "local": text(local)} for child, local in step.terms],
                 "value": value,
             }
             for step, value in zip(gradient.delta, values.delta, strict=True)
         ],
-        "closed": plain(gradient.closed),
+        "closed": plain(closed) if closed is not None else None,
+        "closed_size": gradient.closed_size,
         "exact": plain(exact) if exact is not None else None,
     }
 
 
-def derivation_dict(derivation: SymbolicDerivation, gradients: dict[str, SymbolicGradient]) -> dict:
+def derivation_dict(
+    derivation: SymbolicDerivation, gradients: dict[str, SymbolicGradient], closed_limit: int | None = CLOSED_MAX_SIZE
+) -> dict:
     """``derive --json``: the exercise, the loss, the point (null without one) and each gradient."""
     exercise = derivation.exercise
+    text = memoized(plain)  # the params' paths share their edges: each local factor is printed once
     point = derivation.point if isinstance(derivation, Derivation) else None
     found: dict = {
         "exercise": exercise.id,
         "loss": exercise.loss,
         "point": {name: float(value) for name, value in point.items()} if point is not None else None,
+        "closed_limit": closed_limit,  # the bound past which a gradient's closed is null (null: none)
     }
     if exercise.data:  # the formulas are one sample's, the values their sum or mean over these
         found["data"] = {name: [float(v) for v in values] for name, values in exercise.data.items()}
         found["reduce"] = exercise.reduce
-    return found | {"gradients": {name: gradient_dict(gradient) for name, gradient in gradients.items()}}
+    return found | {
+        "gradients": {name: gradient_dict(gradient, closed_limit, text) for name, gradient in gradients.items()}
+    }

@@ -14,6 +14,7 @@ import sympy
 from sympy.printing.latex import LatexPrinter, greek_letters_set, tex_greek_dictionary
 from sympy.printing.precedence import PRECEDENCE
 
+from symbackprop.engine.symbolic import CLOSED_MAX_SIZE
 from symbackprop.errors import SymbackpropError
 from symbackprop.parse.printer import lecture_order, product
 from symbackprop.render.plain import layered_name
@@ -24,9 +25,10 @@ SETTINGS: dict[str, object] = {
     "heaviside": "cases",  # the unit step of a ReLU derivative: "cases" (the lecture's) or "iverson"
     "line_width": 50,  # a line longer than this many visible symbols breaks (at a + or −, else between factors)
     "digits": 6,  # significant digits of a value, as the terminal rounds
-    # A closed form of more nodes than this is left out with a note (a dense net's runs to megabytes
-    # of TeX that pdflatex cannot set); the δ form above it says the same step by step.
-    "closed_max_nodes": 2000,
+    # A closed form of more nodes than this (None: no bound) is left out with a note giving its
+    # size (a dense net's runs to megabytes of TeX that pdflatex cannot set); the δ form above
+    # it says the same step by step.
+    "closed_max_nodes": CLOSED_MAX_SIZE,
 }
 
 _INDEXED = re.compile(r"([A-Za-z]+?)_?(\d+)")
@@ -155,7 +157,14 @@ class LecturePrinter(LatexPrinter):
         >>> LecturePrinter().product([sympy.Mul(-1, t - y, evaluate=False), w, 1 / (t + w) ** 2])
         '-\\frac{(y_{t} - y) w_{4}}{\\left(w_{4} + y_{t}\\right)^{2}}'
         """
-        return product(factors, self.doprint, self._settings["product_separator"], fraction=_frac)
+        return product(factors, self._factor, self._settings["product_separator"], fraction=_frac)
+
+    def _factor(self, expr: sympy.Expr) -> str:
+        """One factor, printed once per printer: a dense net's paths share their local factors."""
+        printed = self.__dict__.setdefault("_printed_factors", {})
+        if expr not in printed:
+            printed[expr] = self.doprint(expr)
+        return printed[expr]
 
     def number(self, value: float) -> str:
         r"""A value rounded as the terminal rounds it, in LaTeX: 1e-07 → 1 \times 10^{-7}.

@@ -18,6 +18,8 @@ class _Cut:
     continuation: str = ""  # what the next line starts with before the rest: \cdot between factors
 
 
+# Only these characters change the depth or may start a cut; the rest are passed over in one search.
+_MARKS = re.compile(r"[\\{}() ]")
 _DELIMITER = re.compile(r"\\(left|right)(\\[{}]|\\[a-z]+|.)")
 # After a space, what cannot start the next factor of a product: relations, the sum's
 # \Bigl(, text and spacing, the closing halves of delimiters and environments.
@@ -37,7 +39,8 @@ def _cuts(tex: str) -> list[_Cut]:
     index = 0
     # Read in place (match and startswith at an index): slicing the rest at every character
     # made this quadratic, minutes for the closed form of a modest dense network.
-    while index < len(tex):
+    while (mark := _MARKS.search(tex, index)) is not None:
+        index = mark.start()
         if match := _DELIMITER.match(tex, index):
             step = 1 if match.group(1) == "left" else -1
             lefts, parens = lefts + step, parens + step
@@ -89,6 +92,8 @@ def break_lines(tex: str, width: int, indent: str = r"&\quad ") -> str:
     \frac{\partial E}{\partial y} \frac{\partial y}{\partial s} \\
     &\quad \cdot \frac{\partial s}{\partial w}
     """
+    if visible_width(tex) <= width:
+        return tex  # most lines fit: finding where they could break is the costly part
     cuts = _cuts(tex)
     lines, start, reopen, continuation = [], 0, 0, ""
     while visible_width(tex[start:]) > width:

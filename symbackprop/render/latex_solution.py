@@ -21,7 +21,7 @@ from symbackprop.engine.symbolic import SymbolicDerivation, SymbolicGradient
 from symbackprop.exercise.model import Exercise
 from symbackprop.render.latex import LecturePrinter, delta_name, latex_name, printer
 from symbackprop.render.latex_lines import break_lines
-from symbackprop.render.plain import has_more_nodes, value_text
+from symbackprop.render.plain import value_text
 
 
 class _Verbatim(sympy.Symbol):
@@ -156,11 +156,14 @@ def _closed(block: _Block, gradient: SymbolicGradient) -> None:
     """The closed form in inputs and params, then its value (exactly when that is short)."""
     tex = block.tex
     limit = tex._settings["closed_max_nodes"]
-    if has_more_nodes(gradient.closed, limit):
-        note = rf"\text{{(left out: over {limit} terms; the $\delta$ form gives it)}}"
+    closed = gradient.closed_within(limit)
+    if closed is None:
+        # The same field as the JSON's closed_size, and the bound that left the form out.
+        size = rf"closed\_size = {gradient.closed_size}, over {limit} terms and factors"
+        note = rf"\text{{({size}: left out; the $\delta$ form gives it)}}"
         block.add(_partial(gradient.loss, gradient.wrt), note)
     else:
-        block.add(_partial(gradient.loss, gradient.wrt), block.per_sample([tex.doprint(gradient.closed)])[0])
+        block.add(_partial(gradient.loss, gradient.wrt), block.per_sample([tex.doprint(closed)])[0])
     if not isinstance(gradient, Gradient):
         return
     value = tex.number(gradient.value)

@@ -5,7 +5,9 @@ The plain syntax's printer, which this one extends, is :mod:`symbackprop.parse.p
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 
 import sympy
 from sympy.printing.precedence import PRECEDENCE
@@ -115,14 +117,16 @@ def unicode(expr: sympy.Expr) -> str:
     return _unicode.doprint(expr)
 
 
-def has_more_nodes(expr: sympy.Expr, limit: int) -> bool:
-    """Whether ``expr``'s tree has more than ``limit`` nodes, counted no further than that.
+def memoized(printer: Callable[[sympy.Expr], str]) -> Callable[[sympy.Expr], str]:
+    """``printer`` printing each distinct expression once: a dense net's paths share their local factors.
 
+    >>> calls = []
+    >>> once = memoized(lambda expr: calls.append(expr) or str(expr))
     >>> x = sympy.Symbol("x")
-    >>> has_more_nodes(x + 1, 3), has_more_nodes(x + 1, 2)
-    (False, True)
+    >>> once(x + 1), once(x + 1), len(calls)
+    ('x + 1', 'x + 1', 1)
     """
-    return any(count > limit for count, _ in enumerate(sympy.preorder_traversal(expr), start=1))
+    return functools.lru_cache(maxsize=None)(printer)
 
 
 def value_text(value: sympy.Expr, render=None) -> str:
