@@ -68,12 +68,12 @@ JUNK = [
     "\x07\x08\x0c",
     "h\u200b1",  # zero-width space
     "\u202eh1",  # right-to-left override
-    "σ(s3)",
     "𝑥",
     "１２",  # fullwidth digits
     "٣",  # Arabic-Indic digit
     "🙂",
     "\ufffd\ufffd",
+    "σ(s3)",  # the terminal's σ is read (issue 17): this one is a (wrong) formula
     "h1 −  h1",  # the Unicode minus is an accepted alias: this one is a (wrong) formula
 ]
 ALL = INJECTIONS + BOMBS + JUNK
@@ -124,7 +124,7 @@ def test_an_answer_that_never_finishes_is_cut_off_and_its_worker_goes_on(monkeyp
 def test_hostile_verdicts(class_report):
     _, report = class_report
     by_answer = {e.answer: e.verdict for e in report.entries if e.row is not None}
-    for text in INJECTIONS + BOMBS[:-1] + JUNK[2:-1]:
+    for text in INJECTIONS + BOMBS[:-1] + JUNK[2:-2]:
         assert by_answer[text].verdict == "unparsable", text[:40]
     assert by_answer[BOMBS[-1]].verdict == "wrong" and "no value" in by_answer[BOMBS[-1]].feedback
     assert by_answer[""].verdict == by_answer["   "].verdict == "missing"

@@ -45,6 +45,7 @@ from symbackprop.judge.mistakes import (
     value_variants,
 )
 from symbackprop.judge.precision import Written, written_precision
+from symbackprop.parse.forms import answer_body
 from symbackprop.parse.latex import parse_any
 
 SIMPLIFY_MAX_OPS = 400  # beyond this, simplify is not tried at all
@@ -114,12 +115,14 @@ class Grader:
             return Verdict("unparsable", 0.0, 0.0, feedback=f"{key[:40]!r} is not a question of {self.exercise.id}")
         if answer is None or not answer.strip():
             return Verdict("missing", 0.0, question.points, feedback="no answer")
+        # "dE/dw4 = …", "≈ -0.277", a trailing ";": only the formula or number after the last '=' is graded
+        number = answer_body(answer, formula=False)
         form = question.form
         if form == "auto":
-            form = "numeric" if _looks_numeric(answer) else "symbolic"
+            form = "numeric" if _looks_numeric(number) else "symbolic"
         if form == "numeric":
-            return self.grade_numeric(question, answer)
-        return self.grade_symbolic(question, answer)
+            return self.grade_numeric(question, number)
+        return self.grade_symbolic(question, answer_body(answer, formula=True))
 
     def variants(self, quantity: Quantity, *, numeric: bool) -> list[Variant]:
         """The reference with each typical mistake made (see :mod:`symbackprop.judge.mistakes`)."""
