@@ -129,7 +129,7 @@ def grade_class(
             verdict = replace(verdict, points=0.0, feedback=f"{verdict.feedback} (not counted: answered again later)")
         asked = answers_to[row.question]
         entries.append(GradedAnswer(row.row, row.student, row.question, row.answer, verdict, counted, seconds, asked))
-    entries = _carry_forward(grader, entries)
+    entries = [_unasked(grader, entry) for entry in _carry_forward(grader, entries)]
     answered = {(e.student, e.asked) for e in entries}
     for student in dict.fromkeys(e.student for e in entries):
         for qid, question in grader.questions.items():
@@ -140,6 +140,13 @@ def grade_class(
                     )
                 )
     return ClassReport(grader.exercise.id, grader.questions, entries)
+
+
+def _unasked(grader: Grader, entry: GradedAnswer) -> GradedAnswer:
+    """An answer to a quantity the exercise does not ask: graded, and said to be worth no points."""
+    if entry.asked in grader.questions or grader.question(entry.question) is None:
+        return entry
+    return replace(entry, verdict=replace(entry.verdict, feedback=f"{entry.verdict.feedback} (not asked: no points)"))
 
 
 def _carry_forward(grader: Grader, entries: list[GradedAnswer]) -> list[GradedAnswer]:

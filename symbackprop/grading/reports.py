@@ -58,13 +58,12 @@ def report_dict(report: ClassReport) -> dict:
                 "feedback": entry.verdict.feedback,
                 "counted": entry.counted,
             }
-        total = sum(e.verdict.points for e in mine if e.counted)
-        # A quantity key the exercise does not list as a question still counts, for whoever answered it.
-        extra = sum(e.verdict.max_points for e in mine if e.counted and e.asked not in report.questions)
+        # Only the exercise's questions count: a key it does not ask is worth nothing (questions.UNASKED_POINTS).
+        total = sum(e.verdict.points for e in mine if e.counted and e.asked in report.questions)
         name = echo(student)
         while name in students:  # two names that print alike (control characters) stay apart
             name += "\ufffd"
-        students[name] = {"total": total, "max": possible + extra, "answers": answers}
+        students[name] = {"total": total, "max": possible, "answers": answers}
     return {
         "exercise": report.exercise,
         "questions": {
