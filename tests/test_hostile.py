@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES
 
-from symbackprop.errors import ParseError
+from symbackprop.errors import ParseError, SymbackpropError
 from symbackprop.grading.answers import read_answers
 from symbackprop.grading.classroom import grade_class, run_tasks
 from symbackprop.grading.grader import Grader
@@ -143,12 +143,28 @@ def test_the_report_of_hostile_answers_is_clean_text(class_report):
     json.loads(text)
 
 
-def test_a_csv_with_an_unterminated_quote_still_gives_every_row(tmp_path):
+def test_a_csv_with_an_unterminated_quote_is_an_error_naming_its_line(tmp_path):
+    """Issue 17: read leniently, the open quote would swallow s2's row into s1's answer, silently."""
     path = tmp_path / "broken.csv"
     path.write_text('student,question,answer\ns1,q3,"-(y_t - y)*h2\ns2,q3,h2\n')
+    with pytest.raises(SymbackpropError, match=r"broken\.csv: line 2: a quote \(\"\) that is never closed"):
+        read_answers(path)
+
+
+def test_student_ids_keep_their_own_spelling_and_lookalikes_are_an_error(tmp_path):
+    """Ids differing in a control character or past 200 characters are kept as written in the JSON report;
+    two that would print the same in a table are refused, naming the row."""
+    long_id = "s" * 250
+    path = tmp_path / "ids.json"
+    path.write_text(json.dumps({"a\u0007b": {"q3": "h2"}, long_id: {"q3": "h2"}}))
     rows = read_answers(path)
-    # The open quote swallows the rest of the file into one answer: one row, graded, not lost.
-    assert [(r.row, r.student) for r in rows] == [(2, "s1")]
     exercise, questions = load_for_grading(EXAMPLES / "two-branch-grading.toml")
-    report = grade_class(Grader(exercise, questions), rows, jobs=0)
-    assert [e.verdict.verdict for e in report.entries if e.row == 2] == ["unparsable"]
+    data = json.loads(json_text(grade_class(Grader(exercise, questions), rows, jobs=0)))
+    assert set(data["students"]) == {"a\u0007b", long_id}
+    for twins in (
+        {"a\u0007b": {"q3": "h2"}, "a\u0008b": {"q3": "h2"}},
+        {long_id: {"q3": "h2"}, long_id + "t": {"q3": "h2"}},
+    ):
+        path.write_text(json.dumps(twins))
+        with pytest.raises(SymbackpropError, match="would print the same"):
+            read_answers(path)

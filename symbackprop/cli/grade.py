@@ -54,7 +54,13 @@ def grade(
     timeout = TIMEOUT if timeout is None else timeout
     if not 0 < timeout <= MAX_TIMEOUT:
         raise SymbackpropError(f"expected seconds from 0 to {MAX_TIMEOUT:g}, not {timeout:g}", key="--timeout")
-    _check_outputs(json_file, csv_file)
+    from symbackprop.exercise.catalog import find
+
+    try:
+        exercise_file = str(find(exercise))
+    except SymbackpropError:
+        exercise_file = exercise  # load_for_grading says what is wrong with it
+    _check_outputs(json_file, csv_file, [answers, exercise_file])
     ex, questions = load_for_grading(exercise)
     warn(ex.warnings)
     rows = read_answers(answers)
@@ -68,17 +74,67 @@ def grade(
     _print(report)
 
 
-def _check_outputs(json_file: str | None, csv_file: str | None) -> None:
-    """Refuse report paths that would lose a report, before a class is graded."""
+def _check_outputs(json_file: str | None, csv_file: str | None, inputs: list[str]) -> None:
+    """Refuse report paths that would lose a report or an input, before a class is graded.
+
+    An input (the answers file, the exercise file) is never overwritten; a directory, a FIFO
+    nobody reads and a place this user cannot write are refused now rather than after grading.
+    """
     from pathlib import Path
 
     from symbackprop.errors import SymbackpropError
 
-    for option, path in (("--json", json_file), ("--csv", csv_file)):
-        if path is not None and not path.strip():
+    outputs = [(option, path) for option, path in (("--json", json_file), ("--csv", csv_file)) if path is not None]
+    for option, path in outputs:
+        if not path.strip():
             raise SymbackpropError("expected a file name, not an empty one", key=option)
+        for source in inputs:
+            if _same_file(path, source):
+                raise SymbackpropError(f"{path} is an input of this command: it would be overwritten", key=option)
+        why = _unwritable(Path(path))
+        if why:
+            raise SymbackpropError(f"{path}: {why}", key=option)
     if json_file and csv_file and Path(json_file).resolve() == Path(csv_file).resolve():
         raise SymbackpropError(f"{csv_file} is also the --json file: one report would overwrite the other", key="--csv")
+
+
+def _same_file(path: str, source: str) -> bool:
+    from pathlib import Path
+
+    try:
+        return Path(path).resolve() == Path(source).resolve() or os.path.samefile(path, source)
+    except OSError:
+        return False
+
+
+def _unwritable(path) -> str | None:
+    """Why a report could not be written at ``path``, or None (a new file, a regular one, or a pipe being read)."""
+    import errno
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as error:
+        return f"cannot use: {error.strerror or error}"
+    if mode is not None and stat.S_ISDIR(mode):
+        return "is a directory"
+    if mode is not None and not stat.S_ISREG(mode):
+        try:  # a device or a pipe is written to: it must open now without waiting for a reader
+            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError as error:
+            if error.errno == errno.ENXIO:
+                return "a FIFO that nobody reads"
+            return f"cannot write: {error.strerror or error}"
+        return None
+    parent = path.parent
+    if not parent.is_dir():
+        return f"no such directory {parent}"
+    # The report is written to a temporary file beside it, then renamed: the folder must be writable.
+    if not os.access(parent, os.W_OK | os.X_OK) or (mode is not None and not os.access(path, os.W_OK)):
+        return "no permission to write there"
+    return None
 
 
 def _run(grader, rows, jobs, timeout, grade_class):

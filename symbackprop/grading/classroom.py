@@ -115,7 +115,8 @@ def grade_class(
     """
     unique: dict[tuple[str, str | None], int] = {}
     for row in rows:
-        unique.setdefault((row.question, row.answer), len(unique))
+        if not row.unreadable:
+            unique.setdefault((row.question, row.answer), len(unique))
     tasks = [(index, question, answer) for (question, answer), index in unique.items()]
     results = run_tasks(grader, tasks, jobs=jobs, timeout=timeout, progress=progress)
     # The last answer to a question counts, whichever key spells it (a question id or its quantity).
@@ -123,7 +124,9 @@ def grade_class(
     last = {(row.student, answers_to[row.question]): position for position, row in enumerate(rows)}
     entries = []
     for position, row in enumerate(rows):
-        verdict, seconds = results[unique[row.question, row.answer]]
+        verdict, seconds = (
+            (_unreadable(grader, row), 0.0) if row.unreadable else results[unique[row.question, row.answer]]
+        )
         counted = last[row.student, answers_to[row.question]] == position
         if not counted:
             verdict = replace(verdict, points=0.0, feedback=f"{verdict.feedback} (not counted: answered again later)")
@@ -140,6 +143,13 @@ def grade_class(
                     )
                 )
     return ClassReport(grader.exercise.id, grader.questions, entries)
+
+
+def _unreadable(grader: Grader, row: Row) -> Verdict:
+    """The verdict of an answer the file holds no faithful value for (a JSON 1e400 or NaN)."""
+    question = grader.question(row.question)
+    points = question.points if question else 0.0
+    return Verdict("unparsable", 0.0, points, feedback=f"cannot read the answer: {row.unreadable}")
 
 
 def _unasked(grader: Grader, entry: GradedAnswer) -> GradedAnswer:
