@@ -75,3 +75,17 @@ def test_a_missing_path_that_two_paths_explain_names_both():
     verdict = Grader(exercise, read_questions(exercise, None)).grade("dE/dw", "x + 2*w")
     assert verdict.diagnoses == ("missing_path",)
     assert verdict.feedback == "missing the path w → a → E or the path w → b → E (they have the same value)"
+
+
+def test_rounded_too_early_is_decided_in_decimal_arithmetic(two_branch):
+    """dE/dy = y - y_t with every node rounded to one figure as it is computed, on paper:
+    h1 = σ(1) = 0.731 → 0.7; s2 = 0.7·0.5 = 0.35 → 0.4; h2 = σ(0.4) = 0.599 → 0.6; s3 = -0.7;
+    h3 = σ(-0.7) = 0.332 → 0.3; y = 0.6·1.5 - 0.3·0.5 = 0.75 → 0.8; so dE/dy = 0.8 - 1 = -0.2.
+    In floating point 0.35 and 0.75 sit just below their halves and went down, which made
+    README's ben (-0.3000) look rounded too early. With two figures: h1 0.73, s2 0.365 → 0.37,
+    h2 σ(0.37) = 0.591 → 0.59, h3 σ(-0.73) = 0.325 → 0.33, y = 0.885 - 0.165 = 0.72 → -0.28."""
+    assert two_branch.grade("q4", "-0.3000").diagnoses == ()
+    one = two_branch.grade("q4", "-0.2000")
+    assert one.diagnoses == ("rounded_early",) and "1 significant figure" in one.feedback
+    two = two_branch.grade("q4", "-0.2800")
+    assert two.diagnoses == ("rounded_early",) and "2 significant figures" in two.feedback

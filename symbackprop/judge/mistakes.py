@@ -26,7 +26,7 @@ from symbackprop.engine.symbolic import SymbolicGradient
 from symbackprop.errors import SymbackpropError
 from symbackprop.exercise.model import Exercise
 from symbackprop.exercise.quantities import Quantity
-from symbackprop.judge.precision import significant
+from symbackprop.judge.precision import decimal_significant
 from symbackprop.parse.printer import plain
 
 MAX_PATH_SUBSETS = 6  # up to this many paths every subset may be missing; beyond, one path at a time
@@ -371,10 +371,16 @@ def rounded_early(
     reference: Rule,
     matches: Callable[[float], bool],
 ) -> Variant | None:
-    """Every node value rounded to d significant figures as it is computed, for the fewest d that ``matches``."""
+    """Every node value rounded to d significant figures as it is computed, for the fewest d that ``matches``.
+
+    The rounding is decimal (:func:`symbackprop.judge.precision.decimal_significant`): a
+    diagnosis must not rest on a float's binary noise.
+    """
     for digits in range(1, MAX_ROUNDING_DIGITS + 1):
         try:
-            rounded = evaluate_sample(exercise, local, leaves, rounding=functools.partial(significant, digits=digits))
+            rounded = evaluate_sample(
+                exercise, local, leaves, rounding=functools.partial(decimal_significant, digits=digits)
+            )
             target = reference(single_sample(exercise, rounded))
         except (SymbackpropError, ArithmeticError, ValueError):
             continue
