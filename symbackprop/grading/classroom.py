@@ -176,7 +176,7 @@ def _carry_forward(grader: Grader, entries: list[GradedAnswer], *, jobs: int, ti
         # Credit needs a wrong number to explain and another wrong value to explain it: most students need nothing.
         if sum(v.verdict == "wrong" and v.value is not None for _, v, _ in graded) >= 2:
             tasks.append((index, graded))
-    results = workers.run(
+    results: dict[int, tuple[dict[int, Verdict] | str, float]] = workers.run(
         lambda task: _carried_for_student(grader, task[1]),
         tasks,
         stopped=lambda task, why: why,
@@ -186,7 +186,7 @@ def _carry_forward(grader: Grader, entries: list[GradedAnswer], *, jobs: int, ti
     result = list(entries)
     for index, graded in tasks:
         found, _ = results[index]
-        if isinstance(found, str):  # stopped: the answers keep their verdicts, and say why nothing was carried
+        if not isinstance(found, dict):  # stopped: the answers keep their verdicts, and say why nothing was carried
             for _, verdict, position in graded:
                 if verdict.verdict == "wrong" and verdict.value is not None:
                     note = f"{verdict.feedback} (no carried-forward check: {found})"
