@@ -22,6 +22,9 @@ _STYLE = {
 }
 
 
+# Past this many students the per-student tables (25 s for 20 000 answers, most of a large class's
+# time and memory) are left out: the reports hold every answer.
+TABLES_UP_TO = 200
 MAX_TIMEOUT = 86_400.0  # a day, far beyond any answer; the OS refuses to wait much longer (about 25 days)
 
 
@@ -38,6 +41,13 @@ def grade(
     timeout: Annotated[
         float | None, typer.Option("--timeout", help=f"Seconds allowed per answer (default {TIMEOUT:g}).")
     ] = None,
+    summary_only: Annotated[
+        bool,
+        typer.Option(
+            "--summary",
+            help=f"Print only the class summary (so past {TABLES_UP_TO} students; --json/--csv have every answer).",
+        ),
+    ] = False,
 ) -> None:
     """Grade a class's answers: a verdict, points and feedback per answer, a summary per question."""
     from symbackprop.errors import SymbackpropError
@@ -71,7 +81,13 @@ def grade(
         write_atomic(json_file, json_text(report))
     if csv_file is not None:
         write_atomic(csv_file, csv_text(report))
-    _print(report)
+    students = report.students()
+    if not summary_only and len(students) > TABLES_UP_TO:
+        error_console().print(
+            f"{len(students)} students: only the class summary is printed (a table each up to {TABLES_UP_TO}); "
+            "--json and --csv have every answer"
+        )
+    _print(report, tables=not summary_only and len(students) <= TABLES_UP_TO)
 
 
 def _check_outputs(json_file: str | None, csv_file: str | None, inputs: list[str]) -> None:
@@ -154,16 +170,17 @@ def _run(grader, rows, jobs, timeout, grade_class):
         return grade_class(grader, rows, jobs=jobs, timeout=timeout, progress=advance)
 
 
-def _print(report) -> None:
+def _print(report, *, tables: bool = True) -> None:
     from rich.table import Table
     from rich.text import Text
 
     from symbackprop.grading.reports import report_dict
+    from symbackprop.grading.reports import summary as class_summary
     from symbackprop.grading.verdict import echo
 
-    data = report_dict(report)
     out = console()
-    for student, result in data["students"].items():
+    students = report_dict(report)["students"] if tables else {}
+    for student, result in students.items():
         table = Table(title=f"{student or '(no name)'}: {result['total']:g} / {result['max']:g}", title_justify="left")
         for heading in ("question", "answer", "verdict", "points", "feedback"):
             table.add_column(heading, overflow="fold")
@@ -181,7 +198,7 @@ def _print(report) -> None:
     summary = Table(title=f"{report.exercise}: class summary", title_justify="left")
     for heading in ("question", "right", "answered", "missing", "most common mistake"):
         summary.add_column(heading)
-    for qid, row in data["summary"].items():
+    for qid, row in class_summary(report).items():
         mistake = f"{row['most_common_mistake']} ({row['most_common_count']})" if row["most_common_mistake"] else "—"
         summary.add_row(qid, str(row["right"]), str(row["answers"]), str(row["missing"]), mistake)
     out.print(summary)

@@ -28,7 +28,7 @@ MAX_NUMBER_DIGITS = 4300  # CPython's default int() limit, fixed here whatever t
 LONG_HEADER = ("student", "question", "answer")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per answer: a large class holds millions
 class Row:
     """One answer as the file gives it; ``row`` is the record number (the header is row 1)."""
 

@@ -17,7 +17,7 @@ from symbackprop.grading.questions import Question
 from symbackprop.grading.verdict import FEEDBACK_LIMIT, Verdict, echo
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per answer: a large class holds millions
 class GradedAnswer:
     """One line of the report: an answer of the file (``row``) or a question left unanswered."""
 
