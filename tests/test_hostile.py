@@ -54,6 +54,14 @@ BOMBS = [
     "-" * 10_000 + "h1",
     "{" * 5_000 + "h_1" + "}" * 5_000,
     "h1" * 5_000,
+    # issue 17's readers: graph names inside LaTeX, Iverson brackets, cases, left-hand sides
+    "\\cdot " + "w5" * 4_990,
+    "\\cdot " + "w_{1,1}" * 1_400,
+    "[" + " " * 9_990 + "x",
+    "\\begin{cases}" + "& " * 4_980 + "\\end{cases}",
+    "=" * 9_999,
+    "x" + " ;" * 4_999 + "y",
+    "w" + "₁" * 9_999,
     "x" * 1_000_000,  # a megabyte
     "sqrt("
     + "9" * 999

@@ -19,11 +19,13 @@ _SUPER = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 _SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"
 _SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"
 # W¹₁₂, net²₁, W¹₁,₁₀: a layered name (W1_12, net2_1, W1_1_10) as the terminal prints it.
-_LAYERED = re.compile(r"([A-Za-z]+)([⁰¹²³⁴⁵⁶⁷⁸⁹]+)([₀₁₂₃₄₅₆₇₈₉]+(?:,[₀₁₂₃₄₅₆₇₈₉]+)*)")
+# (Each pattern here starts only where its run starts, and nothing in it backtracks over a run:
+# linear time on an answer of any length.)
+_LAYERED = re.compile(r"(?<![A-Za-z])([A-Za-z]+)([⁰¹²³⁴⁵⁶⁷⁸⁹]+)([₀₁₂₃₄₅₆₇₈₉]+(?:,[₀₁₂₃₄₅₆₇₈₉]+)*)")
 _SUBSCRIPT_RUN = re.compile(f"[{_SUBSCRIPTS}]+")
 _SUPERSCRIPT_RUN = re.compile(f"[{_SUPERSCRIPTS}]+")
 # The unit step of a ReLU′ as the terminal writes it: [s₁ > 0] (0 at 0) and [s₁ ≥ 0] (1 at 0).
-_IVERSON = re.compile(r"\[([^\[\]]*?)\s*(>=|≥|\\geq|>)\s*0\s*\]")
+_BRACKETS = re.compile(r"\[([^\[\]]*)\]")
 _SYMBOLS = {"π": "pi", "′": "'", "−": "-", "·": "*", "×": "*", "⋅": "*", "∗": "*"}
 # Characters still refused, with how to write what they stand for.
 HINTS = {
@@ -58,12 +60,12 @@ def from_unicode(text: str) -> str:
     text = _LAYERED.sub(_layered, text)
     text = _SUBSCRIPT_RUN.sub(_subscript, text)
     text = _SUPERSCRIPT_RUN.sub(lambda match: "^" + match.group().translate(_SUPER), text)
-    return _IVERSON.sub(_iverson, text)
+    return _BRACKETS.sub(_iverson, text)
 
 
 # The unit step as the lecture's LaTeX writes it: \left(\begin{cases} 1, & s > 0 \\ 0, & s \leq 0 \end{cases}\right)
-_CASES = re.compile(r"(?:\\left\(\s*)?\\begin\{cases\}(.*?)\\end\{cases\}(?:\s*\\right\))?", re.DOTALL)
-_CASE_ROW = re.compile(r"\s*(.+?)\s*,?\s*&\s*(.+?)\s*(>|<|=|\\geq|\\leq|≥|≤)\s*0\s*", re.DOTALL)
+_BEGIN, _END = "\\begin{cases}", "\\end{cases}"
+_RELATIONS_WITH_ZERO = ("\\geq", "\\leq", "≥", "≤", ">", "<", "=")
 
 
 def latex_cases(text: str) -> str:
@@ -72,28 +74,40 @@ def latex_cases(text: str) -> str:
     >>> latex_cases(r"\left(\begin{cases} 1, & s_{1} > 0 \\ 0, & s_{1} \leq 0 \end{cases}\right) x")
     '\\operatorname{heaviside}(s_{1}, 0) x'
     """
-    if "cases" not in text:
-        return text
-    return _CASES.sub(_unit_step, text)
+    out, position = [], 0
+    while (start := text.find(_BEGIN, position)) >= 0 and (end := text.find(_END, start)) >= 0:
+        before = text[position:start]
+        left = before.rstrip().endswith("\\left(")
+        after = end + len(_END)
+        right = text[after:].lstrip().startswith("\\right)")
+        step = _unit_step(text[start + len(_BEGIN) : end])
+        if step is None:
+            out.append(text[position:after])
+        else:
+            out.append((before.rstrip()[: -len("\\left(")] if left and right else before) + step)
+            if left and right:
+                after = text.index("\\right)", after) + len("\\right)")
+        position = after
+    return "".join(out) + text[position:]
 
 
-def _unit_step(match: re.Match[str]) -> str:
-    rows = []
-    for row in match.group(1).split("\\\\"):
-        found = _CASE_ROW.fullmatch(row)
+def _unit_step(body: str) -> str | None:
+    """The rows of a cases environment as heaviside(x, value at 0), or None unless they are a unit step."""
+    values: dict[str, str] = {}
+    xs = set()
+    for row in body.split("\\\\"):
+        value, ampersand, condition = row.partition("&")
+        found = _comparison_with_zero(condition, _RELATIONS_WITH_ZERO) if ampersand else None
         if found is None:
-            return match.group()
-        rows.append(found.groups())
-    if len({x for _, x, _ in rows}) != 1:
-        return match.group()
-    x = rows[0][1]
-    values = {relation.replace("\\", "").replace("≥", "geq").replace("≤", "leq"): value for value, _, relation in rows}
-    if values.get(">", values.get("geq")) != "1" or values.get("<", values.get("leq")) != "0":
-        return match.group()
+            return None
+        x, relation = found
+        xs.add(x)
+        key = relation.replace("\\", "").replace("≥", "geq").replace("≤", "leq")
+        values[key] = value.strip().rstrip(",").strip()
+    if len(xs) != 1 or values.get(">", values.get("geq")) != "1" or values.get("<", values.get("leq")) != "0":
+        return None
     at_zero = values.get("=", "1" if "geq" in values else "0" if "leq" in values else None)
-    if at_zero is None:
-        return match.group()
-    return f"\\operatorname{{heaviside}}({x}, {at_zero})"
+    return None if at_zero is None else f"\\operatorname{{heaviside}}({xs.pop()}, {at_zero})"
 
 
 def _layered(match: re.Match[str]) -> str:
@@ -109,13 +123,29 @@ def _subscript(match: re.Match[str]) -> str:
 
 
 def _iverson(match: re.Match[str]) -> str:
-    inner, relation = match.group(1), match.group(2)
-    return f"heaviside({inner}, {0 if relation == '>' else 1})"
+    """``[x > 0]`` as heaviside(x, 0) and ``[x ≥ 0]`` as heaviside(x, 1); any other brackets as they are."""
+    found = _comparison_with_zero(match.group(1), (">=", "≥", "\\geq", ">"))
+    if found is None:
+        return match.group()
+    x, relation = found
+    return f"heaviside({x}, {0 if relation == '>' else 1})"
+
+
+def _comparison_with_zero(text: str, relations: tuple[str, ...]) -> tuple[str, str] | None:
+    """``x > 0`` as (x, ">"), by string operations alone; None unless it is ``something relation 0``."""
+    head = text.strip()
+    if not head.endswith("0") or (len(head) > 1 and (head[-2].isdigit() or head[-2] == ".")):
+        return None
+    head = head[:-1].rstrip()
+    for relation in relations:
+        if head.endswith(relation) and head[: -len(relation)].strip():
+            return head[: -len(relation)].strip(), relation
+    return None
 
 
 # A left-hand side: everything up to the last '=' or '≈' (``dE/dw4 = …``, ``y - y_t = -0.277``).
 _RELATIONS = re.compile(r"=|≈|\\approx|\\simeq")
-_TRAILING = re.compile(r"[\s;.,]+\Z")
+_TRAILING = " \t\r\n\f\v;.,"
 
 
 def answer_parts(text: str) -> list[str]:
@@ -124,7 +154,7 @@ def answer_parts(text: str) -> list[str]:
     >>> answer_parts("dE/dw4 = (y - y_t) h2;"), answer_parts("≈ -0.277."), answer_parts("5.")
     (['dE/dw4', '(y - y_t) h2'], ['-0.277'], ['5'])
     """
-    parts = [_TRAILING.sub("", part).strip() for part in _RELATIONS.split(text)]
+    parts = [part.rstrip(_TRAILING).strip() for part in _RELATIONS.split(text)]
     kept = [part for part in parts if part]
     return kept or [text.strip()]
 

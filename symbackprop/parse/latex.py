@@ -90,6 +90,7 @@ class _Scanner:
         self.tokens: list[Token] = []
         self.index_call = False  # after softmax_{1}: the argument's "(" is already written
         self.loose = {name.replace("_", "") for name in names or ()}  # t1 is t_1, w_5 is w5
+        self.longest = max((len(name) for name in names or ()), default=0)
 
     def column(self, position: int) -> int:
         """The 1-based column in the text the student wrote."""
@@ -142,15 +143,19 @@ class _Scanner:
         Students mix the two syntaxes (``-(y_t - y) \\cdot w5``); LaTeX alone would read w5 as w·5.
         A run of letters only is left to LaTeX's reading below.
         """
-        match = _IDENTIFIER.match(self.text, position)
-        if match is None or self.names is None:
+        if not self.longest:
+            return None
+        # A graph name is at most self.longest long (twice, with underscores added): the match stops there.
+        match = _IDENTIFIER.match(self.text, position, position + 2 * self.longest + 1)
+        if match is None:
             return None
         word = match.group()
         for end in range(len(word), 0, -1):
             prefix = word[:end]
             if prefix.isalpha() or prefix.endswith("_"):
                 continue
-            if end < len(word) and word[end - 1].isdigit() and word[end].isdigit():
+            following = self.text[position + end : position + end + 1]
+            if prefix[-1].isdigit() and following.isdigit():
                 continue  # w12 is not w1 times 2
             if self.known(prefix) and prefix not in FUNCTIONS:
                 self.add("name", prefix, position)
