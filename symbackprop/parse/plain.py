@@ -68,7 +68,8 @@ def tokenize(text: str, max_length: int = MAX_LENGTH) -> list[Token]:
         match = _TOKEN.match(text, position)
         if match is None:
             char = text[position]
-            how = f" ({hint(char)})" if hint(char) else ""
+            # A quote here follows no name (h3' is read as a name, then refused with the prime's hint): no hint.
+            how = f" ({hint(char)})" if hint(char) and char != "'" else ""
             raise ParseError(f"at column {position + 1}: unexpected character {char!r}{how}")
         kind = cast(str, match.lastgroup)  # every alternative of _TOKEN is a named group
         if kind != "space":
@@ -325,10 +326,10 @@ def parse_answer(text: str, symbols: Mapping[str, sympy.Symbol], *, max_length: 
     >>> h3 = Symbol("h3")
     >>> parse_answer("h_3(1 - h_3)", {"h3": h3})
     h3*(1 - h3)
-    >>> parse_answer("__import__('os')", {"h3": h3})  # doctest: +ELLIPSIS
+    >>> parse_answer("__import__('os')", {"h3": h3})
     Traceback (most recent call last):
     ...
-    symbackprop.errors.ParseError: at column 12: unexpected character "'" (a prime is written ...
+    symbackprop.errors.ParseError: at column 12: unexpected character "'"
     """
     return parse(text, whitelist(symbols), max_length=max_length)
 
