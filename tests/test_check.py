@@ -135,7 +135,7 @@ def test_a_disagreement_exits_1(monkeypatch):
     ("args", "message"),
     [
         (["check", "no-such-exercise"], "unknown exercise 'no-such-exercise'"),
-        (["check", "two-branch-sigmoid", "--all"], "--all: give an exercise or --all, not both"),
+        (["check", "two-branch-sigmoid", "--all"], "--all: give exercises or --all, not both"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, message):
@@ -162,3 +162,44 @@ def test_params_that_do_not_reach_the_loss_have_gradient_zero_three_ways():
     for name in ("v", "z"):
         found = result.params[name]
         assert (found.symbolic, found.numpy, found.finite_difference) == (0.0, 0.0, 0.0)
+
+
+def test_check_at_moves_the_point():
+    # f = (x + y)z from (−2, 5, −4); with x = 1: ∂f/∂z = x + y = 6, ∂f/∂x = ∂f/∂y = z = −4
+    result = runner.invoke(app, ["check", "fx-plus-y-times-z", "--at", "x=1", "--json"])
+    assert result.exit_code == 0, result.output
+    params = json.loads(result.stdout)["exercises"][0]["params"]
+    assert params["z"]["symbolic"] == params["z"]["numpy"] == 6.0
+    assert params["z"]["finite_difference"] == pytest.approx(6.0, rel=1e-8)
+    assert params["x"]["symbolic"] == -4.0
+    result = runner.invoke(app, ["check", "fx-plus-y-times-z", "--at", "q=1"])
+    assert result.exit_code == 2 and "--at: 'q' is not an input or param" in result.stderr
+
+
+def test_check_takes_several_exercises_and_a_folder(tmp_path):
+    result = runner.invoke(app, ["check", "fx-plus-y-times-z", "gd-quadratic", "--json"])
+    assert [e["id"] for e in json.loads(result.stdout)["exercises"]] == ["fx-plus-y-times-z", "gd-quadratic"]
+    for name, text in [
+        ("a.toml", '[graph]\nL = "w**2"\n[at]\nw = 3\n'),
+        ("b.toml", '[graph]\nL = "3*w"\n[at]\nw = 1\n'),
+    ]:
+        (tmp_path / name).write_text(text)
+    result = runner.invoke(app, ["check", str(tmp_path), "--json"])
+    found = {e["id"]: e["params"]["w"]["symbolic"] for e in json.loads(result.stdout)["exercises"]}
+    assert found == {"a": 6.0, "b": 3.0}  # d(w²)/dw at 3, d(3w)/dw
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = runner.invoke(app, ["check", str(empty)])
+    assert result.exit_code == 2 and "a folder with no .toml exercise files" in result.stderr
+
+
+def test_check_digits_sets_the_figures_in_the_terminal():
+    # ∂E/∂w₁ of two-branch-sigmoid, by the chain rule written out, with three figures
+    from reference import sigmoid
+
+    h1 = sigmoid(1.0)
+    h2, h3 = sigmoid(0.5 * h1), sigmoid(-h1)
+    y = 1.5 * h2 - 0.5 * h3
+    dw1 = -(1 - y) * (1.5 * h2 * (1 - h2) * 0.5 + -0.5 * h3 * (1 - h3) * -1) * h1 * (1 - h1)
+    result = runner.invoke(app, ["check", "two-branch-sigmoid", "--digits", "3"], env={"COLUMNS": "150"})
+    assert result.exit_code == 0 and f"{dw1:.3g} " in result.output and f"{dw1:.4g}" not in result.output

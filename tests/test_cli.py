@@ -161,7 +161,13 @@ def test_list_groups_by_lecture_and_json():
     ids = {entry["id"] for entry in entries}
     assert {"two-branch-sigmoid", "fx-plus-y-times-z", "z-equals-t-squared", "four-paths"} <= ids
     assert all(set(entry) >= {"id", "title", "source", "path"} for entry in entries)
-    assert "003_86bcd916b05bbcd3.txt" in invoke("list")
+    out = invoke("list")
+    assert "003_86bcd916b05bbcd3.txt" in out
+    # each lecture is headed by its title, as the deck's first lines give it
+    assert "A Learning Algorithm: Error Back Propagation Algorithm  (003_86bcd916b05bbcd3.txt)" in out
+    assert out.index("Lecture 5 – Backpropagation") < out.index("fruit-price")
+    titles = {entry["id"]: entry["lecture"] for entry in entries}
+    assert titles["bp-2-2-2-sigmoid-no-bias"].startswith("Deep Learning Basic")
 
 
 def test_show_prints_equations_roles_and_point():
@@ -230,3 +236,41 @@ def test_derive_does_not_print_a_closed_form_past_the_node_limit_unless_asked(mo
     args = ("derive", "-e", "E = sigmoid(sigmoid(sigmoid(w*x)))", "--wrt", "w", "--at", "w=0.1", "--at", "x=1")
     assert "(over 10 terms and factors: --form closed prints it)" in invoke(*args)
     assert "over 10 terms" not in invoke(*args, "--form", "closed")
+
+
+def test_version_prints_the_projects_version():
+    import tomllib
+
+    with open(EXERCISES.parent / "pyproject.toml", "rb") as handle:
+        version = tomllib.load(handle)["project"]["version"]
+    assert invoke("--version").strip() == f"symbackprop {version}"
+
+
+def test_new_writes_a_commented_template_that_loads_derives_and_audits(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = invoke("new", "my-example")
+    path = tmp_path / "my-example.toml"
+    assert "wrote my-example.toml" in out and path.is_file()
+    text = path.read_text()
+    for section in ("[graph]", "[roles]", "[at]", "[train]", "[stated]", "# [data]", "# [conventions]", "# [lines]"):
+        assert section in text
+    assert 'id = "my-example"' in text and text.count("\n# ") > 10  # commented for a first reader
+    # s = 0.5, y = σ(0.5), E = (1 − y)²/2, ∂E/∂w = −(1 − y)·y(1 − y)·x: the template's numbers are right
+    y = sigmoid(0.5)
+    gradient = -(1 - y) * y * (1 - y)
+    derived = json.loads(invoke("derive", str(path), "--wrt", "w", "--json"))
+    assert derived["gradients"]["w"]["value"] == pytest.approx(gradient, rel=1e-12)
+    audited = json.loads(invoke("audit", str(path), "--json"))["entries"]
+    assert {entry["verdict"] for entry in audited} == {"match"}
+    assert f"{0.5 - 0.1 * gradient:.4f}" in text
+    again = runner.invoke(app, ["new", "my-example"])
+    assert again.exit_code == 2 and "already exists" in again.output
+    assert path.read_text() == text
+
+
+@pytest.mark.parametrize("name", ["", ".toml", "  "])
+def test_new_needs_a_name(tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["new", name])
+    assert result.exit_code == 2 and "expected a name for the exercise" in result.output
+    assert list(tmp_path.iterdir()) == []

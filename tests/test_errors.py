@@ -121,11 +121,25 @@ def test_malformed_layers(tmp_path, mutation, message):
     assert f"{path}: layers." in line and message in line
 
 
-def test_a_param_no_equation_uses_is_a_warning_even_with_a_value(tmp_path):
-    path = write(tmp_path, GOOD.replace('params = ["w"]', 'params = ["w", "v"]').replace("t = 1.0", "t = 1.0\nv = 2"))
-    result = runner.invoke(app, ["derive", str(path), "--form", "paths"])
+def test_a_param_no_equation_uses_is_an_error_that_names_the_close_one(tmp_path):
+    # "w_" for "w": a misspelt param would otherwise be a param of gradient 0 and a silent input w
+    path = write(tmp_path, GOOD.replace('params = ["w"]', 'params = ["w_"]'))
+    line = one_error_line(run_derive(path))
+    assert f"{path}: roles.params: 'w_' is not used by any equation (did you mean 'w'?)" in line
+
+
+def test_an_omitted_loss_is_the_one_node_no_equation_uses(tmp_path):
+    path = write(tmp_path, GOOD.replace('loss = "E"\n', ""))
+    result = runner.invoke(app, ["derive", str(path), "--json"])
     assert result.exit_code == 0, result.output
-    assert "'v' does not reach the loss E; its gradient is 0" in result.output
+    assert '"loss": "E"' in result.output
+
+
+def test_an_omitted_loss_with_two_candidates_is_an_error(tmp_path):
+    # E and z are both used by no other equation: either could be meant
+    text = GOOD.replace('loss = "E"\n', "").replace('E = "(t - h)**2/2"', 'E = "(t - h)**2/2"\nz = "2*h"')
+    line = one_error_line(run_derive(write(tmp_path, text)))
+    assert "roles.loss: no loss given, and E, z could each be it" in line
 
 
 def test_a_param_that_does_not_reach_the_loss_is_a_warning(tmp_path):

@@ -6,16 +6,20 @@ for its derivative, one name in place of another.
 from __future__ import annotations
 
 import functools
+import itertools
+import math
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 
-from symbackprop.auditing.formulas import expected, formula_values
+from symbackprop.auditing.formulas import expected, formula_values, updated
 from symbackprop.auditing.keys import StatedKey
 from symbackprop.auditing.recompute import Recomputation
 from symbackprop.engine.evaluation import Pass
 from symbackprop.exercise.quantities import Quantity
 from symbackprop.judge.equivalence import same_values, value_at, within_absolute
 from symbackprop.judge.mistakes import (
+    E0_AS_E,
+    FACTOR_2,
     Rule,
     Variant,
     factor_variants,
@@ -25,6 +29,7 @@ from symbackprop.judge.mistakes import (
     rounded_early,
     scaled_variants,
 )
+from symbackprop.parse.printer import plain
 
 # A factor that moves the true value by less than this many times the stated number's rounding
 # error is too close to 1 to name: "a spurious factor h (= 0.98)" would explain nothing.
@@ -67,7 +72,7 @@ def diagnose_number(rec: Recomputation, key: StatedKey, stated: float, tolerance
     """What explains a wrong number: a mistake of the catalog, a wrong update, another stated quantity."""
     found = _explaining(rec, key, stated, tolerance, exact, rec.exact[key.step][1])
     if found is not None:
-        return found.feedback
+        return _worded(found, exact)
     q = key.quantity
     if not q.gradient and q.step > 0 and q.name in rec.ex.params and rec.lr:
         return diagnose_update(rec, key, stated, tolerance)
@@ -77,6 +82,17 @@ def diagnose_number(rec: Recomputation, key: StatedKey, stated: float, tolerance
             if within_absolute(stated, value, tolerance):
                 return f"this is {other.quantity.label} = {value:.6g}, not {q.label}"
     return _rounded_too_early(rec, key, stated, tolerance, exact)
+
+
+def _worded(found: Variant, exact: float) -> str:
+    """A mistake's feedback, with e⁰ read as e and a factor 2 on top said in the order they were made.
+
+    The catalog's "e⁰ taken as e, and off by a factor of ½" reads as half the true value;
+    the lecture's −e for −2 is the e it wrote (−2e), and then a 2 dropped.
+    """
+    if set(found.kinds) == {E0_AS_E, FACTOR_2}:
+        return f"e⁰ taken as e, which gives {math.e * exact:.6g}; then a factor 2 dropped (the true value is {exact:g})"
+    return found.feedback
 
 
 def _rounded_too_early(rec: Recomputation, key: StatedKey, stated: float, tolerance: float, exact: float) -> str:
@@ -128,8 +144,52 @@ def diagnose_update(rec: Recomputation, key: StatedKey, stated: float, tolerance
     return f"the update implies {label} = {implied:.6g}: {found.feedback}"
 
 
+def repeated_factor(rec: Recomputation, key: StatedKey, stated: Sequence[float | None]) -> str:
+    """A chain with one local factor written twice, in place of another of the same path.
+
+    Deck 004 labels its factors ①, ②, ③ and multiplies "①×②×②" for ∂E/∂w5.
+    """
+    q = key.quantity
+    if not q.gradient or key.of != rec.ex.loss or rec.ex.data:
+        return ""
+    paths = rec.derivation.gradient(q.name).paths
+    sign = -1.0 if q.negated else 1.0
+    for index, path in enumerate(paths):
+        edges = path.edges
+        for twice, missing in itertools.permutations(range(len(edges)), 2):
+            chosen = [edges[twice] if k == missing else edge for k, edge in enumerate(edges)]
+
+            def value(point: Pass, chosen: list = chosen, index: int = index) -> float:
+                others = sum(math.prod(point.edges[e] for e in p.edges) for k, p in enumerate(paths) if k != index)
+                return sign * (others + math.prod(point.edges[e] for e in chosen))
+
+            if same_values(stated, [value(point) for point in rec.points]):
+                top, bottom = edges[twice]
+                gone_top, gone_bottom = edges[missing]
+                local = plain(rec.derivation.local[edges[missing]])
+                return f"d{top}/d{bottom} is written twice, in place of d{gone_top}/d{gone_bottom} = {local}"
+    return ""
+
+
+def diagnose_rule(rec: Recomputation, key: StatedKey, stated: Sequence[float | None]) -> str:
+    """A wrong update rule: the gradient added, or η left out (deck 004 writes w := w + ∂E/∂w5)."""
+    assert rec.lr is not None  # only asked of an update
+    name, loss, lr = key.quantity.name, rec.ex.loss, rec.lr
+    rules = {
+        "the update adds the gradient; it subtracts it": lambda p: p.values[name] + lr * p.adjoints[name],
+        "the update leaves out the learning rate": lambda p: p.values[name] - p.adjoints[name],
+        "the update adds the gradient and leaves out the learning rate": lambda p: p.values[name] + p.adjoints[name],
+    }
+    for feedback, rule in rules.items():
+        if same_values(stated, [rule(point) for point in rec.points]):
+            return f"{feedback}: {name} := {name} - η·d{loss}/d{name} with η = {lr:g}"
+    return ""
+
+
 def diagnose_formula(rec: Recomputation, key: StatedKey, stated: Sequence[float | None], used: Collection[str]) -> str:
     """What explains a wrong formula, from its values at the comparison points and the names it uses."""
+    if updated(rec, key):
+        return diagnose_rule(rec, key, stated)
     points = rec.points
     truth = formula_values(rec, expected(rec, key))
 
@@ -141,6 +201,9 @@ def diagnose_formula(rec: Recomputation, key: StatedKey, stated: Sequence[float 
     found = first_match(variants + edits(rec, key, numeric=False, names_first=used), explains)
     if found is not None:
         return found.feedback
+    repeated = repeated_factor(rec, key, stated)
+    if repeated:
+        return repeated
     q = key.quantity
     if q.gradient:
         itself = expected(rec, StatedKey(replace(q, gradient=False, name=key.of), key.of))

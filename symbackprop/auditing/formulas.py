@@ -71,6 +71,9 @@ def expected(rec: Recomputation, key: StatedKey) -> sympy.Expr:
     """The key's true formula in inputs and params."""
     q = key.quantity
     closed = rec.derivation.closed_nodes
+    if updated(rec, key):  # P@1 as a formula is the update rule, in the names of the step before
+        assert rec.lr is not None
+        return symbol(q.name) - sympy.nsimplify(rec.lr) * rec.derivation.closed_gradient(q.name)
     if not q.gradient:
         return closed.get(symbol(q.name), symbol(q.name))
     if key.of == rec.ex.loss:
@@ -80,13 +83,25 @@ def expected(rec: Recomputation, key: StatedKey) -> sympy.Expr:
     return -value if q.negated else value
 
 
+def updated(rec: Recomputation, key: StatedKey) -> bool:
+    """Whether a key is a param one step of gradient descent on: its formula is the update rule."""
+    q = key.quantity
+    return not q.gradient and q.step == 1 and q.name in rec.ex.params and bool(rec.lr)
+
+
 def computed_text(rec: Recomputation, key: StatedKey) -> str:
     """The true formula as the lecture would write it, in node names where possible."""
     q = key.quantity
+    if updated(rec, key):
+        return f"{q.name} - {rec.lr:g}*d{rec.ex.loss}/d{q.name}"
     if q.gradient and key.of == rec.ex.loss and not q.negated:
         local = rec.derivation.gradient(q.name).path_sum_text()
         if local is not None:
             return local
+    if q.gradient and key.of == rec.ex.loss:  # δ = −∂L/∂net: the path sum negated, still in node names
+        total = rec.derivation.gradient(q.name).path_sum
+        if total is not None:
+            return plain(-total)
     if q.gradient and (key.of, q.name) in rec.derivation.local:
         return plain(rec.derivation.local[key.of, q.name])
     if not q.gradient and q.name in rec.ex.equations:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from symbackprop.errors import SymbackpropError
 from symbackprop.exercise.model import Exercise
-from symbackprop.exercise.quantities import Quantity, parse_quantity
+from symbackprop.exercise.quantities import MAX_STATED_STEP, Quantity, parse_quantity
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,8 @@ def read_key(key: str, exercise: Exercise) -> StatedKey:
     match = re.match(r"\s*-?\s*d([A-Za-z_]\w*)\s*/", key)
     loss = match.group(1) if match else exercise.loss
     if loss != exercise.loss and loss in exercise.graph.nodes:
-        return StatedKey(parse_quantity(key, replace(exercise, loss=loss)), loss)
-    return StatedKey(parse_quantity(key, exercise), exercise.loss)
+        return StatedKey(parse_quantity(key, replace(exercise, loss=loss), MAX_STATED_STEP), loss)
+    return StatedKey(parse_quantity(key, exercise, MAX_STATED_STEP), exercise.loss)
 
 
 def stated_forms(exercise: Exercise) -> dict[str, tuple[str, ...]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sympy
 
+from symbackprop.auditing.advice import decimals, number_suggestion, replace_numbers
 from symbackprop.auditing.keys import StatedKey
 from symbackprop.auditing.recompute import Recomputation
 from symbackprop.core.values import evaluate
@@ -98,17 +99,20 @@ def numeric_form(rec: Recomputation, text: str) -> tuple[float, float] | None:
     return value, tolerance
 
 
-def misplaced_number(rec: Recomputation, key: StatedKey, text: str, exact: float, tolerance: float) -> str:
-    """A number of an expression that, replaced by some value of the graph, makes it right."""
+def misplaced_number(rec: Recomputation, key: StatedKey, text: str, exact: float, tolerance: float) -> tuple[str, str]:
+    """A number of an expression that, replaced by some value of the graph, makes it right:
+    the diagnosis, and the expression with the right value written in; ("", "") if none.
+    """
     template = read_template(text)
     if template is None or read_number(text) is not None:
-        return ""
+        return "", ""
     env = template.env
     point, result = rec.exact[key.step]
     values = {n: point[n] if n in point else result.values[n] for n in reversed(rec.ex.graph.names)}
     if not key.quantity.gradient and key.quantity.name in rec.ex.equations:
         values |= equation_parts(rec, key.quantity.name, values)
-    for symbol, text_number in zip(template.symbols, template.numbers, strict=True):
+    places = max((decimals(n) or 0 for n in template.numbers), default=0)  # the expression's precision
+    for index, (symbol, text_number) in enumerate(zip(template.symbols, template.numbers, strict=True)):
         number = read_number(text_number)
         if number is None or rec.exact_number(text_number):
             continue
@@ -121,8 +125,9 @@ def misplaced_number(rec: Recomputation, key: StatedKey, text: str, exact: float
             candidate = evaluate(template.expr, env | {symbol: value})
             if within_absolute(candidate, exact, others):
                 what = f"{text_number} ({written})" if written else text_number
-                return f"writes {what} where {name} = {value:.6g} belongs"
-    return ""
+                corrected = replace_numbers(text, {index: number_suggestion(text_number, value, places)})
+                return f"writes {what} where {name} = {value:.6g} belongs", corrected
+    return "", ""
 
 
 def equation_parts(rec: Recomputation, node: str, values: dict[str, float]) -> dict[str, float]:

@@ -101,9 +101,14 @@ class Recomputation:
 
     @cached_property
     def given_numbers(self) -> list[float]:
-        """Numbers the exercise gives exactly: the point, the data, the learning rate."""
+        """Numbers the exercise gives exactly: the point, the data, the learning rate, and a
+        param's value after a step when it is a short decimal (0.55 = 0.5 − 0.1·(−0.5)): a
+        lecture carrying it on has rounded nothing.
+        """
         found = [float(v) for v in (self.ex.point or {}).values()]
         found += [float(v) for values in self.ex.data.values() for v in values]
+        for point, _ in self.exact[1:] if self.lr else ():
+            found += [point[p] for p in self.ex.params if p in point and _short(point[p])]
         return found + ([float(self.lr)] if self.lr else [])
 
     def exact_number(self, text: str) -> bool:
@@ -113,6 +118,15 @@ class Recomputation:
             number.rounding_error == 0.0
             or any(math.isclose(number.value, g, rel_tol=1e-12) for g in self.given_numbers)
         )
+
+
+def _short(value: float) -> bool:
+    """Whether a float is a decimal of at most 8 figures, up to float rounding (0.525, not 0.5250371…).
+
+    >>> _short(0.5 - 0.1 * -0.25), _short(1.0196612)
+    (True, False)
+    """
+    return math.isclose(value, round(value, 6), rel_tol=1e-12, abs_tol=1e-15)
 
 
 def carried_numbers(rec: Recomputation, name: str, stated: float, tolerance: float) -> list[str]:

@@ -20,6 +20,13 @@ class AuditEntry:
     verdict: str
     diagnosis: str = ""
     intermediates: tuple[str, ...] = ()  # the lecture's own numbers a rounded_early value relies on
+    suggestion: str = ""  # what to print instead, for a mismatch or a rounded_early value
+    source: str = ""  # where the deck prints it: "004_4fdd033b6857c059.txt:144", or the deck alone
+
+    @property
+    def problem(self) -> bool:
+        """Whether a lecturer has something to change here: a mismatch or a rounded_early value."""
+        return self.verdict in ("mismatch", "rounded_early")
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form (SPEC §3).
@@ -34,6 +41,8 @@ class AuditEntry:
             "computed": self.computed,
             "verdict": self.verdict,
             "diagnosis": self.diagnosis,
+            "suggestion": self.suggestion,
+            "source": self.source,
         }
         if self.intermediates:
             data["intermediates"] = list(self.intermediates)

@@ -11,6 +11,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -28,6 +29,23 @@ app = typer.Typer(
 
 EXIT_DISAGREEMENT = 1
 EXIT_BAD_INPUT = 2
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from symbackprop import __version__
+
+        sys.stdout.write(f"symbackprop {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Backpropagation worked exactly, the way the lectures work it."""
 
 
 # rich is imported when a command prints, not at start-up: --help must stay fast.
@@ -103,18 +121,32 @@ def parse_assignments(pairs: list[str], option: str) -> dict[str, str]:
     return found
 
 
-def exercise_references(exercise: str | None, every: bool, default: str | None = None) -> list[str]:
-    """What a command runs over: EX, every catalog file for ``--all``, else ``default`` if it has one."""
+def exercise_references(exercises: list[str] | str | None, every: bool, default: str | None = None) -> list[str]:
+    """What a command runs over: each EX (a folder: its .toml files in name order), every catalog
+    file for ``--all``, else ``default`` if it has one.
+    """
     from symbackprop.exercise import catalog
 
-    if every and exercise is not None:
-        raise SymbackpropError("give an exercise or --all, not both", key="--all")
+    given = [exercises] if isinstance(exercises, str) else list(exercises or [])
+    if every and given:
+        raise SymbackpropError("give exercises or --all, not both", key="--all")
     if every:
         return [str(entry.path) for entry in catalog.entries()]
-    chosen = exercise if exercise is not None else default
-    if chosen is None:
-        raise SymbackpropError("give an exercise or --all (one of them)", key="--all")
-    return [chosen]
+    if not given:
+        if default is None:
+            raise SymbackpropError("give an exercise or --all (one of them)", key="--all")
+        given = [default]
+    found: list[str] = []
+    for reference in given:
+        folder = Path(reference)
+        if folder.is_dir():
+            files = sorted(folder.glob("*.toml"))
+            if not files:
+                raise SymbackpropError("a folder with no .toml exercise files", source=reference)
+            found += [str(path) for path in files]
+        else:
+            found.append(reference)
+    return list(dict.fromkeys(found))  # the same file named twice is run once
 
 
 def write_atomic(path: str | Path, text: str) -> None:
@@ -157,11 +189,18 @@ def print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def number(value: float | None) -> str:
-    """A value for the terminal: six significant digits, as a lecture table would round."""
+def number(value: float | None, digits: int = 6) -> str:
+    """A value for the terminal: six significant digits by default, as a lecture table would round."""
     if value is None:
         return "—"
-    return f"{value:.6g}"
+    return f"{value:.{digits}g}"
+
+
+def check_digits(digits: int) -> int:
+    """``--digits N``: significant figures for the terminal, 1 to 17 (a float holds no more)."""
+    if not 1 <= digits <= 17:
+        raise SymbackpropError(f"expected 1 to 17 significant figures, not {digits}", key="--digits")
+    return digits
 
 
 def main(args: list[str] | None = None) -> None:

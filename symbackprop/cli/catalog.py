@@ -21,17 +21,23 @@ def list_exercises(
 
     entries = catalog.entries()
     if as_json:
-        print_json([{"id": e.id, "title": e.title, "source": e.source, "path": str(e.path)} for e in entries])
+        print_json(
+            [
+                {"id": e.id, "title": e.title, "lecture": e.lecture, "source": e.source, "path": str(e.path)}
+                for e in entries
+            ]
+        )
         return
     out = console()
-    for lecture in dict.fromkeys(entry.lecture for entry in entries):
-        table = Table(title=lecture, title_justify="left", show_edge=False, pad_edge=False)
+    for deck in dict.fromkeys(entry.deck for entry in entries):
+        lecture = [entry for entry in entries if entry.deck == deck]
+        heading = lecture[0].lecture + (f"  ({deck})" if deck and deck != lecture[0].lecture else "")
+        table = Table(title=heading, title_justify="left", show_edge=False, pad_edge=False)
         table.add_column("id", style="bold cyan", no_wrap=True)
         table.add_column("title")
         table.add_column("example")
-        for entry in entries:
-            if entry.lecture == lecture:
-                table.add_row(entry.id, entry.title, entry.source.partition(" — ")[2])
+        for entry in lecture:
+            table.add_row(entry.id, entry.title, entry.source.partition(" — ")[2])
         out.print(table)
         out.print()
 

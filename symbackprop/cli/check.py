@@ -10,24 +10,26 @@ import typer
 from symbackprop.cli.app import (
     EXIT_DISAGREEMENT,
     app,
+    check_digits,
     console,
     error_console,
     exercise_references,
     number,
+    parse_assignments,
     print_json,
     reports_errors,
     warn,
 )
 
 
-def _run(references: list[str], show_progress: bool) -> list:
+def _run(references: list[str], show_progress: bool, at: dict[str, str] | None = None) -> list:
     from symbackprop.exercise.model import load
     from symbackprop.numeric.check import check
 
     def one(reference: str):
         ex = load(reference)
         warn(ex.warnings)
-        return check(ex)
+        return check(ex, at)
 
     if not show_progress:
         return [one(reference) for reference in references]
@@ -43,7 +45,7 @@ def _run(references: list[str], show_progress: bool) -> list:
     return results
 
 
-def _table(result):
+def _table(result, digits: int):
     from rich.table import Table
     from rich.text import Text
 
@@ -52,32 +54,43 @@ def _table(result):
     for heading in ("param", "symbolic", "NumPy", "finite difference", "max rel. error", ""):
         table.add_column(heading, justify="left" if heading == "param" else "right")
     for name, param in result.params.items():
-        fd = number(param.finite_difference) + (" (kink: not compared)" if param.kink else "")
+        fd = number(param.finite_difference, digits) + (" (kink: not compared)" if param.kink else "")
         mark = Text("✓", style="green") if param.ok else Text("✗", style="bold red")
-        table.add_row(name, number(param.symbolic), number(param.numpy), fd, f"{param.max_rel_error:.1e}", mark)
+        table.add_row(
+            name, number(param.symbolic, digits), number(param.numpy, digits), fd, f"{param.max_rel_error:.1e}", mark
+        )
     return table
 
 
 @app.command()
 @reports_errors
 def check(
-    exercise: Annotated[
-        str | None, typer.Argument(help="A catalog id or a .toml file (default: two-branch-sigmoid).")
+    exercises: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Catalog ids, .toml files or folders of them (default: two-branch-sigmoid).", show_default=False
+        ),
     ] = None,
     every: Annotated[bool, typer.Option("--all", help="Check every exercise of the catalog.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON (SPEC §3).")] = False,
+    at: Annotated[
+        list[str] | None, typer.Option("--at", help="NAME=VALUE: check at this value instead (repeatable).")
+    ] = None,
+    digits: Annotated[int, typer.Option("--digits", help="Significant figures in the terminal (1–17).")] = 6,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
     """Each gradient three ways: symbolic, an independent NumPy backprop, finite differences."""
     from symbackprop.exercise.catalog import DEFAULT_EXERCISE
 
-    references = exercise_references(exercise, every, default=DEFAULT_EXERCISE)
-    results = _run(references, show_progress=every and sys.stdout.isatty())
+    check_digits(digits)
+    point = parse_assignments(at or [], "--at")
+    references = exercise_references(exercises, every, default=DEFAULT_EXERCISE)
+    results = _run(references, show_progress=len(references) > 1 and sys.stdout.isatty(), at=point)
     if as_json:
         print_json({"exercises": [result.to_dict() for result in results]})
     else:
         out = console()
         for result in results:
-            out.print(_table(result))
+            out.print(_table(result, digits))
         failed = [result.id for result in results if not result.ok]
         summary = f"{len(results) - len(failed)} of {len(results)} exercises agree"
         out.print(summary + (f"; disagreements in {', '.join(failed)}" if failed else ""))

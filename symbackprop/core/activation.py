@@ -20,7 +20,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, TypeVar
 
-import numpy as np
 import sympy
 from sympy import Function, Heaviside
 
@@ -98,6 +97,22 @@ def exact(value: float) -> sympy.Rational:
 
 Array = Any
 V = TypeVar("V")
+
+
+class _NumPyOnFirstUse:
+    """NumPy, imported when a NumPy rule first runs: parsing, deriving and printing never run one.
+
+    SymPy does not import NumPy, and importing it at start-up would make every command that
+    only derives or prints about a third slower to start.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        import numpy
+
+        return getattr(numpy, name)
+
+
+np: Any = _NumPyOnFirstUse()
 
 
 def logistic_float(x: float) -> float:
@@ -201,6 +216,8 @@ def register(cls: type[ActivationBase]) -> type[ActivationBase]:
     """Make ``cls`` known by its name (done for every subclass of :class:`ActivationBase` with a ``name``)."""
     if cls.name in _BUILTINS or ACTIVATIONS.get(cls.name, cls) is not cls:
         raise SymbackpropError(f"{cls.name!r} is already the name of a function")
+    if cls.name in CONSTANTS or cls.name in RESERVED:
+        raise SymbackpropError(f"{cls.name!r} already means something else in an equation or in [layers]")
     ACTIVATIONS[cls.name] = cls
     return cls
 
@@ -262,12 +279,17 @@ class RegistryView(Mapping[str, V]):
         classes = tuple(ACTIVATIONS.values())
         if classes != self._built_for:
             entries = (self.entry(cls) for cls in classes)
-            self._built = {**self.fixed, **dict(entry for entry in entries if entry is not None)}
+            found = dict(entry for entry in entries if entry is not None)
+            self._built = {**self.fixed, **{key: value for key, value in found.items() if key not in self.fixed}}
             self._built_for = classes
         return self._built
 
     def __getitem__(self, key: str) -> V:
         return self._table()[key]
+
+    def __contains__(self, key: object) -> bool:
+        # A file may put a list or a table where a name belongs: that is no name, not a crash.
+        return isinstance(key, str) and key in self._table()
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._table())
@@ -287,3 +309,5 @@ FUNCTIONS = RegistryView(lambda cls: (cls.name, Signature(cls, *cls.arity())), f
 UNICODE_NAMES = RegistryView(lambda cls: (cls.name, cls.unicode) if cls.unicode else None)
 
 CONSTANTS: dict[str, sympy.Expr] = {"pi": sympy.pi, "e": sympy.E}
+# [layers]' word for a layer with no activation.
+RESERVED = frozenset({"identity"})

@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-import numpy as np
 import sympy
 from sympy import Heaviside, Integer, S
 from sympy.core.function import ArgumentIndexError
@@ -34,6 +33,7 @@ from symbackprop.core.activation import (
     latex_macro,
     logistic,
     logistic_float,
+    np,
     register,
     slopes,
     times,

@@ -29,11 +29,17 @@ class Entry:
     title: str
     source: str
     path: Path
+    lecture_title: str = ""  # the deck's own title (the file's ``lecture``)
+
+    @property
+    def deck(self) -> str:
+        """The lecture deck the example comes from (the file name before ' — ')."""
+        return self.source.split(" — ")[0].strip()
 
     @property
     def lecture(self) -> str:
-        """The lecture deck the example comes from (the file name before ' — ')."""
-        return self.source.split(" — ")[0].strip() or "other"
+        """The lecture's heading in ``list``: its title, else its deck file, else "other"."""
+        return self.lecture_title or self.deck or "other"
 
 
 def read_toml(path: Path) -> dict:
@@ -61,6 +67,7 @@ def entries() -> tuple[Entry, ...]:
                 title=str(data.get("title", "")),
                 source=str(data.get("source", "")),
                 path=path,
+                lecture_title=str(data.get("lecture", "")),
             )
         )
     return tuple(sorted(found, key=lambda entry: (entry.source, entry.id)))

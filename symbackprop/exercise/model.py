@@ -6,6 +6,7 @@ what is wrong; nothing given is ignored.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import keyword
 import math
@@ -28,7 +29,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # [questions] belongs to grading: grade.read_questions reads and checks it.
 _KNOWN_KEYS = {
     *("id", "title", "source", "graph", "layers", "roles", "at", "data", "conventions", "train", "stated"),
-    "questions",
+    *("lecture", "lines", "questions"),
 }
 REDUCTIONS = ("sum", "mean")
 
@@ -75,6 +76,8 @@ class Exercise:
     # Every form the lecture prints for a key, in order (a formula, the numbers put in, the
     # result); ``stated`` keeps the last of them, the one the lecture ends on.
     stated_forms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The deck line each stated form is printed on (``[lines]``): one per form, or one for all.
+    stated_lines: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def samples(self) -> int:
@@ -202,7 +205,8 @@ def from_equations(
     """Build an exercise from ordered ``name = right side`` equations.
 
     Free names that are neither defined nor params are inputs; with no ``params``, every free
-    name is a param. The loss defaults to the last equation.
+    name is a param. With no ``loss``, the loss is the one node no other equation uses; when
+    several are, the loss must be named (a guess would differentiate the wrong node).
 
     >>> ex = from_equations({"q": "x + y", "f": "q*z"}, params=["x", "y", "z"], at={"x": -2, "y": 5, "z": -4})
     >>> ex.loss, ex.params, ex.graph.leaves
@@ -244,7 +248,7 @@ def from_equations(
     _check_order(pairs, rhs, defined, source=file, keys=keys)
 
     graph = Graph({name: _names_in(expr) for name, expr in rhs.items()})
-    loss = loss if loss is not None else pairs[-1][0]
+    loss = loss if loss is not None else _only_sink(graph, source=file)
     if not isinstance(loss, str) or loss not in defined:
         raise SymbackpropError(f"the loss {loss!r} is not defined by an equation", source=file, key="roles.loss")
     if param_list is None:
@@ -278,6 +282,22 @@ def from_equations(
         reduce=reduce,
         **extra,
     )
+
+
+def _only_sink(graph: Graph, *, source: str | None) -> str:
+    """The loss of a graph that does not name one: the single node no equation uses.
+
+    >>> _only_sink(Graph({"s": ("w", "x"), "E": ("s",)}), source=None)
+    'E'
+    """
+    sinks = [node for node in graph.nodes if not graph.children(node)]
+    if len(sinks) != 1:
+        raise SymbackpropError(
+            f"no loss given, and {', '.join(sinks)} could each be it (no other equation uses them): name one",
+            source=source,
+            key="roles.loss",
+        )
+    return sinks[0]
 
 
 def _check_order(pairs, rhs, defined, *, source, keys) -> None:
@@ -400,7 +420,7 @@ def from_toml(data: dict, *, source: str, default_id: str) -> Exercise:
     _check_train(train, source)
     samples = dict(_table(data, "data", source))
     reduce = samples.pop("reduce", "sum")
-    return from_equations(
+    exercise = from_equations(
         graph,
         loss=loss,
         params=params,
@@ -415,7 +435,19 @@ def from_toml(data: dict, *, source: str, default_id: str) -> Exercise:
         train=train,
         stated=stated,
         stated_forms=forms,
+        stated_lines=_read_lines(_table(data, "lines", source), forms, source),
     )
+    _check_params_used(exercise, roles.get("params") or [], source)
+    return exercise
+
+
+def _check_params_used(exercise: Exercise, named: list[str], source: str) -> None:
+    """A param ``[roles]`` names that no equation uses is a slip of the pen (w5 for w_5), not a choice."""
+    for name in named:
+        if name not in exercise.graph.leaves:
+            close = difflib.get_close_matches(name, exercise.graph.leaves, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise SymbackpropError(f"{name!r} is not used by any equation{hint}", source=source, key="roles.params")
 
 
 def _read_stated(table: dict, source: str) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
@@ -432,6 +464,25 @@ def _read_stated(table: dict, source: str) -> tuple[dict[str, str], dict[str, tu
                 )
         last[key], forms[key] = values[-1], tuple(values)
     return last, forms
+
+
+def _read_lines(table: dict, forms: dict[str, tuple[str, ...]], source: str) -> dict[str, tuple[int, ...]]:
+    """``[lines]``: the deck line of each ``[stated]`` key, one number or one per form."""
+    lines = {}
+    for key, value in table.items():
+        where = f"lines.{key}"
+        if key not in forms:
+            raise SymbackpropError("not a key of [stated]", source=source, key=where)
+        numbers = value if isinstance(value, list) else [value]
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in numbers):
+            raise SymbackpropError(
+                f"expected a line number ≥ 1 or a list of them, not {value!r}", source=source, key=where
+            )
+        if isinstance(value, list) and len(value) != len(forms[key]):
+            message = f"{len(value)} lines for {len(forms[key])} stated forms: give one per form, or one number"
+            raise SymbackpropError(message, source=source, key=where)
+        lines[key] = tuple(numbers)
+    return lines
 
 
 def _check_train(train: dict, source: str) -> None:

@@ -21,7 +21,11 @@ _KEY = re.compile(
     re.VERBOSE,
 )
 MAX_KEY_LENGTH = 200
-MAX_STEP = 100  # a lecture's tables run a few steps; each later one is a run of gradient descent
+# A key an answers file gives is hostile input: each step it names is a run of gradient descent.
+MAX_STEP = 100
+# The exercise file is the lecturer's own: its [stated] keys reach as far as `train` goes
+# (engine.train.MAX_STEPS; the engine sits above this package, so the number is repeated).
+MAX_STATED_STEP = 10_000
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ class Quantity:
         return self.key.split("@")[0].strip()
 
 
-def parse_quantity(key: str, exercise: Exercise) -> Quantity:
+def parse_quantity(key: str, exercise: Exercise, max_step: int = MAX_STEP) -> Quantity:
     """Read a quantity key against an exercise; an unknown name or wrong loss is bad input.
 
     >>> from symbackprop.exercise.model import from_equations
@@ -64,8 +68,8 @@ def parse_quantity(key: str, exercise: Exercise) -> Quantity:
         )
     graph = exercise.graph
     step = int(match["step"] or 0)
-    if step > MAX_STEP:
-        raise SymbackpropError(f"step {step} is past the last one a key may name ({MAX_STEP})", key=key)
+    if step > max_step:
+        raise SymbackpropError(f"step {step} is past the last one a key may name ({max_step})", key=key)
     if match["name"]:
         if match["minus"]:
             raise SymbackpropError("a value cannot be negated; write -dL/dX for δ", key=key)

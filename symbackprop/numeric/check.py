@@ -12,7 +12,8 @@ differences only evaluate the loss. A verdict is ``ok`` when all three agree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from symbackprop.engine.derivation import derive
 from symbackprop.errors import SymbackpropError
@@ -89,8 +90,16 @@ def relative_error(a: float, b: float, scale: float = 1.0) -> float:
     return abs(a - b) / max(abs(a), abs(b), SMALL_GRADIENT * scale)
 
 
-def check(exercise: Exercise) -> CheckResult:
-    """Check every param's gradient at the exercise's point (and data set, if it has one)."""
+def check(exercise: Exercise, at: Mapping[str, object] | None = None) -> CheckResult:
+    """Check every param's gradient at the exercise's point, with ``at``'s values in place of its own
+    (name → number or plain-syntax constant), and on its data set if it has one.
+
+    >>> from symbackprop.exercise.model import load
+    >>> check(load("fx-plus-y-times-z"), at={"x": 1}).params["z"].symbolic   # ∂f/∂z = x + y = 1 + 5
+    6.0
+    """
+    if at:
+        exercise = replace(exercise, point=exercise.at(at))
     if exercise.at() is None:
         raise SymbackpropError(
             "needs a point: give every input and param a value", source=exercise.path or exercise.id, key="at"

@@ -26,7 +26,6 @@ import numpy as np
 from symbackprop.core.activation import Array, Conventions
 from symbackprop.errors import EvaluationError, SymbackpropError
 from symbackprop.exercise.model import REDUCTIONS, Exercise, loss_scale
-from symbackprop.numeric.memory import keep_freed_memory
 from symbackprop.numeric.rules import RULES, Rule
 from symbackprop.numeric.tape import Tape, compile_tape, tape_of
 
@@ -77,7 +76,6 @@ def backprop(
     ("sum" or "mean") defaults to the exercise's. The batch is worked in blocks of
     :data:`BLOCK` samples.
     """
-    keep_freed_memory()
     tape = tape_of(exercise)
     leaves, samples = batch(exercise, inputs, params)
     scale = _scale(reduce or exercise.reduce, samples)
@@ -153,7 +151,6 @@ def evaluate(
 
     A value that does not exist (an overflow, a log of a negative number) is an error naming its node.
     """
-    keep_freed_memory()
     tape = tape_of(exercise)
     leaves, samples = batch(exercise, inputs, params)
     values = _forward(tape, leaves)
@@ -207,6 +204,7 @@ def _backward(
                     else:
                         grad = g if isinstance(local, float) and local == 1.0 else g * local
                     adjoints[a] = grad if adjoints[a] is None else adjoints[a] + grad
+            adjoints[index] = None  # passed on in full; only the leaves' are read afterwards
     return adjoints
 
 
@@ -214,8 +212,7 @@ def _summed(g: Array, local: Array, samples: int) -> float:
     """Σ_samples g·local: the gradient an argument shared by every sample receives from a per-sample node."""
     if _batched(g) and _batched(local):
         return float(np.dot(g, local))  # without the product array
-    product = g * local
-    return float(np.sum(product)) if _batched(product) else float(product) * samples
+    return _total(g * local, samples)
 
 
 def _gradient(adjoints: Sequence, tape: Tape, name: str, samples: int) -> float:
@@ -223,7 +220,12 @@ def _gradient(adjoints: Sequence, tape: Tape, name: str, samples: int) -> float:
     adjoint = adjoints[tape.names[name]] if name in tape.names else None
     if adjoint is None:
         return 0.0  # the name does not reach the loss
-    return float(np.sum(adjoint)) if _batched(adjoint) else float(adjoint) * samples
+    return _total(adjoint, samples)
+
+
+def _total(value: Array, samples: int) -> float:
+    """Σ over the batch of ``samples``: an array's sum, or a value shared by every sample times their number."""
+    return float(np.sum(value)) if _batched(value) else float(value) * samples
 
 
 def _batched(value: object) -> bool:
@@ -285,7 +287,7 @@ def _loss_total(
     """The loss over these samples, weighted by ``scale``; a loss with no finite value is an error saying why."""
     value = values[tape.loss]
     with np.errstate(all="ignore"):  # an overflow is reported below, by name
-        total = scale * (float(np.sum(value)) if _batched(value) else value * samples)
+        total = scale * _total(value, samples)
     if not math.isfinite(total):  # NaN and inf flow on into the summed loss
         _check_finite(exercise, tape, values, first)
         raise EvaluationError(

@@ -1,10 +1,13 @@
 """Keep freed memory in the process, so that a batch's arrays do not cost page faults every call.
 
+A setting of the whole process, so the library never makes it by itself: a program that runs
+the evaluator on large batches calls :func:`keep_freed_memory` once (the benchmark does).
+
 A forward and backward pass over 100 000 samples makes a few arrays of 800 kB per tape node
 and frees them at the end. glibc's malloc returns such memory to the OS (it maps large blocks
-on their own and trims the heap's free top), and takes it back as fresh pages next time: on
-the benchmark's network those page faults cost more than the arithmetic (see
-benchmarks/bench_numeric.py). Raising both thresholds keeps the memory in the heap for reuse.
+on their own and trims the heap's free top), and takes it back as fresh pages next time: on a
+network of a few dozen ops those page faults cost more than the arithmetic. Raising both
+thresholds keeps the memory in the heap for reuse.
 """
 
 from __future__ import annotations
