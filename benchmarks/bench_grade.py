@@ -1,14 +1,20 @@
-"""Grading speed: a class of 2000 mixed answers, against the plain ``simplify(student - reference) == 0``.
+"""Grading speed: a class of 2000 mixed answers, against the plain ``simplify(student - reference) == 0``;
+and a class of 20 000 graded by the whole ``symbackprop grade`` process, against its grading phase alone.
 
-Run by hand: ``python benchmarks/bench_grade.py [--answers 2000] [--plain 60] [--jobs 2]``.
-Both figures come from this one run. The plain approach is timed on a random subset of the
-symbolic answers (it is slow) and its rate extrapolated; the subset size is printed.
+Run by hand: ``python benchmarks/bench_grade.py [--answers 2000] [--plain 60] [--jobs 2] [--large 20000]``.
+Every figure comes from this one run. The plain approach is timed on a random subset of the
+symbolic answers (it is slow) and its rate extrapolated; the subset size is printed. The whole
+process is timed beside ``python -c "import sympy"``, its baseline in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import random
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -97,6 +103,7 @@ def main() -> None:
     options.add_argument("--answers", type=int, default=2000)
     options.add_argument("--plain", type=int, default=60, help="symbolic answers timed for the plain approach")
     options.add_argument("--jobs", type=int, default=2)
+    options.add_argument("--large", type=int, default=20_000, help="answers graded by the whole process (0: skip)")
     args = options.parse_args()
 
     exercise, questions = load_for_grading(EXAMPLE)
@@ -138,6 +145,37 @@ def main() -> None:
     print(f"ratio (ours / plain, answers per second): {len(rows) / ours / plain_rate:.0f}x with the cache, "
           f"{len(rows) / uncached / plain_rate:.0f}x without")  # fmt: skip
     print(f"on that subset the two agree on correct/not correct for {agree} of {len(subset)}")
+    if args.large:
+        whole_process(args.large, args.jobs)
+
+
+def whole_process(count: int, jobs: int) -> None:
+    """``symbackprop grade`` on a class file of ``count`` answers, start to end, against its grading phase alone."""
+    exercise, questions = load_for_grading(EXAMPLE)
+    rows = make_class(count, seed=11)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "class.csv"
+        with path.open("w", newline="") as file:
+            writer = csv.writer(file)
+            writer.writerow(["student", "question", "answer"])
+            writer.writerows([row.student, row.question, row.answer] for row in rows)
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import sympy"], check=True)
+        baseline = time.perf_counter() - started
+        command = [sys.executable, "-m", "symbackprop", "grade", str(EXAMPLE), str(path), "--jobs", str(jobs)]
+        started = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        whole = time.perf_counter() - started
+    started = time.perf_counter()
+    grader = Grader(exercise, questions)
+    grader.symbolic_points  # noqa: B018 — as the command does it
+    grade_class(grader, rows, jobs=jobs, timeout=10)
+    phase = time.perf_counter() - started
+    students = len({row.student for row in rows})
+    print(f"whole process, {count} answers of {students} students, {jobs} workers: {whole:.2f} s = "
+          f"{count / whole:.0f} answers/s (python -c 'import sympy': {baseline:.2f} s)")  # fmt: skip
+    print(f"  its grading phase alone: {phase:.2f} s = {count / phase:.0f} answers/s; "
+          f"whole / grading = {whole / phase:.2f}")  # fmt: skip
 
 
 def _parses(grader: Grader, row: Row) -> bool:

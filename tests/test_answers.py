@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import EXAMPLES
 
 from symbackprop.errors import SymbackpropError
 from symbackprop.grading import answers
@@ -125,11 +126,10 @@ def test_the_size_bound_holds_when_st_size_says_0(monkeypatch):
         read_answers(path)
 
 
-def test_a_json_integer_too_long_for_int_is_an_error_naming_the_answer():
-    text = '{"s": {"q4": ' + "1" * 5000 + "}}"
-    with pytest.raises(SymbackpropError) as caught:
-        parse_json(text, source="a.json")
-    assert str(caught.value) == "a.json: student 's', question 'q4': a number of 5000 digits is too long (at most 4300)"
+def test_a_json_integer_too_long_for_int_makes_that_answer_unreadable():
+    rows = parse_json('{"s": {"q4": ' + "1" * 5000 + ', "q5": "-0.1635"}}', source="a.json")
+    assert rows[0].unreadable == "a number of 5000 digits is too long (at most 4300)"
+    assert (rows[1].answer, rows[1].unreadable) == ("-0.1635", "")
 
 
 @pytest.mark.parametrize(
@@ -140,10 +140,30 @@ def test_a_json_integer_too_long_for_int_is_an_error_naming_the_answer():
         ("[1, NaN]", "NaN is not a finite number"),  # inside a list answer too
     ],
 )
-def test_a_non_finite_json_number_is_an_error_naming_the_answer(value, why):
+def test_a_non_finite_json_number_makes_that_answer_unparsable_not_the_file_an_error(value, why):
+    """Issue 17: one unreadable number is that answer's problem; the other answers are graded."""
+    from symbackprop.grading.classroom import grade_class
+    from symbackprop.grading.grader import Grader
+    from symbackprop.grading.questions import load_for_grading
+
+    rows = parse_json('{"s1": {"q3": "(y - y_t)*h2", "q4": ' + value + "}}", source="a.json")
+    assert [row.unreadable for row in rows] == ["", why]
+    grader = Grader(*load_for_grading(EXAMPLES / "two-branch-grading.toml"))
+    entries = {e.question: e.verdict for e in grade_class(grader, rows, jobs=0).entries}
+    assert entries["q3"].verdict == "correct"  # ∂E/∂w4 = -(y_t - y)·h2
+    assert (entries["q4"].verdict, entries["q4"].feedback) == ("unparsable", f"cannot read the answer: {why}")
+
+
+def test_an_unterminated_csv_quote_is_an_error_naming_its_line():
+    text = 'student,question,answer\na,q3,(y - y_t)*h2\nb,q4,"-0.27\nc,q4,-0.28\nd,q4,-0.29\n'
     with pytest.raises(SymbackpropError) as caught:
-        parse_json('{"s1": {"q1": "h1", "q4": ' + value + "}}", source="a.json")
-    assert str(caught.value) == f"a.json: student 's1', question 'q4': {why}"
+        parse_csv(text, source="a.csv")
+    assert str(caught.value).startswith("a.csv: line 3: a quote")
+
+
+def test_a_quoted_answer_over_several_lines_is_still_one_answer():
+    rows = parse_csv('student,question,answer\na,q3,"(y - y_t)\n*h2"\nb,q4,-0.28\n', source="a.csv")
+    assert [row.answer for row in rows] == ["(y - y_t)\n*h2", "-0.28"]
 
 
 @pytest.mark.parametrize(

@@ -357,11 +357,26 @@ def test_delta_keys_ask_for_minus_the_gradient():
     assert grader.grade("-dE/dnet", f"{(1 - o) * o * (1 - o):.5f}").verdict == "correct_rounding"
 
 
-def test_a_quantity_key_outside_the_questions_counts_for_who_answered_it(two_branch):
-    # eve-like: h1 is not one of q1…q7 (9 points) but is a quantity key, worth 1 point; σ(1) = 0.731059.
-    report = grade_class(two_branch, [Row(2, "s", "h1", f"{H1:.4f}")], jobs=0)
-    student = json.loads(json_text(report))["students"]["s"]
-    assert (student["total"], student["max"]) == (1.0, 10.0)
+def test_a_quantity_key_outside_the_questions_adds_to_no_maximum(two_branch):
+    """Issue 15 (b): h1 is not one of q1…q7 (9 points). It is graded (σ(1) = 0.731059, right) but worth
+    nothing, so the student who answered it is out of 9 like everyone else."""
+    rows = [Row(2, "s", "h1", f"{H1:.4f}"), Row(3, "t", "q3", "-(y_t - y)*h2")]
+    report = grade_class(two_branch, rows, jobs=0)
+    students = json.loads(json_text(report))["students"]
+    assert (students["s"]["total"], students["s"]["max"]) == (0.0, 9.0)
+    assert (students["t"]["total"], students["t"]["max"]) == (1.0, 9.0)
+    h1 = students["s"]["answers"]["h1"]
+    assert (h1["verdict"], h1["points"], h1["max"]) == ("correct_rounding", 0.0, 0.0)
+    assert h1["feedback"].endswith("(not asked: no points)")
+
+
+def test_an_unasked_value_still_carries_forward(two_branch):
+    """A wrong y = 0.800 (the true y is 0.7231) explains dE/dy = y - y_t = 0.800 - 1 = -0.200 (q4)."""
+    rows = [Row(2, "s", "y", "0.800"), Row(3, "s", "q4", "-0.200")]
+    report = grade_class(two_branch, rows, jobs=0)
+    answers = json.loads(json_text(report))["students"]["s"]["answers"]
+    assert answers["y"]["verdict"] == "wrong" and answers["y"]["max"] == 0.0
+    assert answers["q4"]["verdict"] == "carried_forward" and answers["q4"]["points"] == 1.0
 
 
 @pytest.mark.parametrize(

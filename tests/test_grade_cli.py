@@ -171,3 +171,42 @@ def test_standard_output_that_cannot_be_written_is_one_line_and_exit_2():
             [sys.executable, "-m", "symbackprop", "list"], stdout=full, stderr=subprocess.PIPE, text=True
         )
     assert done.returncode == 2 and done.stderr.strip() == "symbackprop: error: No space left on device"
+
+
+@pytest.mark.parametrize("which", ["answers", "exercise"])
+def test_a_report_path_that_is_an_input_is_refused_before_grading(tmp_path, which):
+    """Issue 17: --csv class.csv once overwrote the answers file it was grading."""
+    answers = tmp_path / "class.csv"
+    exercise = tmp_path / "ex.toml"
+    answers.write_bytes((EXAMPLES / "two-branch-class.csv").read_bytes())
+    exercise.write_bytes((EXAMPLES / "two-branch-grading.toml").read_bytes())
+    before = answers.read_bytes(), exercise.read_bytes()
+    target = answers if which == "answers" else exercise
+    result = grade(str(exercise), str(answers), "--csv", str(tmp_path / "." / target.name), "--jobs", "0")
+    assert result.exit_code == 2
+    assert "is an input of this command" in result.output
+    assert (answers.read_bytes(), exercise.read_bytes()) == before
+
+
+def test_unusable_report_paths_are_refused_before_grading(tmp_path):
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    readonly = tmp_path / "ro"
+    readonly.mkdir()
+    readonly.chmod(0o500)
+    cases = {
+        str(tmp_path): "is a directory",
+        str(fifo): "a FIFO that nobody reads",
+        str(tmp_path / "nowhere" / "r.json"): "no such directory",
+    }
+    if os.geteuid() != 0:  # root writes anywhere
+        cases[str(readonly / "r.json")] = "no permission to write there"
+    for path, message in cases.items():
+        result = grade(
+            str(EXAMPLES / "two-branch-grading.toml"), str(EXAMPLES / "two-branch-class.csv"), "--json", path
+        )
+        assert result.exit_code == 2, path
+        assert message in result.output, (path, result.output)
+        assert "grading" not in result.output and "class summary" not in result.output

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES
 
-from symbackprop.errors import ParseError
+from symbackprop.errors import ParseError, SymbackpropError
 from symbackprop.grading.answers import read_answers
 from symbackprop.grading.classroom import grade_class, run_tasks
 from symbackprop.grading.grader import Grader
@@ -54,6 +54,14 @@ BOMBS = [
     "-" * 10_000 + "h1",
     "{" * 5_000 + "h_1" + "}" * 5_000,
     "h1" * 5_000,
+    # issue 17's readers: graph names inside LaTeX, Iverson brackets, cases, left-hand sides
+    "\\cdot " + "w5" * 4_990,
+    "\\cdot " + "w_{1,1}" * 1_400,
+    "[" + " " * 9_990 + "x",
+    "\\begin{cases}" + "& " * 4_980 + "\\end{cases}",
+    "=" * 9_999,
+    "x" + " ;" * 4_999 + "y",
+    "w" + "₁" * 9_999,
     "x" * 1_000_000,  # a megabyte
     "sqrt("
     + "9" * 999
@@ -68,12 +76,12 @@ JUNK = [
     "\x07\x08\x0c",
     "h\u200b1",  # zero-width space
     "\u202eh1",  # right-to-left override
-    "σ(s3)",
     "𝑥",
     "１２",  # fullwidth digits
     "٣",  # Arabic-Indic digit
     "🙂",
     "\ufffd\ufffd",
+    "σ(s3)",  # the terminal's σ is read (issue 17): this one is a (wrong) formula
     "h1 −  h1",  # the Unicode minus is an accepted alias: this one is a (wrong) formula
 ]
 ALL = INJECTIONS + BOMBS + JUNK
@@ -124,7 +132,7 @@ def test_an_answer_that_never_finishes_is_cut_off_and_its_worker_goes_on(monkeyp
 def test_hostile_verdicts(class_report):
     _, report = class_report
     by_answer = {e.answer: e.verdict for e in report.entries if e.row is not None}
-    for text in INJECTIONS + BOMBS[:-1] + JUNK[2:-1]:
+    for text in INJECTIONS + BOMBS[:-1] + JUNK[2:-2]:
         assert by_answer[text].verdict == "unparsable", text[:40]
     assert by_answer[BOMBS[-1]].verdict == "wrong" and "no value" in by_answer[BOMBS[-1]].feedback
     assert by_answer[""].verdict == by_answer["   "].verdict == "missing"
@@ -143,12 +151,28 @@ def test_the_report_of_hostile_answers_is_clean_text(class_report):
     json.loads(text)
 
 
-def test_a_csv_with_an_unterminated_quote_still_gives_every_row(tmp_path):
+def test_a_csv_with_an_unterminated_quote_is_an_error_naming_its_line(tmp_path):
+    """Issue 17: read leniently, the open quote would swallow s2's row into s1's answer, silently."""
     path = tmp_path / "broken.csv"
     path.write_text('student,question,answer\ns1,q3,"-(y_t - y)*h2\ns2,q3,h2\n')
+    with pytest.raises(SymbackpropError, match=r"broken\.csv: line 2: a quote \(\"\) that is never closed"):
+        read_answers(path)
+
+
+def test_student_ids_keep_their_own_spelling_and_lookalikes_are_an_error(tmp_path):
+    """Ids differing in a control character or past 200 characters are kept as written in the JSON report;
+    two that would print the same in a table are refused, naming the row."""
+    long_id = "s" * 250
+    path = tmp_path / "ids.json"
+    path.write_text(json.dumps({"a\u0007b": {"q3": "h2"}, long_id: {"q3": "h2"}}))
     rows = read_answers(path)
-    # The open quote swallows the rest of the file into one answer: one row, graded, not lost.
-    assert [(r.row, r.student) for r in rows] == [(2, "s1")]
     exercise, questions = load_for_grading(EXAMPLES / "two-branch-grading.toml")
-    report = grade_class(Grader(exercise, questions), rows, jobs=0)
-    assert [e.verdict.verdict for e in report.entries if e.row == 2] == ["unparsable"]
+    data = json.loads(json_text(grade_class(Grader(exercise, questions), rows, jobs=0)))
+    assert set(data["students"]) == {"a\u0007b", long_id}
+    for twins in (
+        {"a\u0007b": {"q3": "h2"}, "a\u0008b": {"q3": "h2"}},
+        {long_id: {"q3": "h2"}, long_id + "t": {"q3": "h2"}},
+    ):
+        path.write_text(json.dumps(twins))
+        with pytest.raises(SymbackpropError, match="would print the same"):
+            read_answers(path)

@@ -65,3 +65,35 @@ def test_workers_together_take_at_most_half_the_free_memory():
         assert LEAST_MEMORY <= cap <= MEMORY
         # 5% of slack: the free memory moves a little between the two readings
         assert cap == LEAST_MEMORY or cap * jobs <= free // 2 * 1.05
+
+
+def test_the_carried_forward_search_runs_in_the_workers_under_the_timeout(monkeypatch):
+    """Issue 17: the search once ran in the parent, where --timeout could not stop it (48 rows took 13 s).
+
+    Here it never ends for one student; that student's wrong numbers keep their verdicts and say
+    why no credit was looked for, and the other student's credit is still found.
+    """
+    from conftest import EXAMPLES
+
+    from symbackprop.grading.answers import Row
+    from symbackprop.grading.classroom import grade_class
+    from symbackprop.grading.grader import Grader
+    from symbackprop.grading.questions import load_for_grading
+
+    grader = Grader(*load_for_grading(EXAMPLES / "two-branch-grading.toml"))
+    original = Grader.carried_forward
+
+    def stuck_for_stuck(self, question, verdict, others):
+        if verdict.value == -0.17711:  # only the student "stuck" wrote it
+            threading.Event().wait()
+        return original(self, question, verdict, others)
+
+    monkeypatch.setattr(Grader, "carried_forward", stuck_for_stuck)
+    # q4 dE/dy = -0.3 is wrong (-0.2769); q5 dE/dw4 = dE/dy·h2 = -0.3·0.590378 = -0.177113 carries it forward
+    rows = [Row(2, "ok", "q4", "-0.3000"), Row(3, "ok", "q5", "-0.1771")]
+    rows += [Row(4, "stuck", "q4", "-0.3000"), Row(5, "stuck", "q5", "-0.17711")]
+    report = grade_class(grader, rows, jobs=2, timeout=1)
+    verdicts = {(e.student, e.question): e.verdict for e in report.entries if e.row is not None}
+    assert verdicts["ok", "q5"].verdict == "carried_forward"
+    assert verdicts["stuck", "q5"].verdict == "wrong"
+    assert verdicts["stuck", "q5"].feedback.endswith("(no carried-forward check: took longer than 1 s)")

@@ -22,6 +22,9 @@ _STYLE = {
 }
 
 
+# Past this many students the per-student tables (25 s for 20 000 answers, most of a large class's
+# time and memory) are left out: the reports hold every answer.
+TABLES_UP_TO = 200
 MAX_TIMEOUT = 86_400.0  # a day, far beyond any answer; the OS refuses to wait much longer (about 25 days)
 
 
@@ -38,6 +41,13 @@ def grade(
     timeout: Annotated[
         float | None, typer.Option("--timeout", help=f"Seconds allowed per answer (default {TIMEOUT:g}).")
     ] = None,
+    summary_only: Annotated[
+        bool,
+        typer.Option(
+            "--summary",
+            help=f"Print only the class summary (so past {TABLES_UP_TO} students; --json/--csv have every answer).",
+        ),
+    ] = False,
 ) -> None:
     """Grade a class's answers: a verdict, points and feedback per answer, a summary per question."""
     from symbackprop.errors import SymbackpropError
@@ -54,7 +64,13 @@ def grade(
     timeout = TIMEOUT if timeout is None else timeout
     if not 0 < timeout <= MAX_TIMEOUT:
         raise SymbackpropError(f"expected seconds from 0 to {MAX_TIMEOUT:g}, not {timeout:g}", key="--timeout")
-    _check_outputs(json_file, csv_file)
+    from symbackprop.exercise.catalog import find
+
+    try:
+        exercise_file = str(find(exercise))
+    except SymbackpropError:
+        exercise_file = exercise  # load_for_grading says what is wrong with it
+    _check_outputs(json_file, csv_file, [answers, exercise_file])
     ex, questions = load_for_grading(exercise)
     warn(ex.warnings)
     rows = read_answers(answers)
@@ -65,20 +81,76 @@ def grade(
         write_atomic(json_file, json_text(report))
     if csv_file is not None:
         write_atomic(csv_file, csv_text(report))
-    _print(report)
+    students = report.students()
+    if not summary_only and len(students) > TABLES_UP_TO:
+        error_console().print(
+            f"{len(students)} students: only the class summary is printed (a table each up to {TABLES_UP_TO}); "
+            "--json and --csv have every answer"
+        )
+    _print(report, tables=not summary_only and len(students) <= TABLES_UP_TO)
 
 
-def _check_outputs(json_file: str | None, csv_file: str | None) -> None:
-    """Refuse report paths that would lose a report, before a class is graded."""
+def _check_outputs(json_file: str | None, csv_file: str | None, inputs: list[str]) -> None:
+    """Refuse report paths that would lose a report or an input, before a class is graded.
+
+    An input (the answers file, the exercise file) is never overwritten; a directory, a FIFO
+    nobody reads and a place this user cannot write are refused now rather than after grading.
+    """
     from pathlib import Path
 
     from symbackprop.errors import SymbackpropError
 
-    for option, path in (("--json", json_file), ("--csv", csv_file)):
-        if path is not None and not path.strip():
+    outputs = [(option, path) for option, path in (("--json", json_file), ("--csv", csv_file)) if path is not None]
+    for option, path in outputs:
+        if not path.strip():
             raise SymbackpropError("expected a file name, not an empty one", key=option)
+        for source in inputs:
+            if _same_file(path, source):
+                raise SymbackpropError(f"{path} is an input of this command: it would be overwritten", key=option)
+        why = _unwritable(Path(path))
+        if why:
+            raise SymbackpropError(f"{path}: {why}", key=option)
     if json_file and csv_file and Path(json_file).resolve() == Path(csv_file).resolve():
         raise SymbackpropError(f"{csv_file} is also the --json file: one report would overwrite the other", key="--csv")
+
+
+def _same_file(path: str, source: str) -> bool:
+    from pathlib import Path
+
+    try:
+        return Path(path).resolve() == Path(source).resolve() or os.path.samefile(path, source)
+    except OSError:
+        return False
+
+
+def _unwritable(path) -> str | None:
+    """Why a report could not be written at ``path``, or None (a new file, a regular one, or a pipe being read)."""
+    import errno
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as error:
+        return f"cannot use: {error.strerror or error}"
+    if mode is not None and stat.S_ISDIR(mode):
+        return "is a directory"
+    if mode is not None and not stat.S_ISREG(mode):
+        try:  # a device or a pipe is written to: it must open now without waiting for a reader
+            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError as error:
+            if error.errno == errno.ENXIO:
+                return "a FIFO that nobody reads"
+            return f"cannot write: {error.strerror or error}"
+        return None
+    parent = path.parent
+    if not parent.is_dir():
+        return f"no such directory {parent}"
+    # The report is written to a temporary file beside it, then renamed: the folder must be writable.
+    if not os.access(parent, os.W_OK | os.X_OK) or (mode is not None and not os.access(path, os.W_OK)):
+        return "no permission to write there"
+    return None
 
 
 def _run(grader, rows, jobs, timeout, grade_class):
@@ -98,16 +170,17 @@ def _run(grader, rows, jobs, timeout, grade_class):
         return grade_class(grader, rows, jobs=jobs, timeout=timeout, progress=advance)
 
 
-def _print(report) -> None:
+def _print(report, *, tables: bool = True) -> None:
     from rich.table import Table
     from rich.text import Text
 
     from symbackprop.grading.reports import report_dict
+    from symbackprop.grading.reports import summary as class_summary
     from symbackprop.grading.verdict import echo
 
-    data = report_dict(report)
     out = console()
-    for student, result in data["students"].items():
+    students = report_dict(report)["students"] if tables else {}
+    for student, result in students.items():
         table = Table(title=f"{student or '(no name)'}: {result['total']:g} / {result['max']:g}", title_justify="left")
         for heading in ("question", "answer", "verdict", "points", "feedback"):
             table.add_column(heading, overflow="fold")
@@ -125,7 +198,7 @@ def _print(report) -> None:
     summary = Table(title=f"{report.exercise}: class summary", title_justify="left")
     for heading in ("question", "right", "answered", "missing", "most common mistake"):
         summary.add_column(heading)
-    for qid, row in data["summary"].items():
+    for qid, row in class_summary(report).items():
         mistake = f"{row['most_common_mistake']} ({row['most_common_count']})" if row["most_common_mistake"] else "—"
         summary.add_row(qid, str(row["right"]), str(row["answers"]), str(row["missing"]), mistake)
     out.print(summary)

@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from symbackprop.errors import SymbackpropError
+from symbackprop.grading.verdict import echo
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_NUMBER_DIGITS = 4300  # CPython's default int() limit, fixed here whatever the interpreter is set to
 LONG_HEADER = ("student", "question", "answer")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per answer: a large class holds millions
 class Row:
     """One answer as the file gives it; ``row`` is the record number (the header is row 1)."""
 
@@ -35,6 +36,7 @@ class Row:
     student: str
     question: str
     answer: str | None  # None: the cell is absent (a short row); "" an empty cell
+    unreadable: str = ""  # why the file gives no faithful answer here (a JSON 1e400): graded unparsable
 
 
 def read_answers(path: str | Path) -> list[Row]:
@@ -43,9 +45,26 @@ def read_answers(path: str | Path) -> list[Row]:
     raw = _read_bounded(path)
     # Undecodable bytes become U+FFFD: the answer is then unparsable, not lost.
     text = raw.decode("utf-8-sig", errors="replace")
-    if path.suffix.lower() == ".json":
-        return parse_json(text, source=str(path))
-    return parse_csv(text, source=str(path))
+    rows = parse_json(text, source=str(path)) if path.suffix.lower() == ".json" else parse_csv(text, source=str(path))
+    refuse_lookalike_students(rows, str(path))
+    return rows
+
+
+def refuse_lookalike_students(rows: list[Row], source: str) -> None:
+    """Refuse two student ids that would print the same (differing in control characters or past 200 characters).
+
+    The JSON report keeps every id as written, but a table or a gradebook would show two students as one.
+    """
+    seen: dict[str, str] = {}
+    for row in rows:
+        shown = echo(row.student)
+        other = seen.setdefault(shown, row.student)
+        if other != row.student:
+            raise SymbackpropError(
+                f"row {row.row}: the students {_quoted(other)} and {_quoted(row.student)} would print the same: "
+                "give them ids that differ in printable characters within the first 200",
+                source=source,
+            )
 
 
 def _read_bounded(path: Path) -> bytes:
@@ -121,7 +140,7 @@ def _student_rows(student: str, answers: object, first: int, source: str) -> lis
     if not isinstance(answers, _Object):
         _refuse_flawed(answers, source, where)
         # Still a row: the student is in the file and gets a verdict.
-        return [Row(first, student, "", _cell(answers))]
+        return [Row(first, student, "", _cell(answers), _bad_number(answers))]
     if answers.repeated:
         raise SymbackpropError(
             "two answers in one object (a JSON reader keeps only one): keep the one that counts",
@@ -138,7 +157,7 @@ def _student_rows(student: str, answers: object, first: int, source: str) -> lis
     rows: list[Row] = []
     for question, answer in answers.items():
         _refuse_flawed(answer, source, f"{where}, question {_quoted(question)}")
-        rows.append(Row(first + len(rows), student, question, _cell(answer)))
+        rows.append(Row(first + len(rows), student, question, _cell(answer), _bad_number(answer)))
     return rows
 
 
@@ -153,16 +172,17 @@ class _Object(dict):
 
 @dataclass(frozen=True)
 class _BadNumber:
-    """A JSON number with no faithful value (too many digits, not finite), kept to be reported with its place."""
+    """A JSON number with no faithful value (too many digits, not finite): that answer is unparsable."""
 
     why: str
+    text: str
 
 
 def _json_int(digits: str) -> int | _BadNumber:
     """A JSON integer; a longer one than MAX_NUMBER_DIGITS would take int() quadratic time or fail."""
     length = len(digits.lstrip("-"))
     if length > MAX_NUMBER_DIGITS:
-        return _BadNumber(f"a number of {length} digits is too long (at most {MAX_NUMBER_DIGITS})")
+        return _BadNumber(f"a number of {length} digits is too long (at most {MAX_NUMBER_DIGITS})", digits[:40] + "…")
     return int(digits)
 
 
@@ -173,22 +193,32 @@ class _Written(str):
 def _json_float(digits: str) -> _Written | _BadNumber:
     """A JSON number with a fraction or exponent, as written; one out of float range (1e400) is not a value."""
     if not math.isfinite(float(digits)):
-        return _BadNumber(f"the number {_quoted(digits)} is out of range (not finite)")
+        return _BadNumber(f"the number {_quoted(digits)} is out of range (not finite)", digits)
     return _Written(digits)
 
 
 def _json_constant(name: str) -> _BadNumber:
     """NaN, Infinity and -Infinity, which Python's JSON reader accepts but no answer can be."""
-    return _BadNumber(f"{name} is not a finite number")
+    return _BadNumber(f"{name} is not a finite number", name)
 
 
-def _refuse_flawed(value: object, source: str, where: str) -> None:
-    """Refuse an answer holding a bad number or a repeated key anywhere inside it."""
+def _bad_number(value: object) -> str:
+    """Why an answer holds no faithful value: a bad number anywhere inside it, or nothing."""
     pending = [value]  # a loop, not recursion: the JSON may be nested as deep as the reader allows
     while pending:
         item = pending.pop()
         if isinstance(item, _BadNumber):
-            raise SymbackpropError(item.why, source=source, key=where)
+            return item.why
+        if isinstance(item, (_Object, list)):
+            pending.extend(item.values() if isinstance(item, _Object) else item)
+    return ""
+
+
+def _refuse_flawed(value: object, source: str, where: str) -> None:
+    """Refuse an answer holding a repeated key anywhere inside it (a bad number only makes it unparsable)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
         if isinstance(item, _Object):
             if item.repeated:
                 raise SymbackpropError(
@@ -209,7 +239,11 @@ def _cell(value: object) -> str | None:
         return str(value).lower()
     if isinstance(value, (int, float)):
         return repr(value)
-    return json.dumps(value)[: 10_000 + 1]  # a list or object: kept (and unparsable), bounded
+    if isinstance(value, _BadNumber):
+        return value.text
+    return json.dumps(value, default=lambda bad: bad.text)[
+        : 10_000 + 1
+    ]  # a list or object: kept (and unparsable), bounded
 
 
 def _quoted(name: str) -> str:
@@ -224,6 +258,7 @@ def parse_csv(text: str, *, source: str = "answers") -> list[Row]:
     [(2, 'dE/dw1', '-(y_t - y)*h3'), (2, 'h1', '0.731')]
     """
     csv.field_size_limit(MAX_FILE_BYTES)
+    _refuse_open_quote(text, source)
     records = [
         (number, record)
         for number, record in enumerate(csv.reader(io.StringIO(text, newline=""), strict=False), start=1)
@@ -244,6 +279,22 @@ def parse_csv(text: str, *, source: str = "answers") -> list[Row]:
         return [_long_row(number, record) for number, record in records[1:]]
     _refuse_odd_header(header, source)
     return _wide_rows(header, records[1:])
+
+
+def _refuse_open_quote(text: str, source: str) -> None:
+    """Refuse a quote never closed: read leniently, it would merge every following row into one answer."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    line = 0  # the last physical line of the last record read whole
+    try:
+        for _ in reader:
+            line = reader.line_num
+    except csv.Error as error:
+        if "end of data" in str(error):
+            raise SymbackpropError(
+                f'line {line + 1}: a quote (") that is never closed: every row after it would be read as one answer',
+                source=source,
+            ) from None
+        # any other irregularity (a quote inside an unquoted cell) is read leniently, as before
 
 
 def _refuse_odd_header(header: list[str], source: str) -> None:

@@ -17,7 +17,7 @@ from symbackprop.grading.questions import Question
 from symbackprop.grading.verdict import FEEDBACK_LIMIT, Verdict, echo
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per answer: a large class holds millions
 class GradedAnswer:
     """One line of the report: an answer of the file (``row``) or a question left unanswered."""
 
@@ -115,7 +115,8 @@ def grade_class(
     """
     unique: dict[tuple[str, str | None], int] = {}
     for row in rows:
-        unique.setdefault((row.question, row.answer), len(unique))
+        if not row.unreadable:
+            unique.setdefault((row.question, row.answer), len(unique))
     tasks = [(index, question, answer) for (question, answer), index in unique.items()]
     results = run_tasks(grader, tasks, jobs=jobs, timeout=timeout, progress=progress)
     # The last answer to a question counts, whichever key spells it (a question id or its quantity).
@@ -123,13 +124,16 @@ def grade_class(
     last = {(row.student, answers_to[row.question]): position for position, row in enumerate(rows)}
     entries = []
     for position, row in enumerate(rows):
-        verdict, seconds = results[unique[row.question, row.answer]]
+        verdict, seconds = (
+            (_unreadable(grader, row), 0.0) if row.unreadable else results[unique[row.question, row.answer]]
+        )
         counted = last[row.student, answers_to[row.question]] == position
         if not counted:
             verdict = replace(verdict, points=0.0, feedback=f"{verdict.feedback} (not counted: answered again later)")
         asked = answers_to[row.question]
         entries.append(GradedAnswer(row.row, row.student, row.question, row.answer, verdict, counted, seconds, asked))
-    entries = _carry_forward(grader, entries)
+    carried = _carry_forward(grader, entries, jobs=jobs, timeout=timeout)
+    entries = [_unasked(grader, entry) for entry in carried]
     answered = {(e.student, e.asked) for e in entries}
     for student in dict.fromkeys(e.student for e in entries):
         for qid, question in grader.questions.items():
@@ -142,19 +146,65 @@ def grade_class(
     return ClassReport(grader.exercise.id, grader.questions, entries)
 
 
-def _carry_forward(grader: Grader, entries: list[GradedAnswer]) -> list[GradedAnswer]:
-    """Each student's wrong numbers checked against the student's own other answers."""
+def _unreadable(grader: Grader, row: Row) -> Verdict:
+    """The verdict of an answer the file holds no faithful value for (a JSON 1e400 or NaN)."""
+    question = grader.question(row.question)
+    points = question.points if question else 0.0
+    return Verdict("unparsable", 0.0, points, feedback=f"cannot read the answer: {row.unreadable}")
+
+
+def _unasked(grader: Grader, entry: GradedAnswer) -> GradedAnswer:
+    """An answer to a quantity the exercise does not ask: graded, and said to be worth no points."""
+    if entry.asked in grader.questions or grader.question(entry.question) is None:
+        return entry
+    return replace(entry, verdict=replace(entry.verdict, feedback=f"{entry.verdict.feedback} (not asked: no points)"))
+
+
+def _carry_forward(grader: Grader, entries: list[GradedAnswer], *, jobs: int, timeout: float) -> list[GradedAnswer]:
+    """Each student's wrong numbers checked against the student's own other answers.
+
+    The search recomputes gradient descent with the student's values put in, up to step 100:
+    it runs in the workers, one task per student, under the same timeout as an answer.
+    """
     by_student: dict[str, list[int]] = {}
     for position, entry in enumerate(entries):
         if entry.counted:
             by_student.setdefault(entry.student, []).append(position)
+    tasks = []
+    for index, positions in enumerate(by_student.values()):
+        graded = [(entries[p].question, entries[p].verdict, p) for p in positions]
+        # Credit needs a wrong number to explain and another wrong value to explain it: most students need nothing.
+        if sum(v.verdict == "wrong" and v.value is not None for _, v, _ in graded) >= 2:
+            tasks.append((index, graded))
+    results: dict[int, tuple[dict[int, Verdict] | str, float]] = workers.run(
+        lambda task: _carried_for_student(grader, task[1]),
+        tasks,
+        stopped=lambda task, why: why,
+        jobs=jobs,
+        timeout=timeout,
+    )
     result = list(entries)
-    for positions in by_student.values():
-        asked = [(grader.question(entries[p].question), entries[p].verdict, p) for p in positions]
-        graded = [(q, v, p) for q, v, p in asked if q is not None]
-        for question, verdict, position in graded:
-            others = [(q, v) for q, v, p in graded if p != position]
-            updated = grader.carried_forward(question, verdict, others)
-            if updated is not verdict:
-                result[position] = replace(entries[position], verdict=updated)
+    for index, graded in tasks:
+        found, _ = results[index]
+        if not isinstance(found, dict):  # stopped: the answers keep their verdicts, and say why nothing was carried
+            for _, verdict, position in graded:
+                if verdict.verdict == "wrong" and verdict.value is not None:
+                    note = f"{verdict.feedback} (no carried-forward check: {found})"
+                    result[position] = replace(entries[position], verdict=replace(verdict, feedback=note))
+            continue
+        for position, verdict in found.items():
+            result[position] = replace(entries[position], verdict=verdict)
     return result
+
+
+def _carried_for_student(grader: Grader, graded: list[tuple[str, Verdict, int]]) -> dict[int, Verdict]:
+    """The verdicts of one student's answers that the student's own earlier values turn into carried_forward."""
+    asked = [(grader.question(key), verdict, position) for key, verdict, position in graded]
+    known = [(q, v, p) for q, v, p in asked if q is not None]
+    updated = {}
+    for question, verdict, position in known:
+        others = [(q, v) for q, v, p in known if p != position]
+        found = grader.carried_forward(question, verdict, others)
+        if found is not verdict:
+            updated[position] = found
+    return updated

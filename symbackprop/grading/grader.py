@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import cached_property
 
@@ -29,6 +29,7 @@ from symbackprop.exercise.quantities import Quantity
 from symbackprop.grading.questions import Question, question_for
 from symbackprop.grading.verdict import Verdict
 from symbackprop.judge.equivalence import (
+    AGREE,
     RANDOM_POINTS,
     certainly_different,
     comparison_points,
@@ -37,20 +38,27 @@ from symbackprop.judge.equivalence import (
     within_relative,
 )
 from symbackprop.judge.mistakes import (
+    FACTOR_2,
+    MISSING_PATH,
+    OTHER_QUANTITY,
+    SIGN,
     Variant,
     first_match,
     gradient_variants,
+    paired_variants,
     quantity_value,
     rounded_early,
     value_variants,
 )
 from symbackprop.judge.precision import Written, written_precision
+from symbackprop.parse.forms import answer_body
 from symbackprop.parse.latex import parse_any
 
 SIMPLIFY_MAX_OPS = 400  # beyond this, simplify is not tried at all
 # A student's own values tried as the source of a carried-forward answer, each a run of gradient
 # descent in the parent process: a bound, so that a file of hundreds of answers cannot stall it.
 CARRIED_SOURCES = 16
+MAX_FIXED_LEAVES = 20  # leaves tried, one at a time, as what makes an answer right only at the point
 
 
 class Grader:
@@ -114,12 +122,14 @@ class Grader:
             return Verdict("unparsable", 0.0, 0.0, feedback=f"{key[:40]!r} is not a question of {self.exercise.id}")
         if answer is None or not answer.strip():
             return Verdict("missing", 0.0, question.points, feedback="no answer")
+        # "dE/dw4 = …", "≈ -0.277", a trailing ";": only the formula or number after the last '=' is graded
+        number = answer_body(answer, formula=False)
         form = question.form
         if form == "auto":
-            form = "numeric" if _looks_numeric(answer) else "symbolic"
+            form = "numeric" if _looks_numeric(number) else "symbolic"
         if form == "numeric":
-            return self.grade_numeric(question, answer)
-        return self.grade_symbolic(question, answer)
+            return self.grade_numeric(question, number)
+        return self.grade_symbolic(question, answer_body(answer, formula=True))
 
     def variants(self, quantity: Quantity, *, numeric: bool) -> list[Variant]:
         """The reference with each typical mistake made (see :mod:`symbackprop.judge.mistakes`)."""
@@ -146,12 +156,66 @@ class Grader:
         # When the numbers cannot decide (no value at some points, or a near-miss), ask SymPy, bounded.
         if not certainly_different(got, want) and self._simplifies_to_zero(expr, question.quantity):
             return Verdict("correct", question.points, question.points, feedback="correct")
-        found = first_match(self.variants(question.quantity, numeric=False), lambda v: self._same_where_defined(v, got))
+        singles = self.variants(question.quantity, numeric=False)
+        found = first_match(singles, lambda v: self._same_where_defined(v, got))
+        if found is not None:
+            return self._wrong(question, self._named_alike(found, singles, got))
+        found = self._other_quantity(question.quantity, points, lambda values: bool(same_values(got, values)))
+        if found is None and question.quantity.gradient:
+            found = first_match(self.pairs(question.quantity, singles), lambda v: self._same_where_defined(v, got))
         if found is not None:
             return self._wrong(question, found)
         if expr.is_number and got[0] is not None and within_relative(got[0], want[0], 1e-3):
             return Verdict("wrong", 0.0, question.points, feedback="a number where a formula was asked")
+        if got[0] is not None and within_relative(got[0], want[0], AGREE):
+            return Verdict("wrong", 0.0, question.points, feedback=self._only_at_the_point(question, expr, got[0]))
         return Verdict("wrong", 0.0, question.points, feedback=_not_equal(question, got[0], want[0]))
+
+    def pairs(self, quantity: Quantity, singles: Sequence[Variant]) -> list[Variant]:
+        """Two mistakes at once (see :func:`symbackprop.judge.mistakes.paired_variants`)."""
+        gradient = self.derivation.gradient(quantity.name)
+        edits = [v for v in singles if v.kinds[-1] not in (SIGN, FACTOR_2)]
+        return paired_variants(self.exercise, gradient, negated=quantity.negated, edits=edits)
+
+    def _named_alike(self, found: Variant, singles: Sequence[Variant], got: Sequence[float | None]) -> Variant:
+        """A missing path that another path explains as well: both named (two paths of equal value)."""
+        if found.kinds != (MISSING_PATH,):
+            return found
+        alike = [v for v in singles if v.kinds == found.kinds and v is not found and self._same_where_defined(v, got)]
+        if not alike:
+            return found
+        either = " or ".join(v.feedback.removeprefix("missing ") for v in [found, *alike])
+        return replace(found, feedback=f"missing {either} (they have the same value)")
+
+    def _other_quantity(
+        self, quantity: Quantity, points: Sequence[Pass], matches: Callable[[list[float]], bool]
+    ) -> Variant | None:
+        """The answer is the gradient for another name of the graph (params first): "this is ∂E/∂w2"."""
+        if not quantity.gradient:
+            return None
+        sign = -1.0 if quantity.negated else 1.0
+        names = [*self.exercise.params, *self.exercise.graph.names]
+        for name in dict.fromkeys(names):
+            if name in (quantity.name, self.exercise.loss):
+                continue
+            try:
+                values = [sign * point.adjoints[name] for point in points]
+            except KeyError:
+                continue
+            if matches(values):
+                label = f"d{self.exercise.loss}/d{name}"
+                return Variant((OTHER_QUANTITY,), f"this is {label}, not {_named(quantity)}", lambda point: 0.0)
+        return None
+
+    def _only_at_the_point(self, question: Question, expr: sympy.Expr, value: float) -> str:
+        """Why an answer equal at the point is still wrong, and which value of the point makes it equal there."""
+        said = f"agrees with {_named(question.quantity)} at the exercise's point ({value:.6g}) but not in general"
+        for name in list(self.exercise.graph.leaves)[:MAX_FIXED_LEAVES]:
+            points = comparison_points(self.exercise, self.local, self.random_points, fixed=(name,))
+            got = values_at(expr, points, self.exercise.symbols)
+            if same_values(got, [quantity_value(question.quantity, p) for p in points]):
+                return f"{said}: only because {name} = {points[0].values[name]:g} there"
+        return said
 
     def _same_where_defined(self, variant: Variant, got: Sequence[float | None]) -> bool:
         """Whether a variant has the answer's values at every point where the answer has one."""
@@ -204,6 +268,8 @@ class Grader:
             return not within_relative(target, want, 1e-9) and self.within(question, written, target)
 
         found = first_match(self.variants(question.quantity, numeric=True), lambda v: stands_for(v.value(point)))
+        if found is None:
+            found = self._other_quantity(question.quantity, [point], lambda values: stands_for(values[0]))
         if found is None and not self.exercise.data and written.sigfigs is not None:
             leaves = self._params_at(question.quantity.step)
             found = rounded_early(
@@ -301,7 +367,12 @@ def _looks_numeric(answer: str) -> bool:
     return not re.search(r"[A-Za-z_]", letters)
 
 
+def _named(quantity: Quantity) -> str:
+    """A quantity as feedback names it: its key's label, with the step when there is one (dE/dw4@1)."""
+    return f"{quantity.label}@{quantity.step}" if quantity.step else quantity.label
+
+
 def _not_equal(question: Question, got: float | None, want: float) -> str:
     if got is None:
-        return f"not equal to {question.quantity.label} (the answer has no value at the point)"
-    return f"not equal to {question.quantity.label}: {got:.6g} at the point, expected {want:.6g}"
+        return f"not equal to {_named(question.quantity)} (the answer has no value at the point)"
+    return f"not equal to {_named(question.quantity)}: {got:.6g} at the point, expected {want:.6g}"

@@ -18,6 +18,7 @@ from symbackprop.judge.mistakes import KINDS
 
 FORMS = ("symbolic", "numeric", "auto")
 MODES = ("sigfigs", "relative", "absolute")
+UNASKED_POINTS = 0.0  # what a key the exercise does not ask is worth
 _QUESTION_KEYS = {"ask", "form", "points", "mode", "tolerance", "sigfigs", "partial"}
 
 
@@ -128,7 +129,7 @@ def _positive(value: object) -> bool:
 def question_for(exercise: Exercise, questions: Mapping[str, Question], key: str) -> Question | None:
     """The question a key of an answers file asks: a ``[questions]`` id, the one question asking
     the same quantity however it is spelled (``w4@01`` for the q6 that asks ``w4@1``), else the
-    quantity key as a question of its own worth 1 point; None for anything else.
+    quantity key as a question of its own worth no points; None for anything else.
 
     >>> from symbackprop.exercise.model import from_equations
     >>> ex = from_equations({"q": "x + y", "f": "q*z"}, at={"x": -2, "y": 5, "z": -4})
@@ -147,4 +148,6 @@ def question_for(exercise: Exercise, questions: Mapping[str, Question], key: str
     # by its own key), which ask for formulas while a key like dE/dw@0 is answered as it is written.
     # Two entries may ask one quantity (as a formula and as a number): then neither is meant.
     same = [q for q in questions.values() if q.quantity.identity == quantity.identity and q.id != q.quantity.key]
-    return same[0] if len(same) == 1 else Question(key, quantity, "auto", 1.0)
+    # A quantity nobody was asked for is graded for its feedback (and a later answer carried forward
+    # from it) but worth nothing: one student's extra answers must not raise their own maximum.
+    return same[0] if len(same) == 1 else Question(key, quantity, "auto", UNASKED_POINTS)

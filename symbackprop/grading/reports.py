@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from symbackprop.grading.classroom import ClassReport, GradedAnswer
 from symbackprop.grading.verdict import RIGHT, echo
@@ -37,7 +37,20 @@ def _entry_key(entry: GradedAnswer, taken: set[str]) -> str:
 
 def report_dict(report: ClassReport) -> dict:
     """``grade --json`` (SPEC §3): per student, total, max and every answer; plus rows and summary."""
-    students = {}
+    return {
+        "exercise": report.exercise,
+        "questions": _questions(report),
+        "students": dict(student_results(report)),
+        "summary": summary(report),
+    }
+
+
+def _questions(report: ClassReport) -> dict[str, dict]:
+    return {qid: {"ask": q.quantity.key, "form": q.form, "points": q.points} for qid, q in report.questions.items()}
+
+
+def student_results(report: ClassReport) -> Iterator[tuple[str, dict]]:
+    """Each student's id (as written: JSON escapes any character) with total, max and answers, one at a time."""
     possible = sum(q.points for q in report.questions.values())
     by_student: dict[str, list[GradedAnswer]] = {}
     for entry in report.entries:
@@ -58,21 +71,9 @@ def report_dict(report: ClassReport) -> dict:
                 "feedback": entry.verdict.feedback,
                 "counted": entry.counted,
             }
-        total = sum(e.verdict.points for e in mine if e.counted)
-        # A quantity key the exercise does not list as a question still counts, for whoever answered it.
-        extra = sum(e.verdict.max_points for e in mine if e.counted and e.asked not in report.questions)
-        name = echo(student)
-        while name in students:  # two names that print alike (control characters) stay apart
-            name += "\ufffd"
-        students[name] = {"total": total, "max": possible + extra, "answers": answers}
-    return {
-        "exercise": report.exercise,
-        "questions": {
-            qid: {"ask": q.quantity.key, "form": q.form, "points": q.points} for qid, q in report.questions.items()
-        },
-        "students": students,
-        "summary": summary(report),
-    }
+        # Only the exercise's questions count: a key it does not ask is worth nothing (questions.UNASKED_POINTS).
+        total = sum(e.verdict.points for e in mine if e.counted and e.asked in report.questions)
+        yield student, {"total": total, "max": possible, "answers": answers}
 
 
 def summary(report: ClassReport) -> dict[str, dict]:
@@ -121,8 +122,23 @@ def report_rows(report: ClassReport) -> list[list[str]]:
 
 
 def json_text(report: ClassReport) -> str:
-    """The JSON report as text."""
-    return json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"
+    """The JSON report as text, as ``json.dumps(report_dict(report), indent=2)`` writes it.
+
+    Built a student at a time: a class of a million answers never holds its report as one dict too.
+    """
+
+    def dumped(value: object, depth: int) -> str:
+        return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + "  " * depth)
+
+    parts = [
+        "{\n",
+        f'  "exercise": {dumped(report.exercise, 1)},\n',
+        f'  "questions": {dumped(_questions(report), 1)},\n',
+    ]
+    students = [f"    {dumped(name, 2)}: {dumped(result, 2)}" for name, result in student_results(report)]
+    parts.append('  "students": {\n' + ",\n".join(students) + "\n  },\n" if students else '  "students": {},\n')
+    parts.append(f'  "summary": {dumped(summary(report), 1)}\n}}\n')
+    return "".join(parts)
 
 
 def csv_text(report: ClassReport) -> str:

@@ -10,7 +10,7 @@ ECHO_LIMIT = 200  # characters of an answer repeated in reports
 FEEDBACK_LIMIT = 400  # characters of feedback per answer
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per answer: a large class holds millions
 class Verdict:
     """The grade of one answer: verdict, points, diagnoses, one line of feedback."""
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import random
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import SupportsFloat, cast
 
 import sympy
@@ -48,8 +48,13 @@ def within_relative(a: float, b: float, relative: float) -> bool:
     return abs(a - b) <= relative * max(abs(a), abs(b)) + 1e-12
 
 
-def comparison_points(exercise: Exercise, local: Mapping[Edge, sympy.Expr], count: int = RANDOM_POINTS) -> list[Pass]:
+def comparison_points(
+    exercise: Exercise, local: Mapping[Edge, sympy.Expr], count: int = RANDOM_POINTS, *, fixed: Collection[str] = ()
+) -> list[Pass]:
     """The exercise's point and ``count`` seeded random points near it (one sample each).
+
+    The leaves named in ``fixed`` keep their value at the point (to tell which of them an
+    answer right only at the point relies on).
 
     >>> from symbackprop.engine.local import local_derivatives
     >>> from symbackprop.exercise.model import from_equations
@@ -62,7 +67,10 @@ def comparison_points(exercise: Exercise, local: Mapping[Edge, sympy.Expr], coun
     leaves = {name: float(cast(SupportsFloat, base.get(name, 0.5))) for name in exercise.graph.leaves}
     rng = random.Random(zlib.crc32(exercise.id.encode()))  # the same points every run: the same report
     candidates = [leaves] + [
-        {name: value + (rng.random() - 0.5) * (0.5 + 0.5 * abs(value)) for name, value in leaves.items()}
+        {
+            name: value if name in fixed else value + shift * (0.5 + 0.5 * abs(value))
+            for (name, value), shift in zip(leaves.items(), [rng.random() - 0.5 for _ in leaves], strict=True)
+        }
         for _ in range(count * CANDIDATES_PER_POINT)
     ]
     points: list[Pass] = []

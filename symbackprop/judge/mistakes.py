@@ -26,7 +26,7 @@ from symbackprop.engine.symbolic import SymbolicGradient
 from symbackprop.errors import SymbackpropError
 from symbackprop.exercise.model import Exercise
 from symbackprop.exercise.quantities import Quantity
-from symbackprop.judge.precision import significant
+from symbackprop.judge.precision import decimal_significant
 from symbackprop.parse.printer import plain
 
 MAX_PATH_SUBSETS = 6  # up to this many paths every subset may be missing; beyond, one path at a time
@@ -42,7 +42,8 @@ EXTRA_FACTOR = "extra_factor"
 ACTIVATION = "activation_derivative"
 E0_AS_E = "e0_as_e"
 ROUNDED_EARLY = "rounded_early"
-KINDS = (SIGN, FACTOR_2, MISSING_PATH, MISSING_FACTOR, EXTRA_FACTOR, ACTIVATION, E0_AS_E, ROUNDED_EARLY)
+OTHER_QUANTITY = "other_quantity"  # the answer for another param (grading names which)
+KINDS = (SIGN, FACTOR_2, MISSING_PATH, MISSING_FACTOR, EXTRA_FACTOR, ACTIVATION, E0_AS_E, ROUNDED_EARLY, OTHER_QUANTITY)
 
 Rule = Callable[[Pass], float]  # a value at a point
 
@@ -130,9 +131,38 @@ def gradient_variants(exercise: Exercise, gradient: SymbolicGradient, *, negated
     ['the local factor ∂h/∂w = h*x*(1 - h) is missing', 'the derivative of sigmoid at h is h*(1 - h), not h']
     """
     sign = -1.0 if negated else 1.0
-    return scaled_variants(_adjoint(gradient.wrt, sign), gradient=True) + gradient_edits(
+    return scaled_variants(_adjoint(gradient.wrt, sign), gradient=loss_has_half(exercise)) + gradient_edits(
         exercise, gradient, negated=negated, numeric=numeric
     )
+
+
+def loss_has_half(exercise: Exercise) -> bool:
+    """Whether a ½ is written in the graph's equations (E = (y_t - y)²/2): only then is a factor 2 blamed on it.
+
+    >>> from symbackprop.exercise.model import from_equations
+    >>> loss_has_half(from_equations({"E": "(t - w*x)**2/2"})), loss_has_half(from_equations({"E": "(t - w*x)**2"}))
+    (True, False)
+    """
+    return any(sympy.S.Half in rhs.atoms(sympy.Rational) for rhs in exercise.equations.values())
+
+
+def paired_variants(
+    exercise: Exercise, gradient: SymbolicGradient, *, negated: bool, edits: Sequence[Variant]
+) -> list[Variant]:
+    """Two mistakes at once: the sign and a factor 2 together, or an edit of the path sum also off by 2 or ½.
+
+    ``edits`` are :func:`gradient_edits` (each already also with its sign flipped). Tried only
+    after every single mistake, so that one mistake is never reported as two.
+    """
+    hint = _HALF_HINT if loss_has_half(exercise) else ""
+    reference = _adjoint(gradient.wrt, -1.0 if negated else 1.0)
+    found = [Variant(s.kinds, s.feedback.format(hint=hint), _times(reference, s.factor)) for s in COMPOUND_SCALINGS[:2]]
+    for scaling in SCALINGS[1:]:
+        slip = scaling.feedback.format(hint=hint)
+        for edit in edits:
+            kinds = edit.kinds + scaling.kinds
+            found.append(Variant(kinds, f"{edit.feedback}, and {slip}", _times(edit.value, scaling.factor)))
+    return found
 
 
 def _adjoint(name: str, sign: float) -> Rule:
@@ -276,7 +306,15 @@ def _factor_candidates(
         if factor.is_Symbol or factor.is_number:
             continue  # a name is covered above; a number is a factor-of-k slip
         found.append((f"{plain(factor)} (∂{edge[0]}/∂{edge[1]})", _edge_value(edge)))
+    # The other half of σ′ = h(1 - h) put beside an h already there: -(y_t - y)*h2*(1 - h2) for ∂E/∂w4.
+    for name in names:
+        if isinstance(exercise.equations.get(name), Sigmoid):
+            found.append((f"1 - {name} (half of σ′ at {name}, {name}*(1 - {name}))", _one_minus(name)))
     return found
+
+
+def _one_minus(name: str) -> Rule:
+    return lambda point: 1.0 - point.values[name]
 
 
 def _node_value(name: str) -> Rule:
@@ -333,10 +371,16 @@ def rounded_early(
     reference: Rule,
     matches: Callable[[float], bool],
 ) -> Variant | None:
-    """Every node value rounded to d significant figures as it is computed, for the fewest d that ``matches``."""
+    """Every node value rounded to d significant figures as it is computed, for the fewest d that ``matches``.
+
+    The rounding is decimal (:func:`symbackprop.judge.precision.decimal_significant`): a
+    diagnosis must not rest on a float's binary noise.
+    """
     for digits in range(1, MAX_ROUNDING_DIGITS + 1):
         try:
-            rounded = evaluate_sample(exercise, local, leaves, rounding=functools.partial(significant, digits=digits))
+            rounded = evaluate_sample(
+                exercise, local, leaves, rounding=functools.partial(decimal_significant, digits=digits)
+            )
             target = reference(single_sample(exercise, rounded))
         except (SymbackpropError, ArithmeticError, ValueError):
             continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 # ASCII digits only: a float() of other scripts' digits would accept what no lecture writes.
 _DECIMAL = re.compile(
@@ -80,3 +81,27 @@ def significant(value: float, digits: int) -> float:
     if value == 0 or not math.isfinite(value):
         return value
     return round(value, digits - 1 - math.floor(math.log10(abs(value))))
+
+
+# A sum or product of numbers rounded to a few figures is a decimal of at most a dozen figures;
+# its float carries binary noise past the 15th (0.6·1.5 - 0.3·0.5 is 0.7499999999999999).
+# Reading the float back to this many figures recovers the decimal before it is rounded.
+DECIMAL_FIGURES = 12
+
+
+def decimal_significant(value: float, digits: int) -> float:
+    """``value`` rounded to ``digits`` significant figures as a person rounds it: in decimal, halves away from zero.
+
+    :func:`significant` rounds the float as it is, so a decimal tie that floating point put
+    just below (0.75 computed as 0.7499999999999999) goes down; here it goes up, as on paper.
+
+    >>> decimal_significant(0.6 * 1.5 - 0.3 * 0.5, 1), significant(0.6 * 1.5 - 0.3 * 0.5, 1)
+    (0.8, 0.7)
+    >>> decimal_significant(0.35, 1), decimal_significant(-0.0625, 2), decimal_significant(0.0406, 3)
+    (0.4, -0.063, 0.0406)
+    """
+    if value == 0 or not math.isfinite(value):
+        return value
+    decimal = Decimal(f"{value:.{DECIMAL_FIGURES}g}")
+    unit = Decimal(1).scaleb(decimal.adjusted() - digits + 1)
+    return float(decimal.quantize(unit, rounding=ROUND_HALF_UP))

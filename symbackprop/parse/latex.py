@@ -16,6 +16,7 @@ import sympy
 
 from symbackprop.core.functions import CONSTANTS, FUNCTIONS, RegistryView, latex_macro
 from symbackprop.errors import ParseError
+from symbackprop.parse.forms import from_unicode, hint, latex_cases
 from symbackprop.parse.plain import MAX_DEPTH, MAX_LENGTH, Token, parse_answer, read_tokens, whitelist
 
 # Macros that stand for a name of the plain syntax: SymPy's, and the activations' own (\sigma, \tanh).
@@ -40,11 +41,24 @@ _WORDS = {"mathrm", "operatorname", "text", "mathit"}  # \operatorname{relu}: th
 _OPEN, _CLOSE = "{", "}"
 _NUMBER = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)")
 _LETTERS = re.compile(r"[A-Za-z]+")
-_SUBSCRIPT = re.compile(r"_(?:\{\s*([A-Za-z0-9]+)\s*\}|([A-Za-z0-9]))")
+# w_5, y_t, w_{5}, out_{o1}, w_{1,1} (a layered name's indices, w1_1)
+_SUBSCRIPT = re.compile(r"_(?:\{\s*([A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*)\s*\}|([A-Za-z0-9]))")
+# W^{1}_{12}: a layered name (W1_12) as the lecture's LaTeX writes it
+_LAYER = re.compile(r"\^(?:\{\s*([0-9]+)\s*\}|([0-9]))_(?:\{\s*([0-9]+(?:\s*,\s*[0-9]+)*)\s*\}|([0-9]))")
+# A graph name as plain syntax spells it, in the middle of LaTeX: w5, out_o1, target_o1
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*")
+_WORD = re.compile(r"\s*\{\s*((?:[A-Za-z0-9_]|\\_)+)\s*\}")
+_ACCENTED = re.compile(r"\s*\{\s*([A-Za-z]+)\s*\}")
+_ACCENTS = {"tilde", "hat", "bar", "dot"}  # \tilde{y} is the graph's y_tilde, as the LaTeX printer writes it
+# Macros still refused, with how to write what they stand for.
+_MACRO_HINTS = {"partial": "∂", "sum": "Σ", "delta": "δ", "div": "÷"}
 _MACRO = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
 _DELIMITERS = {"(": "(", ")": ")", "[": "(", "]": ")"}
 _OPS = set("+-*/^,")
-_ALIASES = str.maketrans({"−": "-", "·": "*", "×": "*", "⋅": "*"})
+# Activations written \operatorname{ReLU}: the word in braces, by the activation's plain name.
+_OPERATORS = RegistryView(
+    lambda cls: (m.group(1), cls.name) if (m := re.fullmatch(r"\\operatorname\{(\w+)\}", cls.latex)) else None
+)
 
 
 def looks_like_latex(text: str) -> bool:
@@ -74,6 +88,9 @@ class _Scanner:
         self.offset = offset
         self.names = names
         self.tokens: list[Token] = []
+        self.index_call = False  # after softmax_{1}: the argument's "(" is already written
+        self.loose = {name.replace("_", "") for name in names or ()}  # t1 is t_1, w_5 is w5
+        self.longest = max((len(name) for name in names or ()), default=0)
 
     def column(self, position: int) -> int:
         """The 1-based column in the text the student wrote."""
@@ -93,13 +110,21 @@ class _Scanner:
                 position += 1
             elif char == "\\":
                 position = self.macro(position)
+            elif (end := self.graph_name(position)) is not None:
+                position = end
+            elif char == "'" and self.tokens and self.tokens[-1].text in FUNCTIONS:
+                self.tokens[-1] = Token("name", self.tokens[-1].text + "'", self.tokens[-1].column)
+                position += 1
             elif match := _NUMBER.match(text, position):
                 self.add("number", match.group(), position)
                 position = match.end()
             elif _LETTERS.match(text, position):
                 position = self.letters(position)
             elif char in _DELIMITERS:
-                self.add("op", _DELIMITERS[char], position)
+                if char == "(" and self.index_call:
+                    self.index_call = False
+                else:
+                    self.add("op", _DELIMITERS[char], position)
                 position += 1
             elif char in (_OPEN, _CLOSE):
                 self.add(char, char, position)
@@ -108,8 +133,34 @@ class _Scanner:
                 self.add("op", char, position)
                 position += 1
             else:
-                raise ParseError(f"at column {self.column(position)}: unexpected character {char!r}")
+                how = f" ({hint(char)})" if hint(char) else ""
+                raise ParseError(f"at column {self.column(position)}: unexpected character {char!r}{how}")
         return self.tokens
+
+    def graph_name(self, position: int) -> int | None:
+        """A graph name written as plain syntax spells it (w5, out_o1), read whole: the end, or None.
+
+        Students mix the two syntaxes (``-(y_t - y) \\cdot w5``); LaTeX alone would read w5 as w·5.
+        A run of letters only is left to LaTeX's reading below.
+        """
+        if not self.longest:
+            return None
+        # A graph name is at most self.longest long (twice, with underscores added): the match stops there.
+        match = _IDENTIFIER.match(self.text, position, position + 2 * self.longest + 1)
+        if match is None:
+            return None
+        word = match.group()
+        for end in range(len(word), 0, -1):
+            prefix = word[:end]
+            if prefix.isalpha() or prefix.endswith("_"):
+                continue
+            following = self.text[position + end : position + end + 1]
+            if prefix[-1].isdigit() and following.isdigit():
+                continue  # w12 is not w1 times 2
+            if self.known(prefix) and prefix not in FUNCTIONS:
+                self.add("name", prefix, position)
+                return position + end
+        return None
 
     def macro(self, position: int) -> int:
         """One backslash macro: a known one becomes tokens, any other is an error."""
@@ -129,13 +180,42 @@ class _Scanner:
         elif name in _NAMES:
             self.add("name", _NAMES[name], position)
         elif name in _WORDS:
-            word = re.compile(r"\s*\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}").match(self.text, end)
+            word = _WORD.match(self.text, end)
             if word is None:
                 raise ParseError(f"at column {self.column(position)}: \\{name} needs a name in braces")
-            self.add("name", word.group(1), position)
-            return word.end()
+            return self.named(word.group(1).replace("\\_", "_"), position, word.end())
+        elif (
+            name in _ACCENTS
+            and (accented := _ACCENTED.match(self.text, end))
+            and self.known(f"{accented.group(1)}_{name}")
+        ):
+            self.add("name", f"{accented.group(1)}_{name}", position)
+            return accented.end()
+        elif self.known(name) and name not in FUNCTIONS:  # \beta, \eta: a graph name that is a Greek letter
+            self.add("name", name, position)
         else:
-            raise ParseError(f"at column {self.column(position)}: unknown LaTeX macro \\{name[:20]}")
+            how = f" ({hint(_MACRO_HINTS[name])})" if name in _MACRO_HINTS else ""
+            raise ParseError(f"at column {self.column(position)}: unknown LaTeX macro \\{name[:20]}{how}")
+        return end
+
+    def named(self, word: str, position: int, end: int) -> int:
+        """A name in braces (\\operatorname{ReLU}, \\text{out}_{o1}, \\operatorname{softmax}_{1}(…)): the end."""
+        word = _OPERATORS.get(word, word)
+        subscript = _SUBSCRIPT.match(self.text, end)
+        sub = (subscript.group(1) or subscript.group(2)) if subscript else ""
+        if sub and word in FUNCTIONS:  # softmax_{1}(a, b): the index is the first argument
+            self.add("name", word, position)
+            self.add("op", "(", position)
+            for part in sub.split(","):
+                self.add("number" if part.strip().isdigit() else "name", part.strip(), position)
+                self.add("op", ",", position)
+            self.index_call = True
+            return subscript.end() if subscript else end
+        if sub and subscript:
+            candidates = _joined(word, sub)
+            self.add("name", next((c for c in candidates if self.known(c)), candidates[0]), position)
+            return subscript.end()
+        self.add("name", word, position)
         return end
 
     def letters(self, position: int) -> int:
@@ -144,6 +224,13 @@ class _Scanner:
         if run is None:
             raise ParseError(f"at column {self.column(position)}: expected a letter")
         end = run.end()
+        layer = _LAYER.match(self.text, end)
+        if layer and self.names is not None:
+            indices = re.split(r"\s*,\s*", layer.group(3) or layer.group(4))
+            name = f"{run.group()}{layer.group(1) or layer.group(2)}_{'_'.join(indices)}"
+            if self.known(name):
+                self.add("name", name, position)
+                return layer.end()
         subscript = _SUBSCRIPT.match(self.text, end)
         sub = (subscript.group(1) or subscript.group(2)) if subscript else ""
         if subscript:
@@ -154,18 +241,32 @@ class _Scanner:
 
     def split(self, letters: str, sub: str) -> list[tuple[int, str]]:
         """One name, or (LaTeX's own reading) one name per letter when the run is not a name."""
-        whole = _join(letters, sub)
+        candidates = _joined(letters, sub)
+        whole = next((c for c in candidates if self.known(c)), candidates[0])
         if self.names is None or self.known(whole) or len(letters) == 1:
             return [(0, whole)]
         if not sub and self.known(letters):
             return [(0, letters)]
         # "xw_1" is x·w₁ in LaTeX: each letter its own variable, the subscript on the last.
-        return [(i, letter) for i, letter in enumerate(letters[:-1])] + [(len(letters) - 1, _join(letters[-1], sub))]
+        return [(i, letter) for i, letter in enumerate(letters[:-1])] + [
+            (len(letters) - 1, _joined(letters[-1], sub)[0])
+        ]
 
     def known(self, name: str) -> bool:
         """Whether ``name`` is a graph name (with or without its underscore), function or constant."""
-        names = self.names if self.names is not None else ()
-        return name in names or name.replace("_", "") in names or name in FUNCTIONS or name in CONSTANTS
+        return name.replace("_", "") in self.loose or name in FUNCTIONS or name in CONSTANTS
+
+
+def _joined(letters: str, sub: str) -> list[str]:
+    """The names ``letters`` with a subscript may be, most likely first: w_{1,1} is w1_1 (or w11).
+
+    >>> _joined("w", "1, 1"), _joined("y", "t")
+    (['w1_1', 'w11'], ['y_t'])
+    """
+    parts = [part.strip() for part in sub.split(",")]
+    if len(parts) == 1:
+        return [_join(letters, sub)]
+    return [f"{_join(letters, parts[0])}_{'_'.join(parts[1:])}", letters + "".join(parts)]
 
 
 def _join(letters: str, sub: str) -> str:
@@ -234,7 +335,7 @@ def tokenize_latex(text: str, names: Collection[str] | None = None, *, max_lengt
     """
     if len(text) > max_length:
         raise ParseError(f"too long ({len(text)} characters; at most {max_length})")
-    body, offset = _strip_math(text.translate(_ALIASES))
+    body, offset = _strip_math(latex_cases(from_unicode(text)))
     return _function_powers(_arrange(_Scanner(body, offset, names).scan()))
 
 
@@ -320,10 +421,10 @@ def parse_latex(
     h1*h3*w5*(1 - h3)*(y - y_t)
     >>> parse_latex(r"\\frac{1}{1 + e^{-s_3}}", names)
     1/(1 + exp(-s3))
-    >>> parse_latex(r"\\partial E", names)
+    >>> parse_latex(r"\\partial E", names)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    symbackprop.errors.ParseError: at column 1: unknown LaTeX macro \\partial
+    symbackprop.errors.ParseError: at column 1: unknown LaTeX macro \\partial (write only the right-hand side, ...
     """
     tokens = tokenize_latex(text, symbols.keys(), max_length=max_length)
     return read_tokens(tokens, whitelist(symbols), max_depth=max_depth)

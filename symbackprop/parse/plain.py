@@ -26,6 +26,7 @@ import sympy
 
 from symbackprop.core.functions import CONSTANTS, FUNCTIONS
 from symbackprop.errors import ParseError
+from symbackprop.parse.forms import from_unicode, hint
 
 MAX_LENGTH = 10_000
 MAX_DEPTH = 100
@@ -37,13 +38,11 @@ _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
   | (?P<number>([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?)
-  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_]*'?)
   | (?P<op>\*\*|[-+*/^(),])
     """,
     re.VERBOSE,
 )
-# Typographic forms students paste from slides.
-_ALIASES = str.maketrans({"−": "-", "·": "*", "×": "*", "⋅": "*"})
 
 
 @dataclass(frozen=True)
@@ -63,12 +62,15 @@ def tokenize(text: str, max_length: int = MAX_LENGTH) -> list[Token]:
     """
     if len(text) > max_length:
         raise ParseError(f"too long ({len(text)} characters; at most {max_length})")
-    text = text.translate(_ALIASES)
+    text = from_unicode(text)  # the terminal's own forms (w₅, σ, ·) and typographic ones (−)
     tokens, position = [], 0
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None:
-            raise ParseError(f"at column {position + 1}: unexpected character {text[position]!r}")
+            char = text[position]
+            # A quote here follows no name (h3' is read as a name, then refused with the prime's hint): no hint.
+            how = f" ({hint(char)})" if hint(char) and char != "'" else ""
+            raise ParseError(f"at column {position + 1}: unexpected character {char!r}{how}")
         kind = cast(str, match.lastgroup)  # every alternative of _TOKEN is a named group
         if kind != "space":
             tokens.append(Token(kind, match.group(), position + 1))
@@ -187,6 +189,8 @@ class _Reader:
             return self.number(token)
         if token.kind == "name":
             self.advance()
+            if token.text.endswith("'"):
+                return self.derivative(token)
             if token.text in FUNCTIONS:
                 return self.call(token)
             if token.text in CONSTANTS:
@@ -200,6 +204,20 @@ class _Reader:
             self.expect(")")
             return value
         raise self.fail(f"expected a number, a name or '(', found {token.text or 'the end'!r}")
+
+    def derivative(self, token: Token) -> sympy.Expr:
+        """``sigmoid'(s3)``, ``σ'(s3)``: a one-argument function's derivative, as lecture 001 writes it."""
+        name = token.text[:-1]
+        if name not in FUNCTIONS:
+            raise ParseError(f"at column {token.column}: {hint(chr(39))}, not after {name[:40]!r}")
+        if FUNCTIONS[name].min_args != 1:
+            raise ParseError(f"at column {token.column}: {name}' is for a function of one argument")
+        if not self.accept("("):
+            raise self.fail(f"{name}' is a function: write {name}'(...)")
+        argument = self.sum()
+        self.expect(")")
+        inner = sympy.Dummy("u")
+        return FUNCTIONS[name].build(inner).diff(inner).subs(inner, argument)
 
     def number(self, token: Token) -> sympy.Expr:
         """A number literal, exactly; bounded so that building it cannot take long."""
@@ -283,10 +301,19 @@ def whitelist(symbols: Mapping[str, sympy.Symbol]) -> NameResolver:
     symbackprop.errors.ParseError: unknown name 'os'
     """
 
+    # t1 finds t_1 too (the terminal prints both as t₁), when no other name reads the same
+    loose: dict[str, sympy.Symbol | None] = {}
+    for known, symbol in symbols.items():
+        key = known.replace("_", "")
+        loose[key] = symbol if key not in loose else None
+
     def resolve(name: str) -> sympy.Symbol:
         for candidate in (name, name.replace("_", "")):
             if candidate in symbols:
                 return symbols[candidate]
+        found = loose.get(name.replace("_", ""))
+        if found is not None:
+            return found
         raise ParseError(f"unknown name {name[:40]!r}")
 
     return resolve
