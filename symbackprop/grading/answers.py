@@ -42,7 +42,7 @@ class Row:
 def read_answers(path: str | Path) -> list[Row]:
     """Every answer in an answers file, in file order; a ``.json`` file is JSON, anything else CSV."""
     path = Path(path)
-    raw = _read_bounded(path)
+    raw = read_bounded(path)
     # Undecodable bytes become U+FFFD: the answer is then unparsable, not lost.
     text = raw.decode("utf-8-sig", errors="replace")
     rows = parse_json(text, source=str(path)) if path.suffix.lower() == ".json" else parse_csv(text, source=str(path))
@@ -67,16 +67,16 @@ def refuse_lookalike_students(rows: list[Row], source: str) -> None:
             )
 
 
-def _read_bounded(path: Path) -> bytes:
+def read_bounded(path: Path, what: str = "an answers file") -> bytes:
     """The bytes of a regular file of at most MAX_FILE_BYTES; anything else is an error naming the file."""
     source = str(path)
     try:
-        _refuse_unless_regular(path.stat().st_mode, source)
+        _refuse_unless_regular(path.stat().st_mode, source, what)
         # O_NONBLOCK: a FIFO swapped in after the check must not block the open before fstat refuses it.
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(descriptor, "rb") as file:
             info = os.fstat(file.fileno())
-            _refuse_unless_regular(info.st_mode, source)
+            _refuse_unless_regular(info.st_mode, source, what)
             if info.st_size > MAX_FILE_BYTES:
                 raise SymbackpropError(f"larger than {MAX_FILE_BYTES // 2**20} MB", source=source)
             # st_size can be wrong (0 for /proc files, a file still growing): the read itself is bounded.
@@ -84,7 +84,7 @@ def _read_bounded(path: Path) -> bytes:
     except FileNotFoundError:
         raise SymbackpropError("no such file", source=source) from None
     except IsADirectoryError:
-        raise SymbackpropError("is a directory, not an answers file", source=source) from None
+        raise SymbackpropError(f"is a directory, not {what}", source=source) from None
     except OSError as error:
         raise SymbackpropError(f"cannot read: {error.strerror or error}", source=source) from None
     if len(raw) > MAX_FILE_BYTES:
@@ -92,10 +92,10 @@ def _read_bounded(path: Path) -> bytes:
     return raw
 
 
-def _refuse_unless_regular(mode: int, source: str) -> None:
+def _refuse_unless_regular(mode: int, source: str, what: str) -> None:
     """Refuse a directory, device, FIFO or socket: only a regular file has an end to read up to."""
     if stat.S_ISDIR(mode):
-        raise SymbackpropError("is a directory, not an answers file", source=source)
+        raise SymbackpropError(f"is a directory, not {what}", source=source)
     if not stat.S_ISREG(mode):
         raise SymbackpropError("not a regular file (a device, pipe or socket): give a file on disk", source=source)
 
