@@ -64,3 +64,13 @@ def test_deriving_and_printing_never_import_numpy():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_the_delta_sign_convention_is_read_and_checked():
+    from symbackprop.core.activation import Conventions
+    from symbackprop.errors import SymbackpropError
+
+    assert Conventions().delta_sign == "dL/dnet"
+    assert Conventions.from_mapping({"delta_sign": "-dL/dnet"}).delta_sign == "-dL/dnet"
+    with pytest.raises(SymbackpropError, match=r"conventions\.delta_sign: must be 'dL/dnet' or '-dL/dnet'"):
+        Conventions.from_mapping({"delta_sign": "dnet/dL"})

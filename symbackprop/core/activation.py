@@ -25,15 +25,19 @@ from sympy import Function, Heaviside
 
 from symbackprop.errors import SymbackpropError, is_finite_number
 
+DELTA_SIGNS = ("dL/dnet", "-dL/dnet")  # δ = ∂L/∂net, or lecture 001's δ = −∂L/∂net
+
 
 @dataclass(frozen=True)
 class Conventions:
-    """Values taken for derivatives at points where they do not exist (PyTorch's by default).
+    """Values taken for derivatives at points where they do not exist (PyTorch's by default), and δ's sign.
 
     ``leaky_relu_grad_at_zero`` of ``None`` means the function's own slope β, as PyTorch takes it.
+    ``delta_sign`` is the error term's sign convention: ``"dL/dnet"`` (δ = ∂L/∂net, the default)
+    or ``"-dL/dnet"`` (lecture 001's δ = −∂L/∂net).
 
-    >>> Conventions().relu_grad_at_zero
-    0.0
+    >>> Conventions().relu_grad_at_zero, Conventions.from_mapping({"delta_sign": "-dL/dnet"}).delta_sign
+    (0.0, '-dL/dnet')
     """
 
     relu_grad_at_zero: float = 0.0
@@ -41,18 +45,26 @@ class Conventions:
     step_grad_at_zero: float = 0.0
     max_grad_at_tie: float = 0.5
     abs_grad_at_zero: float = 0.0
+    delta_sign: str = "dL/dnet"
 
     @classmethod
     def from_mapping(cls, values: dict[str, object]) -> Conventions:
         """Conventions from an exercise's ``[conventions]`` table; unknown keys are errors."""
         known = {field.name for field in fields(cls)}
-        numbers: dict[str, float] = {}
+        numbers: dict[str, Any] = {}
         for name, value in values.items():
             if name not in known:
                 raise SymbackpropError(
                     f"unknown convention (known: {', '.join(sorted(known))})",
                     key=f"conventions.{name}",
                 )
+            if name == "delta_sign":
+                if value not in DELTA_SIGNS:
+                    raise SymbackpropError(
+                        f"must be {' or '.join(map(repr, DELTA_SIGNS))}, not {value!r}", key="conventions.delta_sign"
+                    )
+                numbers[name] = value
+                continue
             if not isinstance(value, (int, float)) or not is_finite_number(value):
                 raise SymbackpropError(f"must be a finite number, not {value!r}", key=f"conventions.{name}")
             numbers[name] = float(value)
