@@ -177,3 +177,14 @@ def test_a_number_from_intermediates_rounded_too_early_gets_the_same_words_from_
     assert entry.verdict == "mismatch" and verdict.diagnoses == ("rounded_early",)
     assert entry.diagnosis == verdict.feedback
     assert "rounded to 2 significant figures" in entry.diagnosis
+
+
+@pytest.mark.parametrize("text", ["0e400", "0.0e310", "1e-400", "1e400"])
+def test_a_number_whose_value_or_last_digit_is_past_a_float_is_not_read(text):
+    assert read_number(text) is None
+
+
+def test_spaces_around_a_number_are_read_in_linear_time():
+    # 20 000 spaces and a letter: two \s* runs splitting the spaces would take ~10^8 steps.
+    assert read_number(" " * 20_000 + "x") is None
+    assert read_number(" " * 20_000 + "- 0.25" + " " * 20_000) == read_number("-0.25")

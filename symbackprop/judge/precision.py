@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 # ASCII digits only: a float() of other scripts' digits would accept what no lecture writes.
-_DECIMAL = re.compile(
-    r"\s*(?P<sign>[-+−]?)\s*(?P<int>[0-9]*)(?:\.(?P<frac>[0-9]*))?(?:[eE](?P<exp>[-+]?[0-9]{1,4}))?\s*\Z"
-)
+# Matched against stripped text, so no two \s* runs can split one stretch of spaces between
+# them: that backtracking is quadratic or worse in a long run of spaces a student can paste.
+_DECIMAL = re.compile(r"(?P<sign>[-+−]?)\s*(?P<int>[0-9]*)(?:\.(?P<frac>[0-9]*))?(?:[eE](?P<exp>[-+]?[0-9]{1,4}))?\Z")
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,10 @@ def read_number(text: str) -> Written | None:
 
     >>> read_number("−0.0406")
     Written(value=-0.0406, sigfigs=3, half_unit=5e-05, integer=False)
-    >>> read_number("2.5e-3").half_unit, read_number(".5").sigfigs, read_number("1e999"), read_number("2*pi")
+    >>> read_number("2.5e-3").half_unit, read_number(".5").sigfigs, read_number("1e999"), read_number("0e400")
     (5e-05, 1, None, None)
     """
-    match = _DECIMAL.match(text)
+    match = _DECIMAL.match(text.strip())
     if not match or not (match["int"] or match["frac"]):
         return None
     sign = "-" if match["sign"] in ("-", "−") else ""
@@ -54,6 +55,8 @@ def read_number(text: str) -> Written | None:
         return None
     digits = (match["int"] or "") + (match["frac"] or "")
     exponent = int(match["exp"] or 0) - len(match["frac"] or "")
+    if exponent > sys.float_info.max_10_exp or (value == 0 and digits.strip("0")):
+        return None  # "0e400" has a last digit past a float, and "1e-400" a value below one
     integer = match["frac"] is None and int(match["exp"] or 0) >= 0
     return Written(value, len(digits.lstrip("0") or "0"), 0.5 * 10.0**exponent, integer)
 
