@@ -210,3 +210,17 @@ def test_unusable_report_paths_are_refused_before_grading(tmp_path):
         assert result.exit_code == 2, path
         assert message in result.output, (path, result.output)
         assert "grading" not in result.output and "class summary" not in result.output
+
+
+def test_an_exercise_with_no_value_at_its_point_is_refused_not_graded(tmp_path):
+    # E = x·log(w) at w = −1: log of a negative. Grading at some other point instead would mark
+    # every answer against numbers the students were never given.
+    exercise = tmp_path / "logw.toml"
+    exercise.write_text('[graph]\nE = "log(w)*x"\n[at]\nw = -1\nx = 2\n')
+    answers = tmp_path / "a.csv"
+    answers.write_text("student,question,answer\ns1,dE/dw,-2\n")
+    report = tmp_path / "report.json"
+    result = grade(str(exercise), str(answers), "--json", str(report))
+    assert result.exit_code == 2
+    assert "graph.E" in result.output and "no value at this point" in result.output
+    assert not report.exists()

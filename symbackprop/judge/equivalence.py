@@ -53,6 +53,8 @@ def comparison_points(
 ) -> list[Pass]:
     """The exercise's point and ``count`` seeded random points near it (one sample each).
 
+    The exercise's point comes first; an :class:`EvaluationError` when the graph has no value there.
+
     The leaves named in ``fixed`` keep their value at the point (to tell which of them an
     answer right only at the point relies on).
 
@@ -74,6 +76,11 @@ def comparison_points(
         for _ in range(count * CANDIDATES_PER_POINT)
     ]
     points: list[Pass] = []
+    if exercise.at() is not None:
+        # Answers are judged at the exercise's own point first: a point where the graph has
+        # no value is the exercise's error (as derive says), never a silent move elsewhere.
+        points.append(single_sample(exercise, evaluate_sample(exercise, local, leaves)))
+        candidates = candidates[1:]
     for candidate in candidates:
         try:
             points.append(single_sample(exercise, evaluate_sample(exercise, local, candidate)))
