@@ -178,7 +178,7 @@ def gradient_edits(
     are the names a spurious factor is looked for among first (those the answer uses).
     """
     sign = -1.0 if negated else 1.0
-    paths = [_path_edges(path.nodes) for path in gradient.paths]
+    paths = [tuple(path.edges) for path in gradient.paths]
     found = []
     if gradient.paths_omitted == 0 and paths:
         found += _path_variants(gradient, paths, sign)
@@ -188,10 +188,6 @@ def gradient_edits(
         Variant((SIGN, *v.kinds), f"{v.feedback}, and the sign is flipped", _times(v.value, -1.0)) for v in found
     ]
     return found + flipped
-
-
-def _path_edges(nodes: Sequence[str]) -> tuple[Edge, ...]:
-    return tuple(zip(nodes[1:], nodes[:-1], strict=True))
 
 
 EdgeChange = Callable[[Edge, float, Pass], float]  # an edge's value as the mistake has it

@@ -1,4 +1,4 @@
-"""Jupyter shows a derivation or a gradient as its worked solution, once ``%load_ext symbackprop.render.jupyter`` ran.
+"""Jupyter shows a derivation or a gradient as its worked solution, once ``%load_ext symbackprop`` ran.
 
 The engine does not know how it is displayed (render imports the engine, never the
 reverse), so the display is registered with IPython's LaTeX formatter from here.
