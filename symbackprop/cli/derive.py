@@ -244,7 +244,9 @@ def derive(
         str | None, typer.Argument(help="A catalog id or a .toml file (default: two-branch-sigmoid).")
     ] = None,
     wrt: Annotated[list[str], typer.Option("--wrt", help="Differentiate with respect to P (repeatable).")] = [],  # noqa: B006
-    form: Annotated[str, typer.Option(help="chain, paths, delta, closed or all.")] = "all",
+    form: Annotated[
+        str, typer.Option(help="chain, paths, delta, closed, all, or layer (the layer rules of a [layers] net).")
+    ] = "all",
     at: Annotated[list[str], typer.Option("--at", help="NAME=VALUE: evaluate at another point.")] = [],  # noqa: B006
     equation: Annotated[
         list[str], typer.Option("-e", "--equation", help='An ad-hoc graph: -e "E = (t - sigmoid(w*x))**2/2".')
@@ -267,6 +269,12 @@ def derive(
     from symbackprop.errors import SymbackpropError
     from symbackprop.render.json import FORMS, derivation_dict
 
+    if form == "layer":
+        _check_layer_options(wrt, as_latex)
+        ex = _load(exercise, equation, wrt)
+        warn(ex.warnings)
+        _layer_form(ex, derive_available(ex, at=parse_assignments(at, "--at"), max_paths=max_paths), as_json, limit=0)
+        return
     _check_options(form, as_json, as_latex)
     ex = _load(exercise, equation, wrt)
     warn(ex.warnings)
@@ -278,7 +286,7 @@ def derive(
     # Read here, not as the option's default, so that a test may lower the module's bound.
     limit = (CLOSED_DISPLAY_NODES or CLOSED_MAX_SIZE) if closed_limit is None else (closed_limit or None)
     if as_json:
-        print_json(derivation_dict(derivation, found, limit))
+        print_json(derivation_dict(derivation, found, limit) | _layer_json(ex, derivation))
         return
     if as_latex:
         import sys
@@ -296,6 +304,80 @@ def derive(
     out.print(Group(*panels))
     if len(full) < len(listed):
         out.print(_summary(listed[len(full) :], form == "delta"))
+
+
+def _check_layer_options(wrt: list[str], as_latex: bool) -> None:
+    """--form layer shows every rule of the net: --wrt has nothing to pick, and LaTeX is `latex --form layer`."""
+    from symbackprop.errors import SymbackpropError
+
+    if wrt:
+        raise SymbackpropError("--form layer shows the rules of every layer; --wrt picks no param there", key="--wrt")
+    if as_latex:
+        raise SymbackpropError("for the layer rules as LaTeX use: symbackprop latex EX --form layer", key="--latex")
+
+
+def _layer_rules(ex, derivation):
+    """The layer rules and, at a point, their instances beside the scalar engine's values."""
+    from symbackprop.engine.derivation import Derivation
+    from symbackprop.engine.layer_rules import derive_rules, instances
+
+    rules = derive_rules(ex)
+    return rules, instances(ex, rules, derivation) if isinstance(derivation, Derivation) else None
+
+
+def _layer_json(ex, derivation) -> dict:
+    """``derive --json``'s ``layer`` for an exercise with [layers] (empty for a [graph])."""
+    from symbackprop.errors import SymbackpropError
+    from symbackprop.render.layer_rules import layer_dict
+
+    if not ex.layers:
+        return {}
+    try:
+        rules, found = _layer_rules(ex, derivation)
+    except SymbackpropError:  # a net the rules do not cover (softmax with sse, [data]): its gradients stand alone
+        return {"layer": None}
+    return {"layer": layer_dict(rules, found)}
+
+
+def _layer_form(ex, derivation, as_json: bool, limit: int) -> None:
+    """``--form layer``: the convention, each layer's activation, the rules and their instances."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from symbackprop.engine.derivation import gradients
+    from symbackprop.parse.printer import plain
+    from symbackprop.render.json import derivation_dict
+    from symbackprop.render.layer_rules import convention_text, layer_dict, rule_forms
+
+    rules, found = _layer_rules(ex, derivation)
+    if as_json:
+        print_json(
+            derivation_dict(derivation, gradients(derivation), limit or None) | {"layer": layer_dict(rules, found)}
+        )
+        return
+    out = console()
+    out.print(_heading(derivation))
+    out.print(Text(f"convention: {convention_text(rules.convention)}", style="bold"))
+    for layer, name in enumerate(rules.net.activations, 1):
+        slope = "" if name == "softmax" else f", f'(net) = {plain(dict(rules.derivatives)[name])}"
+        out.print(f"layer {layer}: f = {name}{slope}")
+    table = Table(title="layer rules", title_justify="left")
+    for column in ("rule", "index form", "matrix form", "note"):
+        table.add_column(column, overflow="fold")
+    for rule in rules.rules:
+        forms = rule_forms(rule)
+        table.add_row(rule.name, forms["index"], forms["matrix"], rule.note)
+    out.print(table)
+    if found is None:
+        out.print(Text("no point: the rules are not instantiated", style="dim"))
+        return
+    checks = Table(title="instances, beside the scalar engine", title_justify="left")
+    for column in ("quantity", "rule", "value", "engine", ""):
+        checks.add_column(column)
+    for item in found:
+        agrees = abs(item.value - item.engine) <= 1e-9 * max(1.0, abs(item.engine))
+        checks.add_row(item.quantity, item.rule, number(item.value), number(item.engine), "✓" if agrees else "✗")
+    out.print(checks)
 
 
 def _summary(rest, with_delta: bool):

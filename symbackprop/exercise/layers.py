@@ -104,6 +104,28 @@ def expand(table: dict, *, source: str | None = None) -> Expansion:
     return Expansion(equations, params, point, LOSS_NAME)
 
 
+@dataclass(frozen=True)
+class Structure:
+    """What ``[layers]`` says about the net's shape: units per layer, each layer's activation, biases, loss."""
+
+    sizes: tuple[int, ...]
+    activations: tuple[str, ...]  # one per layer after the input
+    bias: bool
+    loss: str
+
+
+def structure(table: dict, *, source: str | None = None) -> Structure:
+    """The shape of a ``[layers]`` table (checked as :func:`expand` checks it).
+
+    >>> structure({"sizes": [2, 2, 1], "activation": ["tanh", "sigmoid"]})
+    Structure(sizes=(2, 2, 1), activations=('tanh', 'sigmoid'), bias=False, loss='half_sse')
+    """
+    expand({key: value for key, value in table.items() if key not in ("weights", "biases")}, source=source)
+    sizes = _sizes(table, source)
+    activations = _activations(table, len(sizes) - 1, source)
+    return Structure(tuple(sizes), tuple(activations), bool(table.get("bias", False)), table.get("loss", "half_sse"))
+
+
 def _activate(name: str, i: int, net: str, nets: list[str]) -> str:
     if name == "identity":
         return net

@@ -78,6 +78,9 @@ class Exercise:
     stated_forms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # The deck line each stated form is printed on (``[lines]``): one per form, or one for all.
     stated_lines: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # The ``[layers]`` table the equations were expanded from (empty for a [graph]): the layer
+    # rules are derived from it.
+    layers: dict = field(default_factory=dict)
 
     @property
     def samples(self) -> int:
@@ -436,6 +439,7 @@ def from_toml(data: dict, *, source: str, default_id: str) -> Exercise:
         stated=stated,
         stated_forms=forms,
         stated_lines=_read_lines(_table(data, "lines", source), forms, source),
+        layers=dict(layers),
     )
     _check_params_used(exercise, roles.get("params") or [], source)
     return exercise

@@ -1,0 +1,146 @@
+"""Layer rules: derived from [layers], instantiated, and checked against a NumPy backprop written here."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from symbackprop.cli import app
+from symbackprop.engine.derivation import derive
+from symbackprop.engine.layer_rules import derive_rules, instances
+from symbackprop.exercise.layers import weight_name
+from symbackprop.exercise.model import from_toml, load
+from symbackprop.render.layer_rules import rule_forms
+
+# Each activation and its derivative, written out here, independent of the library.
+FORWARD = {
+    "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+    "tanh": np.tanh,
+    "relu": lambda z: np.maximum(z, 0),
+    "identity": lambda z: z,
+    "softplus": lambda z: np.log1p(np.exp(z)),
+}
+SLOPE = {
+    "sigmoid": lambda z: FORWARD["sigmoid"](z) * (1 - FORWARD["sigmoid"](z)),
+    "tanh": lambda z: 1 - np.tanh(z) ** 2,
+    "relu": lambda z: (z > 0).astype(float),
+    "identity": lambda z: np.ones_like(z),
+    "softplus": lambda z: FORWARD["sigmoid"](z),
+}
+
+
+def numpy_backprop(sizes, activations, loss, weights, biases, inputs, targets):
+    """δ = ∂L/∂net, ∂L/∂W, ∂L/∂b of every layer: forward, then δᴸ and δˡ = (Wˡ⁺¹)ᵀδˡ⁺¹ ⊙ f′(netˡ)."""
+    xs, nets = [np.array(inputs, float)], [None]
+    for layer in range(1, len(sizes)):
+        net = np.array(weights[layer - 1]) @ xs[-1] + (np.array(biases[layer - 1]) if biases else 0)
+        nets.append(net)
+        if activations[layer - 1] == "softmax":
+            xs.append(np.exp(net) / np.exp(net).sum())
+        else:
+            xs.append(FORWARD[activations[layer - 1]](net))
+    y, t = xs[-1], np.array(targets, float)
+    last = len(sizes) - 1
+    if loss == "cce":
+        delta = y * t.sum() - t  # ∂/∂net_i of −Σ t_k log softmax_k
+    else:
+        dy = {"half_sse": y - t, "sse": 2 * (y - t), "mse": 2 * (y - t) / len(y)}[loss]
+        delta = dy * SLOPE[activations[-1]](nets[last])
+    deltas = {last: delta}
+    for layer in range(last - 1, 0, -1):
+        deltas[layer] = (np.array(weights[layer]).T @ deltas[layer + 1]) * SLOPE[activations[layer - 1]](nets[layer])
+    grads_w = {layer: np.outer(deltas[layer], xs[layer - 1]) for layer in deltas}
+    return deltas, grads_w, {layer: deltas[layer] for layer in deltas}
+
+
+NETS = [
+    ([2, 1], ["sigmoid"], "half_sse", False),
+    ([2, 2, 1], ["sigmoid", "sigmoid"], "half_sse", False),
+    ([3, 2, 2], ["tanh", "identity"], "sse", True),
+    ([2, 3, 2, 2], ["relu", "softplus", "sigmoid"], "mse", True),
+    ([2, 2, 3], ["tanh", "softmax"], "cce", True),
+    ([2, 3, 2, 2, 1], ["sigmoid", "tanh", "relu", "identity"], "half_sse", True),
+]
+
+
+def _exercise(sizes, activations, loss, bias, sign="dL/dnet", seed=0):
+    rng = np.random.default_rng(seed)
+    weights = [rng.uniform(-1, 1, (after, before)).round(3).tolist() for before, after in itertools.pairwise(sizes)]
+    biases = [rng.uniform(-1, 1, after).round(3).tolist() for after in sizes[1:]] if bias else None
+    inputs = rng.uniform(-1, 1, sizes[0]).round(3).tolist()
+    targets = rng.uniform(0, 1, sizes[-1]).round(3).tolist()  # Σt ≠ 1 on purpose for softmax
+    layers = {"sizes": sizes, "activation": activations, "bias": bias, "loss": loss, "weights": weights}
+    if bias:
+        layers["biases"] = biases
+    at = {f"x0_{j}": value for j, value in enumerate(inputs, 1)} | {f"t_{i}": v for i, v in enumerate(targets, 1)}
+    data = {"id": "net", "layers": layers, "at": at, "conventions": {"delta_sign": sign}}
+    return from_toml(data, source="net.toml", default_id="net"), (weights, biases, inputs, targets)
+
+
+@pytest.mark.parametrize("sign", ["dL/dnet", "-dL/dnet"])
+@pytest.mark.parametrize(("sizes", "activations", "loss", "bias"), NETS)
+def test_every_instance_equals_a_numpy_backprop_and_the_engine(sizes, activations, loss, bias, sign):
+    exercise, (weights, biases, inputs, targets) = _exercise(sizes, activations, loss, bias, sign)
+    deltas, grads_w, grads_b = numpy_backprop(sizes, activations, loss, weights, biases, inputs, targets)
+    rules = derive_rules(exercise)
+    found = {item.quantity: item for item in instances(exercise, rules, derive(exercise))}
+    factor = 1 if sign == "dL/dnet" else -1
+    prefix = "" if sign == "dL/dnet" else "-"
+    expected = {}
+    for layer, delta in deltas.items():
+        for unit, value in enumerate(delta, 1):
+            expected[f"{prefix}dL/dnet{layer}_{unit}"] = factor * value
+            if bias:
+                expected[f"dL/db{layer}_{unit}"] = grads_b[layer][unit - 1]
+            for column in range(1, sizes[layer - 1] + 1):
+                expected[f"dL/d{weight_name(layer, unit, column)}"] = grads_w[layer][unit - 1, column - 1]
+    assert set(found) == set(expected)
+    for key, value in expected.items():
+        assert found[key].value == pytest.approx(value, rel=1e-9, abs=1e-12), key
+        assert found[key].engine == pytest.approx(value, rel=1e-9, abs=1e-12), key
+
+
+def test_lecture_001s_rules_under_its_own_sign():
+    exercise, _ = _exercise([2, 2, 1], ["sigmoid", "sigmoid"], "half_sse", False, "-dL/dnet")
+    forms = {rule.name: rule_forms(rule) for rule in derive_rules(exercise).rules}
+    # δᴸᵢ = (tᵢ − yᵢ)σ′(netᴸᵢ), δˡᵢ = σ′(netˡᵢ) Σₖ Wˡ⁺¹ₖᵢ δˡ⁺¹ₖ, ∂L/∂Wˡᵢⱼ = −δˡᵢ xˡ⁻¹ⱼ (lecture 001)
+    assert forms["delta_output"]["index"] == "delta^L_i = (t_i - y_i)*f'(net^L_i)"
+    assert forms["delta_hidden"]["index"] == "delta^l_i = f'(net^l_i)*sum_k(delta^{l+1}_k*W^{l+1}_{ki})"
+    assert forms["dW_hidden"]["index"] == "dL/dW^l_{ij} = -delta^l_i*x^{l-1}_j"
+    assert forms["delta_hidden"]["matrix"] == "delta^l = f'(net^l) .* (W^{l+1})^T delta^{l+1}"
+    assert forms["dW_output"]["matrix"] == "dL/dW^L = -delta^L (x^{L-1})^T"
+
+
+def test_softmax_cross_entropy_says_p_minus_t_needs_targets_summing_to_one():
+    exercise, _ = _exercise([2, 3], ["softmax"], "cce", False)
+    rules = derive_rules(exercise)
+    assert rule_forms(rules.rule("delta_output"))["index"] == "delta^L_i = y_i*sum_k(t_k) - t_i"
+    special = rules.rule("delta_output_sum_t_1")
+    assert rule_forms(special)["matrix"] == "delta^L = y - t" and "Σ_k t_k = 1" in special.note
+
+
+def test_derive_form_layer_in_the_terminal_and_as_json():
+    runner = CliRunner()
+    shown = runner.invoke(app, ["derive", "bp-2-2-1-sigmoid", "--form", "layer"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert 'delta_sign = "dL/dnet"' in shown.output and "(W^{l+1})^T delta^{l+1}" in shown.output
+    data = json.loads(runner.invoke(app, ["derive", "bp-2-2-1-sigmoid", "--json"]).output)["layer"]
+    assert data["convention"] == "dL/dnet"
+    assert {"name", "index", "matrix", "latex"} <= set(data["rules"][0])
+    by_key = {item["quantity"]: item for item in data["instances"]}
+    # lecture 001 prints ∂L/∂W²₁₁ = 0.0276, cut off after four places
+    assert by_key["dL/dW2_11"]["value"] == pytest.approx(0.0276, abs=1e-4)
+
+
+def test_form_layer_without_layers_is_a_one_line_error():
+    result = CliRunner().invoke(app, ["derive", "two-branch-sigmoid", "--form", "layer"])
+    assert result.exit_code == 2
+    assert "[layers]" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_catalog_2_2_1_exercise_loads_with_its_layers():
+    assert load("bp-2-2-1-sigmoid").layers["sizes"] == [2, 2, 1]
