@@ -144,3 +144,33 @@ def test_form_layer_without_layers_is_a_one_line_error():
 
 def test_catalog_2_2_1_exercise_loads_with_its_layers():
     assert load("bp-2-2-1-sigmoid").layers["sizes"] == [2, 2, 1]
+
+
+def test_latex_form_layer_derives_case_1_case_2_and_an_instance():
+    result = CliRunner().invoke(app, ["latex", "bp-2-2-1-sigmoid", "--form", "layer"])
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert text.index("Case 1") < text.index("Case 2") < text.index("Summary") < text.index("An instance")
+    # case 2's chain rule through the downstream units, and the rule it ends on
+    assert r"\sum_{k=1}^{n^{l+1}} \frac{\partial \mathit{net}^{l+1}_{k}}{\partial \mathit{net}^{l}_{i}}" in text
+    assert r"\left(W^{l+1}\right)^\top \delta^{l+1}" in text
+    # δ¹₁ at lecture 001's point, ∂L/∂net = −(−0.0027) as the slide computes it: 0.68·0.32·0.3·0.0406
+    instance = text[text.index("An instance") :]
+    value = float(instance.split("&= ")[-1].split("\n")[0])
+    assert value == pytest.approx(0.68 * (1 - 0.68) * 0.3 * 0.0406, rel=2e-2)
+
+
+@pytest.mark.parametrize("option", [["--wrt", "W1_11"], ["--figure"], ["--closed-limit", "5"]])
+def test_latex_form_layer_refuses_what_it_cannot_honour(option):
+    args = ["latex", "bp-2-2-1-sigmoid", *option, "--form", "layer"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+
+
+def test_latex_form_layer_standalone_compiles(tmp_path):
+    from test_latex_compile import compile_ok
+
+    out = tmp_path / "layer.tex"
+    result = CliRunner().invoke(app, ["latex", "bp-2-2-1-sigmoid", "--form", "layer", "--standalone", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    compile_ok(out)

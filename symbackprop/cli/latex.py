@@ -10,6 +10,8 @@ import typer
 
 from symbackprop.cli.app import app, parse_assignments, reports_errors, warn, write_atomic
 
+LATEX_FORMS = ("all", "layer")
+
 
 @app.command()
 @reports_errors
@@ -25,6 +27,9 @@ def latex(
         int | None,
         typer.Option(help="Set a closed form of at most N nodes, else its size (default 300; 0: any size).", min=0),
     ] = None,
+    form: Annotated[
+        str, typer.Option(help="all (the worked solution) or layer (the general layer rules of a [layers] net).")
+    ] = "all",
 ) -> None:
     """The worked solution as LaTeX: per param an align* block (chain rule, paths, δ, closed form, value)."""
     from symbackprop.engine.derivation import derive_available
@@ -36,12 +41,17 @@ def latex(
 
     if edge_labels and not figure:
         raise SymbackpropError("labels the figure's edges: give --figure too", key="--edge-labels")
+    if form not in LATEX_FORMS:
+        raise SymbackpropError(f"unknown form {form!r} (one of {', '.join(LATEX_FORMS)})", key="--form")
     ex = load(exercise)
     warn(ex.warnings)
     derivation = derive_available(ex, at=parse_assignments(at, "--at"))
     # The printer's own bound unless one is given; 0 sets every closed form whatever its size.
     bound = {} if closed_limit is None else {"closed_max_nodes": closed_limit or None}
-    if standalone:
+    if form == "layer":
+        _check_layer_options(figure, wrt, closed_limit)
+        text = _layer_text(ex, derivation, standalone)
+    elif standalone:
         text = document(derivation, wrt or None, figure=figure, edge_labels=edge_labels, **bound)
     else:
         text = derivation_latex(derivation, wrt or None, **bound)
@@ -51,3 +61,25 @@ def latex(
         sys.stdout.write(text)
     else:
         write_atomic(output, text)
+
+
+def _check_layer_options(figure: bool, wrt: list[str], closed_limit: int | None) -> None:
+    """--form layer writes the general rules: options about one param's gradient do not apply."""
+    from symbackprop.errors import SymbackpropError
+
+    for given, option in ((figure, "--figure"), (wrt, "--wrt"), (closed_limit is not None, "--closed-limit")):
+        if given:
+            raise SymbackpropError("--form layer writes the general rules, not one param's gradient", key=option)
+
+
+def _layer_text(ex, derivation, standalone: bool) -> str:
+    """The layer rules' derivation as LaTeX, a whole document with ``standalone``."""
+    from symbackprop.engine.derivation import Derivation
+    from symbackprop.engine.layer_rules import PointValues, derive_rules, instances
+    from symbackprop.render.layer_latex import layer_document, layer_latex
+
+    rules = derive_rules(ex)
+    values = PointValues(ex, rules, derivation) if isinstance(derivation, Derivation) else None
+    found = instances(ex, rules, derivation, values) if values is not None else None
+    text = layer_latex(rules, found, values)
+    return layer_document(ex, text) if standalone else text

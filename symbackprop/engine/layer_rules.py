@@ -134,10 +134,20 @@ def output_delta(loss: str, softmax: bool, sign: int) -> sympy.Expr:
     return sign * gradient
 
 
+def downstream_local(bias: bool) -> sympy.Expr:
+    """∂net^{l+1}_k/∂net^l_i, from net^{l+1}_k's definition with x^l = f(net^l): W^{l+1}_{ki} f′(net^l_i)."""
+    downstream = net_definition(ell + 1, k, bias, inputs=lambda unit: f(NET[ell, unit]))
+    return collapse(downstream.diff(NET[ell, i]))
+
+
+def weight_local(layer: sympy.Expr, bias: bool) -> sympy.Expr:
+    """∂net^layer_i/∂W^layer_{ij} from net's definition: x^{layer-1}_j."""
+    return collapse(net_definition(layer, i, bias).diff(W[layer, i, j]))
+
+
 def hidden_delta(bias: bool, sign: int) -> sympy.Expr:
     """δ^l_i through the units k of layer l + 1 that net^l_i feeds (case 2 of lecture 001)."""
-    downstream = net_definition(ell + 1, k, bias, inputs=lambda unit: f(NET[ell, unit]))
-    local = collapse(downstream.diff(NET[ell, i]))  # ∂net^{l+1}_k/∂net^l_i
+    local = downstream_local(bias)
     # ∂L/∂net^l_i = Σ_k ∂L/∂net^{l+1}_k ∂net^{l+1}_k/∂net^l_i, and ∂L/∂net^{l+1}_k = sign·δ^{l+1}_k.
     gradient = Sum(local * sign * DELTA[ell + 1, k], (k, 1, n(ell + 1)))
     return collapse(sign * gradient)
@@ -145,7 +155,7 @@ def hidden_delta(bias: bool, sign: int) -> sympy.Expr:
 
 def weight_gradient(layer: sympy.Expr, bias: bool, sign: int) -> sympy.Expr:
     """∂L/∂W^layer_{ij} = ∂L/∂net^layer_i · ∂net^layer_i/∂W^layer_{ij}, ∂L/∂net = sign·δ."""
-    return sign * DELTA[layer, i] * collapse(net_definition(layer, i, bias).diff(W[layer, i, j]))
+    return sign * DELTA[layer, i] * weight_local(layer, bias)
 
 
 def bias_gradient(layer: sympy.Expr, sign: int) -> sympy.Expr:
@@ -232,47 +242,59 @@ def instantiate(rule: Rule, net: Structure, layer: int, unit: int, column: int |
     return expr.doit()
 
 
-def instances(exercise: Exercise, rules: LayerRules, derivation) -> list[Instance]:
-    """Every instantiated rule's value on the derivation's forward pass, beside the scalar engine's.
+class PointValues:
+    """The value of each quantity a rule instance names, at a derivation's point.
 
-    δ^{l+1} in a hidden rule is the rules' own value for layer l + 1, not the engine's: the
-    recursion is checked as a whole.
+    W, b, x, net, t and y come from the forward pass; δ from the rules' own instances, as
+    :func:`instances` computes them, from the output layer back.
     """
-    net = rules.net
-    last = len(net.sizes) - 1
-    wide = max(net.sizes) > 9
-    point = {name: float(value) for name, value in derivation.point.items()}
-    known = derivation.values | point
-    deltas: dict[tuple[int, int], float] = {}
-    found: list[Instance] = []
-    loss = exercise.loss
-    prefix = "-" if rules.sign < 0 else ""
-    activation = dict(zip(range(1, last + 1), net.activations, strict=True))
 
-    def value_of(item: sympy.Expr) -> float:
+    def __init__(self, exercise: Exercise, rules: LayerRules, derivation):
+        self.exercise, self.rules = exercise, rules
+        self.last = len(rules.net.sizes) - 1
+        self.wide = max(rules.net.sizes) > 9
+        self.known = derivation.values | {name: float(value) for name, value in derivation.point.items()}
+        self.deltas: dict[tuple[int, int], float] = {}
+        self.activation = dict(zip(range(1, self.last + 1), rules.net.activations, strict=True))
+
+    def __call__(self, item: sympy.Expr) -> float:
+        """The value of one instantiated quantity: W^2_{11}, δ^2_1, f′(net^1_1)."""
+        known = self.known
         if isinstance(item, Derivative):
-            inner = item.expr.args[0]
-            layer_index, unit_index = (int(index) for index in inner.indices)
-            derivative = dict(rules.derivatives)[activation[layer_index]]
-            return float(derivative.subs(NET_SYMBOL, known[f"net{layer_index}_{unit_index}"]))
+            layer, unit = (int(index) for index in item.expr.args[0].indices)
+            derivative = dict(self.rules.derivatives)[self.activation[layer]]
+            with conventions_in_force(self.exercise.conventions):
+                return float(derivative.subs(NET_SYMBOL, known[f"net{layer}_{unit}"]))
         base, indices = str(item.base), [int(index) for index in item.indices]
         if base == "delta":
-            return deltas[(indices[0], indices[1])]
+            return self.deltas[(indices[0], indices[1])]
         if base == "W":
-            return known[weight_name(indices[0], indices[1], indices[2], wide)]
+            return known[weight_name(indices[0], indices[1], indices[2], self.wide)]
         if base == "y":
-            return known[f"x{last}_{indices[0]}"]
+            return known[f"x{self.last}_{indices[0]}"]
         if base == "t":
             return known[f"t_{indices[0]}"]
         return known[f"{base}{indices[0]}_{indices[1]}"]
 
-    def evaluate(expr: sympy.Expr) -> float:
-        with conventions_in_force(exercise.conventions):
-            # f′(net^l_i) first: its argument net^l_i is no factor of its own.
-            expr = expr.xreplace({item: sympy.Float(value_of(item)) for item in expr.atoms(Derivative)})
-            expr = expr.xreplace({item: sympy.Float(value_of(item)) for item in expr.atoms(Indexed)})
+    def evaluate(self, expr: sympy.Expr) -> float:
+        """An instantiated rule's value."""
+        # f′(net^l_i) first: its argument net^l_i is no factor of its own.
+        expr = expr.xreplace({item: sympy.Float(self(item)) for item in expr.atoms(Derivative)})
+        expr = expr.xreplace({item: sympy.Float(self(item)) for item in expr.atoms(Indexed)})
         return float(expr)
 
+
+def instances(exercise: Exercise, rules: LayerRules, derivation, values: PointValues | None = None) -> list[Instance]:
+    """Every instantiated rule's value on the derivation's forward pass, beside the scalar engine's.
+
+    δ^{l+1} in a hidden rule is the rules' own value for layer l + 1, not the engine's: the
+    recursion is checked as a whole. ``values`` (made here when not given) keeps the δs found.
+    """
+    values = values or PointValues(exercise, rules, derivation)
+    net, last, wide = rules.net, values.last, values.wide
+    found: list[Instance] = []
+    loss = exercise.loss
+    prefix = "-" if rules.sign < 0 else ""
     ordered = sorted(
         (rule for rule in rules.rules if rule.instantiated), key=lambda rule: (rule.layer != L, rule.kind != "delta")
     )
@@ -283,9 +305,9 @@ def instances(exercise: Exercise, rules: LayerRules, derivation) -> list[Instanc
             for unit in range(1, net.sizes[layer] + 1):
                 columns = range(1, net.sizes[layer - 1] + 1) if rule.kind == "dW" else [None]
                 for column in columns:
-                    value = evaluate(instantiate(rule, net, layer, unit, column))
+                    value = values.evaluate(instantiate(rule, net, layer, unit, column))
                     if rule.kind == "delta":
-                        deltas[(layer, unit)] = value
+                        values.deltas[(layer, unit)] = value
                         key, name, negated = f"{prefix}d{loss}/dnet{layer}_{unit}", f"net{layer}_{unit}", rules.sign < 0
                     elif rule.kind == "dW":
                         name = weight_name(layer, unit, column or 0, wide)
