@@ -259,21 +259,26 @@ class PointValues:
 
     def __call__(self, item: sympy.Expr) -> float:
         """The value of one instantiated quantity: W^2_{11}, δ^2_1, f′(net^1_1)."""
-        known = self.known
         if isinstance(item, Derivative):
             layer, unit = (int(index) for index in item.expr.args[0].indices)
-            derivative = dict(self.rules.derivatives)[self.activation[layer]]
-            with conventions_in_force(self.exercise.conventions):
-                return float(derivative.subs(NET_SYMBOL, known[f"net{layer}_{unit}"]))
-        base, indices = str(item.base), [int(index) for index in item.indices]
+            return self.slope(layer, unit)
+        return self.lookup(str(item.base), tuple(int(index) for index in item.indices))
+
+    def slope(self, layer: int, unit: int) -> float:
+        """f′(net^layer_unit) with the layer's own activation."""
+        derivative = dict(self.rules.derivatives)[self.activation[layer]]
+        with conventions_in_force(self.exercise.conventions):
+            return float(derivative.subs(NET_SYMBOL, self.known[f"net{layer}_{unit}"]))
+
+    def lookup(self, base: str, indices: tuple[int, ...]) -> float:
+        """W^l_{ij} as ("W", (l, i, j)), δ^l_i as ("delta", (l, i)), t_i as ("t", (i,)); KeyError if none."""
+        known = self.known
         if base == "delta":
             return self.deltas[(indices[0], indices[1])]
         if base == "W":
             return known[weight_name(indices[0], indices[1], indices[2], self.wide)]
-        if base == "y":
-            return known[f"x{self.last}_{indices[0]}"]
-        if base == "t":
-            return known[f"t_{indices[0]}"]
+        if base in ("y", "t"):
+            return known[f"x{self.last}_{indices[0]}" if base == "y" else f"t_{indices[0]}"]
         return known[f"{base}{indices[0]}_{indices[1]}"]
 
     def evaluate(self, expr: sympy.Expr) -> float:

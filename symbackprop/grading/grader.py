@@ -37,6 +37,7 @@ from symbackprop.judge.equivalence import (
     values_at,
     within_relative,
 )
+from symbackprop.judge.layer_rule import LayerRuleJudge
 from symbackprop.judge.mistakes import (
     FACTOR_2,
     MISSING_PATH,
@@ -53,6 +54,7 @@ from symbackprop.judge.mistakes import (
 from symbackprop.judge.precision import Written, written_precision
 from symbackprop.parse.forms import answer_body
 from symbackprop.parse.latex import parse_any
+from symbackprop.parse.layer_rule import parse_layer_rule
 
 SIMPLIFY_MAX_OPS = 400  # beyond this, simplify is not tried at all
 # A student's own values tried as the source of a carried-forward answer, each a run of gradient
@@ -122,6 +124,8 @@ class Grader:
             return Verdict("unparsable", 0.0, 0.0, feedback=f"{key[:40]!r} is not a question of {self.exercise.id}")
         if answer is None or not answer.strip():
             return Verdict("missing", 0.0, question.points, feedback="no answer")
+        if question.rule is not None:
+            return self.grade_rule(question, answer)
         # "dE/dw4 = …", "≈ -0.277", a trailing ";": only the formula or number after the last '=' is graded
         number = answer_body(answer, formula=False)
         form = question.form
@@ -130,6 +134,25 @@ class Grader:
         if form == "numeric":
             return self.grade_numeric(question, number)
         return self.grade_symbolic(question, answer_body(answer, formula=True))
+
+    @cached_property
+    def layer_judge(self) -> LayerRuleJudge:
+        """The judge of layer-rule answers (see :mod:`symbackprop.judge.layer_rule`)."""
+        return LayerRuleJudge(self.exercise)
+
+    def grade_rule(self, question: Question, answer: str) -> Verdict:
+        """A layer rule in index or matrix form: equal on the net at several points, or its mistake named."""
+        try:
+            tree = parse_layer_rule(answer)
+        except ParseError as error:
+            return Verdict("unparsable", 0.0, question.points, feedback=f"cannot read the answer: {error}")
+        assert question.rule is not None
+        judgement = self.layer_judge.judge(tree, self.layer_judge.rules.rule(question.rule))
+        if judgement.correct:
+            return Verdict("correct", question.points, question.points, feedback="correct")
+        if judgement.kind is None:
+            return Verdict("wrong", 0.0, question.points, feedback=judgement.feedback)
+        return self._wrong(question, Variant((judgement.kind,), judgement.feedback, lambda _: 0.0))
 
     def variants(self, quantity: Quantity, *, numeric: bool) -> list[Variant]:
         """The reference with each typical mistake made (see :mod:`symbackprop.judge.mistakes`)."""

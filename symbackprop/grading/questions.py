@@ -14,6 +14,7 @@ from symbackprop.errors import SymbackpropError, is_finite_number
 from symbackprop.exercise import catalog
 from symbackprop.exercise.model import Exercise, from_toml
 from symbackprop.exercise.quantities import Quantity, parse_quantity
+from symbackprop.judge.layer_rule import LAYER_KINDS
 from symbackprop.judge.mistakes import KINDS
 
 FORMS = ("symbolic", "numeric", "auto")
@@ -34,6 +35,7 @@ class Question:
     tolerance: float | None = None
     sigfigs: int = 3  # the fewest significant figures a numeric answer may be written with
     partial: Mapping[str, float] = field(default_factory=dict)  # diagnosis → fraction of the points
+    rule: str | None = None  # ask = "rule:delta_hidden": a layer rule, in index or matrix form
 
 
 def load_for_grading(reference: str | Path) -> tuple[Exercise, dict[str, Question]]:
@@ -79,8 +81,10 @@ def _question(exercise: Exercise, qid: str, spec: object, source: str | None) ->
     ask = spec.get("ask")
     if not isinstance(ask, str):
         raise SymbackpropError('expected ask = a quantity key such as "dE/dw3"', source=source, key=f"{key}.ask")
+    rule = _asked_rule(exercise, ask, source, key) if ask.strip().startswith(RULE_PREFIX) else None
     try:
-        quantity = parse_quantity(ask, exercise)
+        # A rule question names no quantity of the graph: its key stands for itself.
+        quantity = Quantity(ask, rule, gradient=False) if rule else parse_quantity(ask, exercise)
     except SymbackpropError as error:
         raise SymbackpropError(error.message, source=source, key=f"{key}.ask") from None
     form = spec.get("form", "symbolic")
@@ -108,18 +112,38 @@ def _question(exercise: Exercise, qid: str, spec: object, source: str | None) ->
         ),
         (quantity.step == 0 or "lr" in exercise.train, "ask", "a step after 0 needs a [train] lr in the exercise"),
         (isinstance(partial, dict), "partial", "expected a table of diagnosis = fraction"),
+        (rule is None or form == "symbolic", "form", 'a layer rule is a formula: form = "symbolic"'),
     ]
     for ok, name, message in checks:
         if not ok:
             raise SymbackpropError(message, source=source, key=f"{key}.{name}")
     for kind, fraction in partial.items():
-        if kind not in KINDS or not (_positive(fraction) or fraction == 0) or fraction > 1:
+        if kind not in (*KINDS, *LAYER_KINDS) or not (_positive(fraction) or fraction == 0) or fraction > 1:
             raise SymbackpropError(
-                f"expected a fraction from 0 to 1 for one of {', '.join(KINDS)}",
+                f"expected a fraction from 0 to 1 for one of {', '.join((*KINDS, *LAYER_KINDS))}",
                 source=source,
                 key=f"{key}.partial.{kind}",
             )
-    return Question(qid, quantity, form, float(points), mode, tolerance, sigfigs, dict(partial))
+    return Question(qid, quantity, form, float(points), mode, tolerance, sigfigs, dict(partial), rule)
+
+
+RULE_PREFIX = "rule:"
+
+
+def _asked_rule(exercise: Exercise, ask: str, source: str | None, key: str) -> str:
+    """The layer rule ``ask = "rule:NAME"`` names; an error unless the exercise's [layers] net has it."""
+    from symbackprop.engine.layer_rules import derive_rules  # only exercises asking for a rule need SymPy's sums
+
+    name = ask.strip().removeprefix(RULE_PREFIX).strip()
+    try:
+        names = [rule.name for rule in derive_rules(exercise).rules]
+    except SymbackpropError as error:
+        raise SymbackpropError(error.message, source=source, key=f"{key}.ask") from None
+    if name not in names:
+        raise SymbackpropError(
+            f"no layer rule {name!r} (this net's: {', '.join(names)})", source=source, key=f"{key}.ask"
+        )
+    return name
 
 
 def _positive(value: object) -> bool:

@@ -203,7 +203,7 @@ def _element(expr: sympy.Expr, style: str) -> str:
 def _scalar(expr: sympy.Expr, style: str) -> str:
     """A factor the same for every unit: 1/n^L, Σ_k t_k."""
     if isinstance(expr, Sum):
-        return r"\left(\mathbf{1}^\top t\right)" if style == "latex" else "sum(t)"
+        return r"\left(\sum_{k} t_{k}\right)" if style == "latex" else "sum(t)"
     return index_latex(expr) if style == "latex" else index_plain(expr)
 
 

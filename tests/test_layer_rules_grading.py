@@ -1,0 +1,186 @@
+"""Grading layer rules in index or matrix form: round trips of the rules' own forms, and each mistake named."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from symbackprop.engine.layer_rules import derive_rules
+from symbackprop.errors import ParseError, SymbackpropError
+from symbackprop.exercise.catalog import read_toml
+from symbackprop.grading.grader import Grader
+from symbackprop.grading.questions import load_for_grading
+from symbackprop.parse.layer_rule import parse_layer_rule
+from symbackprop.render.layer_rules import rule_forms
+
+NETS = [
+    ("[2, 2, 1]", '"sigmoid"', "half_sse", "false", "-dL/dnet"),
+    ("[2, 3, 2]", '["tanh", "identity"]', "sse", "true", "dL/dnet"),
+    ("[3, 2, 2, 1]", '["relu", "sigmoid", "sigmoid"]', "mse", "true", "-dL/dnet"),
+    ("[2, 3, 2, 2, 2]", '["sigmoid", "tanh", "softplus", "softmax"]', "cce", "false", "dL/dnet"),
+]
+
+
+def _entry(layer: int, i: int, j: int) -> float:
+    return round(0.1 * layer + 0.3 * i - 0.17 * j + 0.05 * i * j, 3)
+
+
+def _weights(sizes: list[int]) -> str:
+    # Not symmetric, so that W_ik and W_ki differ wherever both exist.
+    layers = []
+    for layer, (before, after) in enumerate(itertools.pairwise(sizes), 1):
+        layers.append([[_entry(layer, i, j) for j in range(before)] for i in range(after)])
+    return str(layers)
+
+
+def write_exercise(tmp_path, sizes: str, activation: str, loss: str, bias: str, sign: str, questions: str = "") -> str:
+    numbers = [int(n) for n in sizes.strip("[]").split(",")]
+    biases = f"biases = {[[0.1 * i - 0.05 for i in range(n)] for n in numbers[1:]]}" if bias == "true" else ""
+    inputs = "\n".join(f"x0_{j} = {0.4 - 0.3 * j}" for j in range(1, numbers[0] + 1))
+    targets = "\n".join(f"t_{i} = {0.2 + 0.15 * i}" for i in range(1, numbers[-1] + 1))
+    text = f"""id = "net"
+[layers]
+sizes = {sizes}
+activation = {activation}
+loss = "{loss}"
+bias = {bias}
+weights = {_weights(numbers)}
+{biases}
+
+[at]
+{inputs}
+{targets}
+
+[conventions]
+delta_sign = "{sign}"
+{questions}
+"""
+    path = tmp_path / "net.toml"
+    path.write_text(text)
+    return str(path)
+
+
+def _grader(path: str) -> Grader:
+    exercise, questions = load_for_grading(path)
+    return Grader(exercise, questions)
+
+
+def _ask_every_rule(tmp_path, net) -> Grader:
+    path = write_exercise(tmp_path, *net)
+    names = [rule.name for rule in derive_rules(read_exercise(path)).rules]
+    questions = "\n".join(f'[questions.{name}]\nask = "rule:{name}"\n' for name in names)
+    return _grader(write_exercise(tmp_path, *net, questions=questions))
+
+
+def read_exercise(path: str):
+    from symbackprop.exercise.model import from_toml
+
+    return from_toml(read_toml(Path(path)), source=path, default_id="net")
+
+
+@pytest.mark.parametrize("net", NETS, ids=[net[0] + net[2] for net in NETS])
+def test_every_rules_plain_and_latex_forms_round_trip_and_grade_correct(tmp_path, net):
+    grader = _ask_every_rule(tmp_path, net)
+    for rule in grader.layer_judge.rules.rules:
+        for form, text in rule_forms(rule).items():
+            if form == "name":
+                continue
+            verdict = grader.grade(rule.name, text)
+            assert verdict.verdict == "correct", (rule.name, form, text, verdict.feedback)
+
+
+LECTURE = NETS[0]  # lecture 001's 2-2-1 sigmoid net with its sign, δ = −∂L/∂net
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "sigma'(net^l) * sum_k W^{l+1}_{ki} delta^{l+1}_k",  # the issue's own spelling, net^l without its i
+        "(W^{l+1})^T delta^{l+1} .* f'(net^l)",
+        r"\sigma'(\mathit{net}^l_i) \sum_{k=1}^{n^{l+1}} W^{l+1}_{ki} \delta^{l+1}_k",
+        r"\left(W^{l+1}\right)^\top \delta^{l+1} \odot \sigma'(net^l)",
+        r"\delta^l_i = x^l_i (1 - x^l_i) \sum_k W^{l+1}_{ki} \delta^{l+1}_k",  # σ′ = x(1 − x), as the lecture uses it
+        "δ^l = σ'(net^l) ⊙ (W^{l+1})ᵀ δ^{l+1}",
+    ],
+)
+def test_the_hidden_delta_as_students_write_it(tmp_path, answer):
+    grader = _ask_every_rule(tmp_path, LECTURE)
+    assert grader.grade("delta_hidden", answer).verdict == "correct"
+
+
+@pytest.mark.parametrize(
+    ("net", "question", "answer", "kind"),
+    [
+        # a 2-2-1 net: W² is 1×2, so W_ik runs out of its range, and in matrix form W δ does not fit
+        (LECTURE, "delta_hidden", "sigma'(net^l_i) * sum_k W^{l+1}_{ik} delta^{l+1}_k", "transpose"),
+        (LECTURE, "delta_hidden", "W^{l+1} delta^{l+1} .* f'(net^l)", "transpose"),
+        # a square W (3-2-2-1: W² is 2×2): W_ik exists and only its values differ
+        (NETS[2], "delta_hidden", "f'(net^l_i) * sum_k W^{l+1}_{ik} delta^{l+1}_k", "transpose"),
+        (LECTURE, "delta_hidden", "sigma'(net^l_i) * sum_k W^{l}_{ki} delta^{l+1}_k", "layer_index"),
+        (NETS[2], "delta_hidden", "f'(net^l_i) * sum_k W^{l+1}_{ki} delta^{l}_k", "layer_index"),
+        (NETS[2], "delta_hidden", "f'(net^{l+1}_i) * sum_k W^{l+1}_{ki} delta^{l+1}_k", "activation_layer"),
+        (LECTURE, "delta_hidden", "sum_k W^{l+1}_{ki} delta^{l+1}_k", "activation_derivative"),
+        (LECTURE, "delta_hidden", "(W^{l+1})^T delta^{l+1}", "activation_derivative"),
+        (LECTURE, "delta_output", "(y_i - t_i) f'(net^L_i)", "sign"),
+        (LECTURE, "dW_hidden", "delta^l_i x^{l-1}_j", "sign"),
+        (LECTURE, "dW_output", "delta^L (x^{L-1})^T", "sign"),
+        (NETS[1], "delta_output", "(t_i - y_i)*2", "sign"),
+        # lecture 001's slide typo, x_i^{L−1} for x_j^{L−1}
+        (LECTURE, "dW_output", "-delta^L_i x^{L-1}_i", "unit_index"),
+    ],
+)
+def test_each_mistake_is_named(tmp_path, net, question, answer, kind):
+    grader = _ask_every_rule(tmp_path, net)
+    verdict = grader.grade(question, answer)
+    assert verdict.verdict == "wrong" and verdict.diagnoses == (kind,), verdict.feedback
+
+
+def test_the_sign_feedback_names_the_convention_in_force(tmp_path):
+    verdict = _ask_every_rule(tmp_path, LECTURE).grade("delta_output", "(y_i - t_i) f'(net^L_i)")
+    assert 'delta_sign = "-dL/dnet"' in verdict.feedback
+
+
+def test_partial_credit_for_a_named_layer_mistake(tmp_path):
+    questions = '[questions.q1]\nask = "rule:delta_hidden"\npoints = 2\npartial = { transpose = 0.5 }\n'
+    grader = _grader(write_exercise(tmp_path, *LECTURE, questions=questions))
+    verdict = grader.grade("q1", "W^{l+1} delta^{l+1} .* f'(net^l)")
+    assert verdict.points == 1.0 and verdict.max_points == 2.0
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ('ask = "rule:delta_nowhere"', "no layer rule 'delta_nowhere'"),
+        ('ask = "rule:delta_hidden"\nform = "numeric"', "a layer rule is a formula"),
+        ('ask = "rule:delta_hidden"\npartial = { transposed = 1 }', "expected a fraction"),
+    ],
+)
+def test_bad_rule_questions_are_errors(tmp_path, spec, message):
+    path = write_exercise(tmp_path, *LECTURE, questions=f"[questions.q1]\n{spec}\n")
+    with pytest.raises(SymbackpropError, match=message):
+        load_for_grading(path)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "__import__('os').system('true')",
+        "W^{l+1}_{ki} delta^{l+1}_k; import os",
+        "(" * 5000 + "W^l" + ")" * 5000,
+        "x" * 20_000,
+        r"\input{/etc/passwd}",
+        "exp(W^l_{ij})",
+    ],
+)
+def test_hostile_answers_are_unparsable_not_run(tmp_path, answer):
+    with pytest.raises(ParseError):
+        parse_layer_rule(answer)
+    verdict = _ask_every_rule(tmp_path, LECTURE).grade("delta_hidden", answer)
+    assert verdict.verdict == "unparsable"
+
+
+def test_an_answer_with_a_free_index_is_wrong_not_a_crash(tmp_path):
+    verdict = _ask_every_rule(tmp_path, LECTURE).grade("delta_hidden", "W^{l+1}_{qi}")
+    assert verdict.verdict == "wrong"
