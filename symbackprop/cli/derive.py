@@ -286,7 +286,7 @@ def derive(
     # Read here, not as the option's default, so that a test may lower the module's bound.
     limit = (CLOSED_DISPLAY_NODES or CLOSED_MAX_SIZE) if closed_limit is None else (closed_limit or None)
     if as_json:
-        print_json(derivation_dict(derivation, found, limit) | _layer_json(ex, derivation))
+        print_json(derivation_dict(derivation, found, limit) | _layer_json(ex, derivation) | _vectors_json(derivation))
         return
     if as_latex:
         import sys
@@ -304,6 +304,32 @@ def derive(
     out.print(Group(*panels))
     if len(full) < len(listed):
         out.print(_summary(listed[len(full) :], form == "delta"))
+    if ex.vectors:
+        _print_vectors(out, derivation)
+
+
+def _vectors_json(derivation) -> dict:
+    """``derive --json``'s ``vectors`` for an exercise that declares [vectors] (nothing otherwise)."""
+    from symbackprop.engine.vectors import vector_gradients
+    from symbackprop.render.vectors import vector_dict
+
+    if not derivation.exercise.vectors:
+        return {}
+    return {"vectors": [vector_dict(gradient) for gradient in vector_gradients(derivation)]}
+
+
+def _print_vectors(out, derivation) -> None:
+    """∂L/∂w for each [vectors] param vector, as lecture 002 writes it."""
+    from rich.panel import Panel
+    from rich.text import Text
+
+    from symbackprop.engine.vectors import vector_gradients
+    from symbackprop.render.vectors import vector_lines
+
+    loss = derivation.exercise.loss
+    for gradient in vector_gradients(derivation):
+        title = Text(f"∂{loss}/∂{gradient.name}, {gradient.name} = [{', '.join(gradient.entries)}]", style="bold")
+        out.print(Panel(Text("\n".join(vector_lines(gradient, loss))), title=title, title_align="left"))
 
 
 def _check_layer_options(wrt: list[str], as_latex: bool) -> None:

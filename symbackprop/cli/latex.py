@@ -57,6 +57,8 @@ def latex(
         text = derivation_latex(derivation, wrt or None, **bound)
         if figure:
             text = figure_latex(ex, edge_labels) + "\n\n" + text
+    if ex.vectors and form == "all":
+        text = _with_vectors(text, derivation, standalone)
     if output is None:
         sys.stdout.write(text)
     else:
@@ -83,3 +85,16 @@ def _layer_text(ex, derivation, standalone: bool) -> str:
     found = instances(ex, rules, derivation, values) if values is not None else None
     text = layer_latex(rules, found, values)
     return layer_document(ex, text) if standalone else text
+
+
+def _with_vectors(text: str, derivation, standalone: bool) -> str:
+    """The solution with ∂L/∂w of each [vectors] param vector after it (in lecture 002's bold-vector notation)."""
+    from symbackprop.engine.vectors import vector_gradients
+    from symbackprop.render.vectors import vector_latex
+
+    blocks = vector_latex(vector_gradients(derivation), derivation.exercise.loss)
+    if not blocks:
+        return text
+    if standalone:
+        return text.replace("\\end{document}", blocks + "\n\\end{document}")
+    return text.rstrip("\n") + "\n\n" + blocks + "\n"

@@ -21,7 +21,7 @@ import sympy
 from symbackprop.core.functions import CONSTANTS, FUNCTIONS, Conventions
 from symbackprop.core.graph import CycleError, Graph
 from symbackprop.errors import SymbackpropError, is_finite_number
-from symbackprop.exercise import catalog
+from symbackprop.exercise import catalog, vectors
 from symbackprop.parse.plain import parse, tokenize
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -29,7 +29,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # [questions] belongs to grading: grade.read_questions reads and checks it.
 _KNOWN_KEYS = {
     *("id", "title", "source", "graph", "layers", "roles", "at", "data", "conventions", "train", "stated"),
-    *("lecture", "lines", "questions"),
+    *("lecture", "lines", "questions", "vectors"),
 }
 REDUCTIONS = ("sum", "mean")
 
@@ -78,9 +78,8 @@ class Exercise:
     stated_forms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # The deck line each stated form is printed on (``[lines]``): one per form, or one for all.
     stated_lines: dict[str, tuple[int, ...]] = field(default_factory=dict)
-    # The ``[layers]`` table the equations were expanded from (empty for a [graph]): the layer
-    # rules are derived from it.
-    layers: dict = field(default_factory=dict)
+    layers: dict = field(default_factory=dict)  # the [layers] table expanded (the layer rules' source)
+    vectors: dict[str, tuple[str, ...]] = field(default_factory=dict)  # [vectors]: w = (w1, w2)
 
     @property
     def samples(self) -> int:
@@ -440,6 +439,7 @@ def from_toml(data: dict, *, source: str, default_id: str) -> Exercise:
         stated_forms=forms,
         stated_lines=_read_lines(_table(data, "lines", source), forms, source),
         layers=dict(layers),
+        vectors=vectors.read_vectors(_table(data, "vectors", source), graph, params, {*at, *samples}, source),
     )
     _check_params_used(exercise, roles.get("params") or [], source)
     return exercise
