@@ -114,6 +114,14 @@ NOT_MATCH = {
     ),
     ("logistic-regression-recap", "E", 1): ("mismatch", "the sign is flipped"),
     ("relu-regression", "dh/ds1", 0): ("not_checkable", "cannot read"),
+    # 001's general rules: slides print x_i^{l-1} where its own derivation gives x_j^{l-1}
+    ("lecture001-general-rules", "rule:dW_output", 1): ("mismatch", "the wrong unit index on x: _j, not _i"),
+    ("lecture001-general-rules", "rule:dW_hidden", 1): ("mismatch", "the wrong unit index on x: _j, not _i"),
+    # 002's update rules: no 2 from (ỹ − y)², and γ/n against a loss defined as a sum (2 · n = 4)
+    ("linear-perceptron-update-rules", "w1@1", 0): ("mismatch", "factor of ½"),
+    ("linear-perceptron-update-rules", "w2@1", 0): ("mismatch", "factor of ½"),
+    ("linear-perceptron-mean-update", "w1@1", 0): ("mismatch", "implies dL/dw1@0 = 0.75, not 3"),
+    ("linear-perceptron-mean-update", "w2@1", 0): ("mismatch", "implies dL/dw2@0 = -0.75, not -3"),
     # 004
     ("bp-2-2-2-sigmoid-no-bias", "out_o1", 2): ("mismatch", f"this is dE_total/dout_o1 = {_OUT_O1 - 0.01:.6g}"),
     ("bp-2-2-2-sigmoid-no-bias", "net_o2", 0): ("mismatch", f"writes 0.5069 (out_h1) where out_h2 = {_OUT_H2:.6g}"),

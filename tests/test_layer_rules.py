@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 
 from symbackprop.cli import app
 from symbackprop.engine.derivation import derive
+from symbackprop.engine.layer_forms import rule_forms
 from symbackprop.engine.layer_rules import derive_rules, instances
 from symbackprop.exercise.layers import weight_name
 from symbackprop.exercise.model import from_toml, load
-from symbackprop.render.layer_rules import rule_forms
 
 # Each activation and its derivative, written out here, independent of the library.
 FORWARD = {

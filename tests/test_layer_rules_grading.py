@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from symbackprop.engine.layer_forms import rule_forms
 from symbackprop.engine.layer_rules import derive_rules
 from symbackprop.errors import ParseError, SymbackpropError
 from symbackprop.exercise.catalog import read_toml
 from symbackprop.grading.grader import Grader
 from symbackprop.grading.questions import load_for_grading
 from symbackprop.parse.layer_rule import parse_layer_rule
-from symbackprop.render.layer_rules import rule_forms
 
 NETS = [
     ("[2, 2, 1]", '"sigmoid"', "half_sse", "false", "-dL/dnet"),

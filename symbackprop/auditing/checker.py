@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from functools import cached_property
 
 from symbackprop.auditing.advice import clean, decimals, number_suggestion, replace_numbers, shown, source_of
 from symbackprop.auditing.columns import column_suggestion, column_values, linear_fit, read_column
 from symbackprop.auditing.diagnosis import diagnose_formula, diagnose_number
 from symbackprop.auditing.formulas import computed_text, expected, formula_values, misnamed, read_formula, unreadable
+from symbackprop.auditing.layer_rules import RuleAudit
 from symbackprop.auditing.numbers import misplaced_number, numeric_form, read_template
 from symbackprop.auditing.recompute import Recomputation, carried_numbers
 from symbackprop.auditing.report import AuditEntry
+from symbackprop.engine.layer_rules import rule_key
 from symbackprop.errors import SymbackpropError
 from symbackprop.exercise.model import Exercise
 from symbackprop.judge.equivalence import same_values, within_absolute
@@ -46,6 +49,8 @@ class Audit:
 
     def check(self, name: str, text: str, index: int = 0) -> AuditEntry:
         """The verdict on one stated form (``index``: its place among the key's forms)."""
+        if rule_key(name) is not None:
+            return self.rule_check(name, text)
         key = self.rec.keys[name]
         column = read_column(text, self.rec.ex.samples) if self.rec.ex.data else None
         if column is not None and not key.quantity.gradient:
@@ -54,6 +59,11 @@ class Audit:
         if numeric is not None:
             return self.check_number(name, text, numeric, index=index)
         return self.check_formula(name, text)
+
+    @cached_property
+    def rule_check(self) -> RuleAudit:
+        """The audit of the layer rules a lecture states (``[stated]`` keys ``rule:NAME``)."""
+        return RuleAudit(self.rec.ex)
 
     def check_column(self, name: str, text: str, column: list[Written]) -> AuditEntry:
         """One stated number per sample, as a lecture's table over a data set lists them."""

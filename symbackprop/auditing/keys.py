@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from symbackprop.engine.layer_rules import rule_key
 from symbackprop.errors import SymbackpropError
 from symbackprop.exercise.model import Exercise
 from symbackprop.exercise.quantities import MAX_STATED_STEP, Quantity, parse_quantity
@@ -47,6 +48,8 @@ def read_keys(exercise: Exercise) -> dict[str, StatedKey]:
     """Every stated key read; a key that names nothing is bad input, located in the file."""
     keys = {}
     for key in stated_forms(exercise):
+        if rule_key(key) is not None:
+            continue  # a layer rule: no quantity of the graph (see symbackprop.auditing.layer_rules)
         try:
             keys[key] = read_key(key, exercise)
         except SymbackpropError as error:

@@ -371,9 +371,10 @@ def _layer_form(ex, derivation, as_json: bool, limit: int) -> None:
     from rich.text import Text
 
     from symbackprop.engine.derivation import gradients
+    from symbackprop.engine.layer_forms import rule_forms
     from symbackprop.parse.printer import plain
     from symbackprop.render.json import derivation_dict
-    from symbackprop.render.layer_rules import convention_text, layer_dict, rule_forms
+    from symbackprop.render.layer_rules import convention_text, layer_dict
 
     rules, found = _layer_rules(ex, derivation)
     if as_json:

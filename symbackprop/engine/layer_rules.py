@@ -33,6 +33,20 @@ T, Y = IndexedBase("t"), IndexedBase("y")  # targets and outputs (y_i = x^L_i)
 f = Function("f")  # the layer's activation; each layer's own is named beside the rules
 
 SIGNS = {"dL/dnet": 1, "-dL/dnet": -1}
+# A key naming a layer rule, in [questions] (ask = "rule:delta_hidden") and in [stated].
+RULE_PREFIX = "rule:"
+
+
+def rule_key(key: str) -> str | None:
+    """The rule a key names (``rule:delta_hidden`` → delta_hidden), None for a quantity key.
+
+    >>> rule_key(" rule: dW_output"), rule_key("dL/dW1_11")
+    ('dW_output', None)
+    """
+    text = key.strip()
+    return text.removeprefix(RULE_PREFIX).strip() if text.startswith(RULE_PREFIX) else None
+
+
 CONVENTION_TEXT = {"dL/dnet": "δ = ∂L/∂net", "-dL/dnet": "δ = −∂L/∂net (lecture 001)"}
 
 

@@ -81,7 +81,7 @@ def _question(exercise: Exercise, qid: str, spec: object, source: str | None) ->
     ask = spec.get("ask")
     if not isinstance(ask, str):
         raise SymbackpropError('expected ask = a quantity key such as "dE/dw3"', source=source, key=f"{key}.ask")
-    rule = _asked_rule(exercise, ask, source, key) if ask.strip().startswith(RULE_PREFIX) else None
+    rule = _asked_rule(exercise, ask, source, key)
     try:
         # A rule question names no quantity of the graph: its key stands for itself.
         quantity = Quantity(ask, rule, gradient=False) if rule else parse_quantity(ask, exercise)
@@ -127,14 +127,13 @@ def _question(exercise: Exercise, qid: str, spec: object, source: str | None) ->
     return Question(qid, quantity, form, float(points), mode, tolerance, sigfigs, dict(partial), rule)
 
 
-RULE_PREFIX = "rule:"
+def _asked_rule(exercise: Exercise, ask: str, source: str | None, key: str) -> str | None:
+    """The layer rule ``ask = "rule:NAME"`` names (None for a quantity); an error unless the net has it."""
+    from symbackprop.engine.layer_rules import derive_rules, rule_key
 
-
-def _asked_rule(exercise: Exercise, ask: str, source: str | None, key: str) -> str:
-    """The layer rule ``ask = "rule:NAME"`` names; an error unless the exercise's [layers] net has it."""
-    from symbackprop.engine.layer_rules import derive_rules  # only exercises asking for a rule need SymPy's sums
-
-    name = ask.strip().removeprefix(RULE_PREFIX).strip()
+    name = rule_key(ask)
+    if name is None:
+        return None
     try:
         names = [rule.name for rule in derive_rules(exercise).rules]
     except SymbackpropError as error:

@@ -267,10 +267,15 @@ class _Reader:
         return node
 
     def quantity(self, name: str, token: Tok) -> Node:
-        layer = self.layer() if name in LAYERED and self.at("^") and not self._transpose_next() else None
+        # The layer and the indices in either order: W^{l+1}_{ki} as printed here, W_{ki}^{l+1} as lecture 001 types it.
+        layer, indices = None, None
+        for _ in range(2):
+            if layer is None and name in LAYERED and self.at("^") and not self._transpose_next():
+                layer = self.layer()
+            elif indices is None and self.at("_"):
+                indices = self.indices()
         if name in LAYERED and layer is None:
             raise ParseError(f"column {token.column}: {token.text} needs its layer, like {token.text}^l")
-        indices = self.indices() if self.at("_") else None
         if layer is None and self.at("^") and not self._transpose_next():
             raise ParseError(f"column {token.column}: {token.text} has no layer")
         return Node("q", name=name, layer=layer, indices=indices)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sympy
 from sympy import Derivative, Indexed
 
+from symbackprop.engine.layer_forms import IndexLatexPrinter, index_latex, lhs, matrix_form
 from symbackprop.engine.layer_rules import (
     DELTA,
     Instance,
@@ -28,7 +29,6 @@ from symbackprop.engine.layer_rules import (
 from symbackprop.exercise.model import Exercise
 from symbackprop.render.latex import latex
 from symbackprop.render.latex_document import latex_text
-from symbackprop.render.layer_rules import IndexLatexPrinter, index_latex, lhs, matrix_form
 
 LOSS = r"\mathcal{L}"
 PARTIAL_L = r"\partial \mathcal{L}"
