@@ -174,3 +174,16 @@ def test_latex_form_layer_standalone_compiles(tmp_path):
     result = CliRunner().invoke(app, ["latex", "bp-2-2-1-sigmoid", "--form", "layer", "--standalone", "-o", str(out)])
     assert result.exit_code == 0, result.output
     compile_ok(out)
+
+
+def test_the_readme_layer_sample_reruns_as_printed():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Layer rules: lecture 001's general derivation", 1)[1]
+    sample = section.split("```\n", 3)[2]
+    lines = [line for line in sample.splitlines() if line != "…"]
+    result = CliRunner().invoke(app, ["derive", "lecture001-general-rules", "--form", "layer"], env={"COLUMNS": "100"})
+    printed = [line.rstrip() for line in result.output.splitlines()]
+    start = printed.index(lines[0])
+    assert printed[start : start + len(lines)] == lines

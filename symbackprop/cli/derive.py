@@ -372,7 +372,6 @@ def _layer_form(ex, derivation, as_json: bool, limit: int) -> None:
 
     from symbackprop.engine.derivation import gradients
     from symbackprop.engine.layer_forms import rule_forms
-    from symbackprop.parse.printer import plain
     from symbackprop.render.json import derivation_dict
     from symbackprop.render.layer_rules import convention_text, layer_dict
 
@@ -386,21 +385,23 @@ def _layer_form(ex, derivation, as_json: bool, limit: int) -> None:
     out.print(_heading(derivation))
     out.print(Text(f"convention: {convention_text(rules.convention)}", style="bold"))
     for layer, name in enumerate(rules.net.activations, 1):
-        slope = "" if name == "softmax" else f", f'(net) = {plain(dict(rules.derivatives)[name])}"
+        slope = "" if name == "softmax" else f", f′(net) = {_text()(dict(rules.derivatives)[name])}"
         out.print(f"layer {layer}: f = {name}{slope}")
-    table = Table(title="layer rules", title_justify="left")
-    for column in ("rule", "index form", "matrix form", "note"):
-        table.add_column(column, overflow="fold")
+    out.print(Text("\nlayer rules, each in index form and in matrix form:", style="bold"))
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column(overflow="fold")
     for rule in rules.rules:
         forms = rule_forms(rule)
-        table.add_row(rule.name, forms["index"], forms["matrix"], rule.note)
+        note = f"\n({rule.note})" if rule.note else ""
+        table.add_row(rule.name, Text(f"{forms['index']}\n{forms['matrix']}{note}"))
     out.print(table)
     if found is None:
         out.print(Text("no point: the rules are not instantiated", style="dim"))
         return
-    checks = Table(title="instances, beside the scalar engine", title_justify="left")
-    for column in ("quantity", "rule", "value", "engine", ""):
-        checks.add_column(column)
+    out.print(Text("\neach rule at each unit and weight, beside the scalar engine:", style="bold"))
+    checks = Table.grid(padding=(0, 2))
+    checks.add_row(*(Text(column, style="dim") for column in ("quantity", "rule", "value", "engine", "")))
     for item in found:
         agrees = abs(item.value - item.engine) <= 1e-9 * max(1.0, abs(item.engine))
         checks.add_row(item.quantity, item.rule, number(item.value), number(item.engine), "✓" if agrees else "✗")
