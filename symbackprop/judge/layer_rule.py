@@ -335,10 +335,9 @@ class LayerRuleJudge:
 
 def repairs(answer: Node, rule: Rule, rules: LayerRules) -> Iterator[tuple[str, str, Node]]:
     """The answer with one typical mistake undone, with the mistake's kind and words."""
-    sign_words = (
-        "δ = −∂L/∂net (lecture 001's sign)" if rules.sign < 0 else "δ = ∂L/∂net"
-    ) + f', as [conventions] delta_sign = "{rules.convention}" says'
-    yield SIGN, f"the sign: with {sign_words}, the rule is the negative of this", Node("neg", (answer,))
+    convention = "δ = −∂L/∂net" if rules.sign < 0 else "δ = ∂L/∂net"
+    words = f'the sign: the rule is the negative of this under {convention} (delta_sign = "{rules.convention}")'
+    yield SIGN, words, Node("neg", (answer,))
     yield (
         TRANSPOSE,
         "the transpose is missing: W^{l+1}_{ki} (in matrix form (W^{l+1})^T), not W^{l+1}_{ik}",
