@@ -172,6 +172,7 @@ def test_bad_rule_questions_are_errors(tmp_path, spec, message):
         "x" * 20_000,
         r"\input{/etc/passwd}",
         "exp(W^l_{ij})",
+        "sum_a sum_b sum_c sum_d W^{l+1}_{ki}",  # each nested sum multiplies the work
     ],
 )
 def test_hostile_answers_are_unparsable_not_run(tmp_path, answer):
@@ -184,3 +185,16 @@ def test_hostile_answers_are_unparsable_not_run(tmp_path, answer):
 def test_an_answer_with_a_free_index_is_wrong_not_a_crash(tmp_path):
     verdict = _ask_every_rule(tmp_path, LECTURE).grade("delta_hidden", "W^{l+1}_{qi}")
     assert verdict.verdict == "wrong"
+
+
+def test_evaluating_an_answer_has_a_bounded_number_of_steps(tmp_path, monkeypatch):
+    from symbackprop.judge import layer_rule
+
+    right = "f'(net^l_i) * sum_k W^{l+1}_{ki} delta^{l+1}_k"
+    costly = right + " + 0*(sum_a sum_b sum_c W^{l+1}_{ai} delta^{l+1}_b x^l_c)"
+    grader = _ask_every_rule(tmp_path, NETS[3])
+    assert grader.grade("delta_hidden", costly).verdict == "correct"
+    monkeypatch.setattr(layer_rule, "MAX_STEPS", 50)  # three nested sums over 2–3 units take more
+    grader = _ask_every_rule(tmp_path, NETS[3])
+    assert grader.grade("delta_hidden", right).verdict == "correct"
+    assert grader.grade("delta_hidden", costly).verdict == "wrong"

@@ -42,6 +42,9 @@ ACTIVATION_LAYER = "activation_layer"
 # Mistakes only a layer rule can have: the words of reports and of ``partial`` credit.
 LAYER_KINDS = (TRANSPOSE, LAYER_INDEX, UNIT_INDEX, ACTIVATION_LAYER)
 RANDOM_POINTS = 2
+# Nodes evaluated for one answer at one point and layer: the parser bounds its size and its
+# nested sums; this bounds their product too (a sum of 5000 terms over a layer of 2000 units).
+MAX_STEPS = 200_000
 AGREE = 1e-9
 
 
@@ -97,7 +100,7 @@ class Evaluator:
     """An answer's value at one point and one concrete layer of the rule."""
 
     def __init__(self, point: Point, layer: int):
-        self.point, self.layer = point, layer
+        self.point, self.layer, self.steps = point, layer, 0
 
     def layer_of(self, written: Layer | None) -> int:
         if written is None:
@@ -112,6 +115,9 @@ class Evaluator:
 
     def scalar(self, node: Node, bound: dict[str, int]) -> float:
         """The value of an index-form answer for the indices in ``bound``."""
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise NotDefined(f"more than {MAX_STEPS} steps to evaluate")
         kind = node.kind
         if kind == "num":
             return node.value
@@ -263,6 +269,7 @@ class LayerRuleJudge:
     def __init__(self, exercise: Exercise, random_points: int = RANDOM_POINTS):
         self.exercise = exercise
         self.random_points = random_points
+        self._references: dict[str, list[np.ndarray]] = {}
 
     @cached_property
     def rules(self) -> LayerRules:
@@ -306,12 +313,18 @@ class LayerRuleJudge:
         for unit in range(1, rows + 1):
             for column in range(1, columns + 1):
                 bound = {"i": unit} | ({"j": column} if rule.kind == "dW" else {})
+                evaluator.steps = 0  # the bound is per entry: a large layer has many
                 table[unit - 1, column - 1] = evaluator.scalar(answer, bound)
         return table
 
     def references(self, rule: Rule) -> list[np.ndarray]:
-        """The rule's instances at every point and layer."""
-        return [point.reference(rule, layer) for point in self.points for layer in layers_of(rule, self.rules.net)]
+        """The rule's instances at every point and layer (worked out once per rule)."""
+        if rule.name not in self._references:
+            net = self.rules.net
+            self._references[rule.name] = [
+                point.reference(rule, layer) for point in self.points for layer in layers_of(rule, net)
+            ]
+        return self._references[rule.name]
 
     def same(self, answer: Node, rule: Rule) -> bool:
         """Whether the answer equals the rule on the net at every point."""

@@ -22,6 +22,7 @@ from symbackprop.core.functions import ACTIVATIONS
 from symbackprop.errors import ParseError
 from symbackprop.parse.plain import MAX_DEPTH, MAX_LENGTH
 
+MAX_SUMS = 3  # sums nested in one another: each multiplies the work of evaluating the answer by a layer's size
 LAYERED = ("W", "x", "net", "b", "delta")  # names with a layer
 UNLAYERED = ("t", "y")  # the targets and outputs: indexed by unit only
 NAMES = {"delta": "delta", "δ": "delta", "W": "W", "w": "W", "x": "x", "net": "net", "b": "b", "t": "t", "y": "y"}
@@ -150,7 +151,7 @@ class _Reader:
     """Recursive descent over the tokens, bounded in depth."""
 
     def __init__(self, tokens: list[Tok]):
-        self.tokens, self.position, self.depth = tokens, 0, 0
+        self.tokens, self.position, self.depth, self.sums = tokens, 0, 0, 0
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -380,7 +381,11 @@ class _Reader:
                 self.take("}")
             else:
                 self._bound()
+        self.sums += 1
+        if self.sums > MAX_SUMS:
+            raise ParseError(f"column {token.column}: more than {MAX_SUMS} sums inside one another")
         body = self.term()
+        self.sums -= 1
         return Node("sum", (body,), name=index.text)
 
     def _bound(self) -> None:
