@@ -67,7 +67,29 @@ NETS = [
 ]
 
 
+def _toml(sizes, activations, loss, bias):
+    """A [layers] exercise file with _exercise's numbers (every value a number, a name or a list of them)."""
+
+    def value(item):
+        return str(item).lower() if isinstance(item, bool) else json.dumps(item)
+
+    data = _data(sizes, activations, loss, bias)
+    lines = [f"id = {value(data['id'])}"]
+    for section in ("layers", "at", "conventions"):
+        lines += [f"[{section}]", *(f"{key} = {value(item)}" for key, item in data[section].items())]
+    return "\n".join(lines) + "\n"
+
+
 def _exercise(sizes, activations, loss, bias, sign="dL/dnet", seed=0):
+    data = _data(sizes, activations, loss, bias, sign, seed)
+    layers = data["layers"]
+    inputs = [value for name, value in data["at"].items() if name.startswith("x")]
+    targets = [value for name, value in data["at"].items() if name.startswith("t")]
+    numbers = (layers["weights"], layers.get("biases"), inputs, targets)
+    return from_toml(data, source="net.toml", default_id="net"), numbers
+
+
+def _data(sizes, activations, loss, bias, sign="dL/dnet", seed=0):
     rng = np.random.default_rng(seed)
     weights = [rng.uniform(-1, 1, (after, before)).round(3).tolist() for before, after in itertools.pairwise(sizes)]
     biases = [rng.uniform(-1, 1, after).round(3).tolist() for after in sizes[1:]] if bias else None
@@ -77,8 +99,7 @@ def _exercise(sizes, activations, loss, bias, sign="dL/dnet", seed=0):
     if bias:
         layers["biases"] = biases
     at = {f"x0_{j}": value for j, value in enumerate(inputs, 1)} | {f"t_{i}": v for i, v in enumerate(targets, 1)}
-    data = {"id": "net", "layers": layers, "at": at, "conventions": {"delta_sign": sign}}
-    return from_toml(data, source="net.toml", default_id="net"), (weights, biases, inputs, targets)
+    return {"id": "net", "layers": layers, "at": at, "conventions": {"delta_sign": sign}}
 
 
 @pytest.mark.parametrize("sign", ["dL/dnet", "-dL/dnet"])
@@ -167,12 +188,21 @@ def test_latex_form_layer_refuses_what_it_cannot_honour(option):
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
 
 
-def test_latex_form_layer_standalone_compiles(tmp_path):
+@pytest.mark.parametrize("net", [None, NETS[4]], ids=["lecture-001", "softmax-cce"])
+def test_latex_form_layer_standalone_compiles(tmp_path, net):
     from test_latex_compile import compile_ok
 
+    source = "bp-2-2-1-sigmoid"
+    if net is not None:
+        source = str(tmp_path / "net.toml")
+        with open(source, "w") as handle:
+            handle.write(_toml(*net))
     out = tmp_path / "layer.tex"
-    result = CliRunner().invoke(app, ["latex", "bp-2-2-1-sigmoid", "--form", "layer", "--standalone", "-o", str(out)])
+    result = CliRunner().invoke(app, ["latex", source, "--form", "layer", "--standalone", "-o", str(out)])
     assert result.exit_code == 0, result.output
+    text = out.read_text()
+    if net is not None:
+        assert r"holds only when $\sum_k t_k = 1$" in text
     compile_ok(out)
 
 

@@ -112,11 +112,17 @@ def _case_output(rules: LayerRules, sign: int) -> str:
         rf"{_gradient_of_net('L', 'i')} &= {index_latex(gradient)} \\",
     ]
     lines += [rf"{lhs(rule, 'latex')} &= {index_latex(rule.expr)} \\" for rule in rules.rules if rule.layer == OUTPUT]
-    notes = " ".join(latex_text(rule.note) + "." for rule in rules.rules if rule.layer == OUTPUT and rule.note)
+    if rules.net.activations[-1] == "softmax":
+        notes = (
+            r"Here $y = \operatorname{softmax}(\mathit{net}^L)$ with the cross-entropy; the second form of"
+            r" $\delta^L$, $y - t$, holds only when $\sum_k t_k = 1$ (one-hot targets or a distribution)."
+        )
+    else:
+        notes = f"The loss is {latex_text(rules.net.loss)}."
     return (
         r"\paragraph{Case 1: the output units.} $W^L_{ij}$ reaches the loss only through $"
         + _net("L", "i")
-        + r"$: "
+        + r"$. "
         + notes
         + "\n"
         + _align(lines)
