@@ -16,8 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
-import numpy as np
-
+from symbackprop.core.activation import np  # NumPy on first use: audit and grade start without it
 from symbackprop.engine.derivation import derive
 from symbackprop.engine.layer_rules import L as OUTPUT
 from symbackprop.engine.layer_rules import (
