@@ -120,8 +120,8 @@ NOT_MATCH = {
     # 002's update rules: no 2 from (ỹ − y)², and γ/n against a loss defined as a sum (2 · n = 4)
     ("linear-perceptron-update-rules", "w1@1", 0): ("mismatch", "factor of ½"),
     ("linear-perceptron-update-rules", "w2@1", 0): ("mismatch", "factor of ½"),
-    ("linear-perceptron-mean-update", "w1@1", 0): ("mismatch", "implies dL/dw1@0 = 0.75, not 3"),
-    ("linear-perceptron-mean-update", "w2@1", 0): ("mismatch", "implies dL/dw2@0 = -0.75, not -3"),
+    ("linear-perceptron-mean-update", "w1@1", 0): ("mismatch", "divides by n = 2 (γ/n), and without the 2 of"),
+    ("linear-perceptron-mean-update", "w2@1", 0): ("mismatch", "divides by n = 2 (γ/n), and without the 2 of"),
     # 004
     ("bp-2-2-2-sigmoid-no-bias", "out_o1", 2): ("mismatch", f"this is dE_total/dout_o1 = {_OUT_O1 - 0.01:.6g}"),
     ("bp-2-2-2-sigmoid-no-bias", "net_o2", 0): ("mismatch", f"writes 0.5069 (out_h1) where out_h2 = {_OUT_H2:.6g}"),

@@ -48,6 +48,8 @@ def test_lecture_002s_update_rules_are_reported_against_the_summed_loss(exercise
         k = int(entry.key[1]) - 1
         assert entry.verdict == "mismatch", entry
         assert float(entry.computed) == pytest.approx(exact[k])
+    words = "(γ/n), and without the 2 of the square" if slide_scale == 0.5 else "factor of ½"
+    assert all(words in entry.diagnosis for entry in entries)
     # the file's numbers are the slide's rule, worked out here too
     numbers = {entry.key: float(parse(entry.stated, sympy.Symbol)) for entry in entries}
     assert numbers == {"w1@1": pytest.approx(slide[0]), "w2@1": pytest.approx(slide[1])}

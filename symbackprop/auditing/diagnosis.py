@@ -139,9 +139,23 @@ def diagnose_update(rec: Recomputation, key: StatedKey, stated: float, tolerance
     point = rec.exact[q.step - 1][1]
     gradient = point.adjoints[q.name]
     found = _explaining(rec, gradient_key, implied, tolerance / rec.lr, gradient, point)
+    mean = _mean_rule(rec, implied, gradient, tolerance / rec.lr)
+    if found is None and mean:
+        return f"the update implies {label} = {implied:.6g}, not {gradient:.6g}: {mean}"
     if found is None:
         return f"the update from {before} = {previous:g} implies {label} = {implied:.6g}, not {gradient:.6g}"
     return f"the update implies {label} = {implied:.6g}: {found.feedback}"
+
+
+def _mean_rule(rec: Recomputation, implied: float, gradient: float, tolerance: float) -> str:
+    """γ/n in an update of a loss summed over n samples (lecture 002): the mean's rule, not the sum's."""
+    n, loss = rec.ex.samples, rec.ex.loss
+    if n < 2 or rec.ex.reduce != "sum":
+        return ""
+    for divisor, also in ((n, ""), (2 * n, ", and without the 2 of the square")):
+        if within_absolute(implied, gradient / divisor, tolerance):
+            return f"the rule divides by n = {n} (γ/n){also}, but {loss} sums over the {n} samples"
+    return ""
 
 
 def repeated_factor(rec: Recomputation, key: StatedKey, stated: Sequence[float | None]) -> str:
