@@ -3,7 +3,8 @@ r"""LaTeX worked solutions, checked against the lecture decks' own typesetting.
 Every expected string below is written by hand from the lecture's formulas (lecture 003's
 chain rules and products, lecture 001's f = (x + y)z, lecture 000's z = t²), in the tool's
 documented conventions: braces on every subscript (w_{1}), one space between factors, the
-numeric coefficient in front and one fraction bar, δ = −∂L/∂n as lecture 001 defines it.
+numeric coefficient in front and one fraction bar, δ = ∂L/∂n by default and δ = −∂L/∂n where
+the exercise takes lecture 001's convention.
 Values are recomputed here with plain floats, never taken from the tool.
 """
 
@@ -106,8 +107,8 @@ def test_f_equals_x_plus_y_times_z():
 \frac{\partial f}{\partial x} &= \frac{\partial f}{\partial q} \frac{\partial q}{\partial x} \\
 &= z \\
 &= -4 \\[1ex]
-\delta_{q} &= -\frac{\partial f}{\partial q} = -z = 4 \\
-\frac{\partial f}{\partial x} &= -\delta_{q} = -4 \\[1ex]
+\delta_{q} &= \frac{\partial f}{\partial q} = z = -4 \\
+\frac{\partial f}{\partial x} &= \delta_{q} = -4 \\[1ex]
 \frac{\partial f}{\partial x} &= z \\
 &= -4
 \end{align*}"""
@@ -121,8 +122,8 @@ def test_z_equals_t_squared():
 \frac{\partial z}{\partial x} &= \frac{\partial z}{\partial t} \frac{\partial t}{\partial x} \\
 &= 2 t \\
 &= 6 \\[1ex]
-\delta_{t} &= -\frac{\partial z}{\partial t} = -2 t = -6 \\
-\frac{\partial z}{\partial x} &= -\delta_{t} = 6 \\[1ex]
+\delta_{t} &= \frac{\partial z}{\partial t} = 2 t = 6 \\
+\frac{\partial z}{\partial x} &= \delta_{t} = 6 \\[1ex]
 \frac{\partial z}{\partial x} &= 2 x + 2 y \\
 &= 6
 \end{align*}"""
@@ -150,10 +151,11 @@ def test_four_paths_chain_products_values_and_deltas():
         r"&\quad - \frac{\pi " + cos + r"}{\left(t + x\right)^{2}} \\",
         r"&= -2 + 3.14159 - 1 + 3.14159 \\",
         r"&= 3.28319 \\[1ex]",
-        r"\delta_{t} &= -" + dy + r"{\partial t} = \frac{1}{\left(t + x\right)^{2}} = 1 \\",
-        r"\delta_{x} &= -" + dy + r"{\partial x} = \frac{1}{\left(t + x\right)^{2}} = 1 \\",
-        r"\delta_{v} &= -" + dy + r"{\partial v} = 2 \delta_{x} v + \delta_{t} \pi " + cos + r" = -1.14159 \\",
-        dy + r"{\partial w} &= -\delta_{v} e^{w} - \delta_{x} - \delta_{t} \pi " + cos + r" = 3.28319 \\[1ex]",
+        # δ = ∂y/∂n: ∂y/∂t = ∂y/∂x = −1/(x + t)² = −1, ∂y/∂v = 2v·(−1) + (−π)(−1) = π − 2
+        r"\delta_{t} &= " + dy + r"{\partial t} = -\frac{1}{\left(t + x\right)^{2}} = -1 \\",
+        r"\delta_{x} &= " + dy + r"{\partial x} = -\frac{1}{\left(t + x\right)^{2}} = -1 \\",
+        r"\delta_{v} &= " + dy + r"{\partial v} = 2 \delta_{x} v + \delta_{t} \pi " + cos + r" = 1.14159 \\",
+        dy + r"{\partial w} &= \delta_{v} e^{w} + \delta_{x} + \delta_{t} \pi " + cos + r" = 3.28319 \\[1ex]",
     ]
     head = "\n".join(lines) + "\n" + dy + r"{\partial w} &= "
     assert block.startswith(head)
@@ -189,12 +191,12 @@ def test_two_branch_network_writes_one_line_per_path_as_lecture_003():
         r"&\quad - (y_{t} - y) w_{5} h_{3}(1 - h_{3}) w_{3} h_{1}(1 - h_{1}) x_{t} \\",
         rf"&= {path1:.6g} - {-path2:.6g} \\",
         rf"&= {path1 + path2:.6g} \\[1ex]",
-        rf"\delta_{{y}} &= -\frac{{\partial E}}{{\partial y}} = y_{{t}} - y = {1 - y:.6g} \\",
+        rf"\delta_{{y}} &= \frac{{\partial E}}{{\partial y}} = -(y_{{t}} - y) = {y - 1:.6g} \\",
     ]
     assert block.splitlines()[: len(lines)] == lines
-    # the weight's gradient from the error terms: ∂E/∂w₁ = −δ_{s₁} x_t (lecture 001: −δ x)
-    assert rf"\frac{{\partial E}}{{\partial w_{{1}}}} &= -\delta_{{s_{{1}}}} x_{{t}} = {path1 + path2:.6g}" in block
-    assert r"\delta_{h_{1}} &= -\frac{\partial E}{\partial h_{1}} = \delta_{s_{2}} w_{2} + " in block
+    # the weight's gradient from the error terms: ∂E/∂w₁ = δ_{s₁} x_t, with δ = ∂E/∂s₁
+    assert rf"\frac{{\partial E}}{{\partial w_{{1}}}} &= \delta_{{s_{{1}}}} x_{{t}} = {path1 + path2:.6g}" in block
+    assert r"\delta_{h_{1}} &= \frac{\partial E}{\partial h_{1}} = \delta_{s_{2}} w_{2} + " in block
 
 
 def test_lecture_003_training_example_values():
@@ -273,7 +275,9 @@ def test_lecture_001_error_terms_of_the_2_2_1_network():
         "L": "(t1 - x2_1)**2/2",
     }
     weights = {"W1_11": 0.1, "W1_12": 0.8, "W1_21": 0.4, "W1_22": 0.6, "W2_11": 0.3, "W2_12": 0.9}
-    ex = from_equations(equations, params=list(weights), at={"x0_1": 0.35, "x0_2": 0.9, "t1": 0.5, **weights})
+    point = {"x0_1": 0.35, "x0_2": 0.9, "t1": 0.5, **weights}
+    lecture = {"delta_sign": "-dL/dnet"}  # lecture 001: δ = −∂L/∂net
+    ex = from_equations(equations, params=list(weights), at=point, conventions=lecture)
     text = derivation_latex(derive(ex), ["W1_11", "W1_21"])
 
     def delta(line_start: str) -> float:
@@ -288,6 +292,10 @@ def test_lecture_001_error_terms_of_the_2_2_1_network():
     # ∂L/∂W¹ᵢⱼ = −δ¹ᵢ x⁰ⱼ
     assert r"\frac{\partial L}{\partial W^{1}_{11}} &= -\delta^{1}_{1} x^{0}_{1} = " in text
     assert r"\frac{\partial L}{\partial W^{1}_{21}} &= -\delta^{1}_{2} x^{0}_{1} = " in text
+    # the default δ = ∂L/∂net: the same error terms with the other sign, ∂L/∂W¹ᵢⱼ = δ¹ᵢ x⁰ⱼ
+    default = derivation_latex(derive(from_equations(equations, params=list(weights), at=point)), ["W1_11"])
+    assert r"\delta^{2}_{1} &= \frac{\partial L}{\partial net^{2}_{1}} = " in default
+    assert r"\frac{\partial L}{\partial W^{1}_{11}} &= \delta^{1}_{1} x^{0}_{1} = " in default
 
 
 def test_a_data_set_sums_one_samples_formula():

@@ -5,7 +5,8 @@ back to the param), the local factors substituted, one line per path, the paths'
 their sum, the error terms, the closed form and the value at the point (values only when the
 derivation has a point).
 
-The error terms follow lecture 001: :math:`\delta_n = -\partial L/\partial n`, so the output
+The error terms follow the exercise's ``[conventions] delta_sign``: :math:`\delta_n = \partial L/\partial n`
+by default, or lecture 001's :math:`\delta_n = -\partial L/\partial n`, with which the output
 error of a squared loss reads :math:`\delta_y = y_t - y` and a weight's gradient
 :math:`-\delta\,x`, as on its slides.
 """
@@ -21,7 +22,7 @@ from symbackprop.engine.symbolic import SymbolicDerivation, SymbolicGradient
 from symbackprop.exercise.model import Exercise
 from symbackprop.render.latex import LecturePrinter, delta_name, latex_name, printer
 from symbackprop.render.latex_lines import break_lines
-from symbackprop.render.plain import value_text
+from symbackprop.render.plain import delta_negated, value_text
 
 
 class _Verbatim(sympy.Symbol):
@@ -122,12 +123,13 @@ def _chain_and_paths(block: _Block, gradient: SymbolicGradient) -> None:
 
 
 def _deltas(block: _Block, gradient: SymbolicGradient) -> None:
-    """The error terms δ = −∂L/∂n backwards from the loss, then ∂L/∂P from them (lecture 001)."""
+    """The error terms δ backwards from the loss, then ∂L/∂P from them, under the exercise's δ sign."""
     tex = block.tex
+    negated = delta_negated(gradient.derivation.exercise.conventions.delta_sign)
     symbols = {step.node: _Verbatim(delta_name(step.node)) for step in gradient.delta}
     for step, value in zip(gradient.delta, values_to_show(gradient).delta, strict=True):
         is_param = step.node == gradient.wrt
-        terms = [_term(gradient.loss, child, local, symbols, negated=not is_param) for child, local in step.terms]
+        terms = [_term(gradient.loss, child, local, symbols, negated, is_param=is_param) for child, local in step.terms]
         if len(terms) == 1 and step.terms[0][0] == gradient.loss:
             right = tex.doprint(sympy.Mul(*terms[0]))  # the loss's own local derivative, no product needed
         else:
@@ -137,19 +139,24 @@ def _deltas(block: _Block, gradient: SymbolicGradient) -> None:
             right = block.per_sample([right])[0]
         else:
             left = delta_name(step.node)
-            right = rf"-{_partial(gradient.loss, step.node)} = {right}"
+            right = rf"{'-' if negated else ''}{_partial(gradient.loss, step.node)} = {right}"
             # Over a data set each δ is one sample's: a summed δ would not multiply out.
-            value = None if value is None or block.over else -value
+            value = None if value is None or block.over else (-value if negated else value)
         block.add(left, right if value is None else f"{right} = {tex.number(value)}")
 
 
-def _term(loss: str, child: str, local: sympy.Expr, delta: dict[str, _Verbatim], negated: bool) -> list[sympy.Expr]:
-    """∂L/∂child · ∂child/∂n as factors from the loss back, with ∂L/∂child = −δ_child.
+def _term(
+    loss: str, child: str, local: sympy.Expr, delta: dict[str, _Verbatim], negated: bool, is_param: bool
+) -> list[sympy.Expr]:
+    """One term of ∂L/∂n (of the param) or of δₙ = ±∂L/∂n, as factors from the loss back.
 
-    ``negated`` for a δ, which is −∂L/∂n: −(−δ_c)·∂c/∂n = δ_c·∂c/∂n.
+    With δ = −∂L/∂n (``negated``), ∂L/∂child = −δ_child: a δ's terms are then
+    −(−δ_c)·∂c/∂n = δ_c·∂c/∂n, the param's −δ_c·∂c/∂P, and the loss's own −∂L/∂n.
     """
-    factors = [local] if child == loss else [sympy.Integer(-1), delta[child], local]
-    return [sympy.Integer(-1), *factors] if negated else factors
+    if child == loss:
+        return [sympy.Integer(-1), local] if negated and not is_param else [local]
+    sign = [sympy.Integer(-1)] if negated and is_param else []
+    return [*sign, delta[child], local]
 
 
 def _closed(block: _Block, gradient: SymbolicGradient) -> None:
