@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from symbackprop.cli.app import app, console, number, parse_assignments, print_json, reports_errors, warn
+from symbackprop.render.forms import forms_help
 
 CLOSED_DISPLAY_LIMIT = 600  # characters; a longer closed form is shown only with --form closed
 CLOSED_DISPLAY_NODES: int | None = None  # nodes; None: the engine's CLOSED_MAX_SIZE. Larger is measured, not printed
@@ -188,7 +189,9 @@ def _top_level_factors(product: str) -> list[str]:
     return [*factors, product[start:]]
 
 
-def _render(gradient, forms: set[str], closed_explicit: bool, width: int, closed_limit: int | None, negated: bool):
+def _render(
+    gradient, forms: frozenset[str], closed_explicit: bool, width: int, closed_limit: int | None, negated: bool
+):
     """One gradient as a rich panel, ``width`` columns wide at most: a row per form asked for, then the value."""
     from rich.panel import Panel
     from rich.table import Table
@@ -272,7 +275,7 @@ def derive(
         str | None, typer.Argument(help="A catalog id or a .toml file (default: two-branch-sigmoid).")
     ] = None,
     wrt: Annotated[list[str], typer.Option("--wrt", help="Differentiate with respect to P (repeatable).")] = [],  # noqa: B006
-    form: Annotated[str, typer.Option(help="chain, paths, delta, closed or all.")] = "all",
+    form: Annotated[str, typer.Option(help=forms_help())] = "all",
     at: Annotated[list[str], typer.Option("--at", help="NAME=VALUE: evaluate at another point.")] = [],  # noqa: B006
     equation: Annotated[
         list[str], typer.Option("-e", "--equation", help='An ad-hoc graph: -e "E = (t - sigmoid(w*x))**2/2".')
@@ -280,7 +283,7 @@ def derive(
     max_paths: Annotated[int, typer.Option(help="List at most this many paths per param.", min=1)] = 64,
     as_json: Annotated[bool, typer.Option("--json", help="Print the derivation as JSON (SPEC §3).")] = False,
     as_latex: Annotated[
-        bool, typer.Option("--latex", help="Print every form as LaTeX align* blocks (as symbackprop latex).")
+        bool, typer.Option("--latex", help="Print the forms as LaTeX align* blocks (as symbackprop latex).")
     ] = False,
     closed_limit: Annotated[
         int | None,
@@ -293,7 +296,8 @@ def derive(
     from symbackprop.engine.derivation import derive_available, gradients
     from symbackprop.engine.symbolic import CLOSED_MAX_SIZE
     from symbackprop.errors import SymbackpropError
-    from symbackprop.render.json import FORMS, derivation_dict
+    from symbackprop.render.forms import selected_forms
+    from symbackprop.render.json import derivation_dict
     from symbackprop.render.plain import delta_convention, delta_negated
 
     _check_options(form, as_json, as_latex)
@@ -312,13 +316,14 @@ def derive(
     if as_latex:
         import sys
 
-        from symbackprop.render.latex_solution import derivation_latex
+        from symbackprop.render.latex_solution import closed_bounds, derivation_latex
 
-        sys.stdout.write(derivation_latex(derivation, list(found), closed_max_nodes=limit))
+        bound = {} if closed_limit is None else closed_bounds(closed_limit)
+        sys.stdout.write(derivation_latex(derivation, list(found), form, **bound))
         return
     out = console()
     out.print(_heading(derivation))
-    forms = set(FORMS) if form == "all" else {form}
+    forms = selected_forms(form)
     negated = delta_negated(ex.conventions.delta_sign)
     if "delta" in forms:
         out.print(delta_convention(ex.loss, ex.conventions.delta_sign), style="dim", highlight=False)
@@ -356,19 +361,17 @@ def _summary(rest, with_delta: bool, negated: bool):
 
 
 def _check_options(form: str, as_json: bool, as_latex: bool) -> None:
-    """--form names a form; --json, --latex and a single form exclude one another."""
+    """--form names a form; --json and --latex exclude each other, and --json a single form."""
     from symbackprop.errors import SymbackpropError
-    from symbackprop.render.json import FORMS
+    from symbackprop.render.forms import selected_forms
 
-    if form not in FORMS:
-        raise SymbackpropError(f"unknown form {form!r} (one of {', '.join(FORMS)})", key="--form")
+    selected_forms(form)  # an unknown form is an error before anything is derived
     if as_json and as_latex:
         raise SymbackpropError("give --json or --latex, not both", key="--latex")
-    if (as_json or as_latex) and form != "all":
-        # JSON keeps every field of the contract and LaTeX writes the whole worked solution;
-        # dropping the option silently would mislead, so say so.
+    if as_json and form != "all":
+        # JSON keeps every field of the contract; dropping the option silently would mislead, so say so.
         raise SymbackpropError(
-            "--form selects what the terminal shows; --json and --latex give every form", key="--form"
+            "--form selects what the terminal and --latex show; --json gives every form", key="--form"
         )
 
 

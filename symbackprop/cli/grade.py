@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from symbackprop.cli.app import app, console, error_console, reports_errors, warn, write_atomic
+from symbackprop.cli.app import app, console, error_console, reports_errors, same_file, warn, write_atomic
 from symbackprop.grading.workers import TIMEOUT
 
 _STYLE = {
@@ -105,22 +105,13 @@ def _check_outputs(json_file: str | None, csv_file: str | None, inputs: list[str
         if not path.strip():
             raise SymbackpropError("expected a file name, not an empty one", key=option)
         for source in inputs:
-            if _same_file(path, source):
+            if same_file(path, source):
                 raise SymbackpropError(f"{path} is an input of this command: it would be overwritten", key=option)
         why = _unwritable(Path(path))
         if why:
             raise SymbackpropError(f"{path}: {why}", key=option)
     if json_file and csv_file and Path(json_file).resolve() == Path(csv_file).resolve():
         raise SymbackpropError(f"{csv_file} is also the --json file: one report would overwrite the other", key="--csv")
-
-
-def _same_file(path: str, source: str) -> bool:
-    from pathlib import Path
-
-    try:
-        return Path(path).resolve() == Path(source).resolve() or os.path.samefile(path, source)
-    except OSError:
-        return False
 
 
 def _unwritable(path) -> str | None:

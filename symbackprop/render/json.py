@@ -7,8 +7,6 @@ from symbackprop.engine.symbolic import CLOSED_MAX_SIZE, SymbolicDerivation, Sym
 from symbackprop.parse.printer import plain
 from symbackprop.render.plain import delta_negated, memoized
 
-FORMS = ("chain", "paths", "delta", "closed", "all")
-
 
 def gradient_dict(gradient: SymbolicGradient, closed_limit: int | None = CLOSED_MAX_SIZE, text=plain) -> dict:
     """One gradient in the fields of SPEC §3, plus the δ recursion and the exact value.

@@ -19,6 +19,8 @@ from symbackprop.errors import SymbackpropError
 from symbackprop.parse.printer import lecture_order, product
 from symbackprop.render.plain import layered_name
 
+CLOSED_SHORT_SIZE = 40  # nodes: a closed form of a few lines, like lecture 003's −(y_t − y)w₄h₂(1 − h₂)…
+
 # Every option of the LaTeX output, in one place; pass any of them as keyword arguments.
 SETTINGS: dict[str, object] = {
     "product_separator": " ",  # between the factors of a chain: "w_{4} h_{2}(1 - h_{2})"
@@ -29,6 +31,9 @@ SETTINGS: dict[str, object] = {
     # size (a dense net's runs to megabytes of TeX that pdflatex cannot set); the δ form above
     # it says the same step by step.
     "closed_max_nodes": CLOSED_MAX_SIZE,
+    # Beside the other forms (not asked for alone) a closed form is set only up to this many
+    # nodes (None: up to closed_max_nodes): a handout of pages of σ nests helps no one.
+    "closed_short_nodes": CLOSED_SHORT_SIZE,
 }
 
 _INDEXED = re.compile(r"([A-Za-z]+?)_?(\d+)")

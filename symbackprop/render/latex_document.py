@@ -74,9 +74,10 @@ def document(
     wrt: Iterable[str] | None = None,
     figure: bool = False,
     edge_labels: bool = False,
+    form: str = "all",
     **settings: object,
 ) -> str:
-    r"""A complete document that ``pdflatex`` compiles: title, source, the figure, every block."""
+    r"""A complete document that ``pdflatex`` compiles: title, source, the figure, the ``form`` asked for."""
     exercise = derivation.exercise
     packages = [r"\usepackage{amsmath}"]
     # Ragged right: a long title then wraps at a word instead of running past the margin.
@@ -86,7 +87,7 @@ def document(
     if figure:
         packages += [r"\usepackage{tikz}"]
         body.append(figure_latex(exercise, edge_labels, **settings))
-    body.append(derivation_latex(derivation, wrt, **settings).rstrip("\n"))
+    body.append(derivation_latex(derivation, wrt, form, **settings).rstrip("\n"))
     return "\n".join(
         [
             r"\documentclass{article}",
