@@ -22,7 +22,7 @@ from symbackprop.core import functions
 from symbackprop.engine.derivation import derive
 from symbackprop.engine.local import local_derivatives
 from symbackprop.engine.symbolic import SymbolicDerivation
-from symbackprop.exercise.model import from_equations
+from symbackprop.exercise.model import from_equations, load
 from symbackprop.render.latex import delta_name, latex, latex_name
 from symbackprop.render.latex_document import latex_text
 from symbackprop.render.latex_lines import break_lines, visible_width
@@ -149,6 +149,12 @@ def test_four_paths_chain_products_values_and_deltas():
         r"&\quad - \frac{\pi " + cos + r" e^{w}}{\left(t + x\right)^{2}} \\",
         r"&\quad - \frac{1}{\left(t + x\right)^{2}} \\",
         r"&\quad - \frac{\pi " + cos + r"}{\left(t + x\right)^{2}} \\",
+        # the numbers put in, from the loss back: ∂y/∂x = ∂y/∂t = −1, ∂x/∂v = 2v = 2, ∂v/∂w = e⁰ = 1,
+        # ∂t/∂v = ∂t/∂w = π cos π = −π; ∂x/∂w = 1 is left out, as in the product above
+        r"&= (-1) \times 2 \times 1 \\",
+        r"&\quad + (-1) \times (-3.14159) \times 1 \\",
+        r"&\quad + (-1) \\",
+        r"&\quad + (-1) \times (-3.14159) \\",
         r"&= -2 + 3.14159 - 1 + 3.14159 \\",
         r"&= 3.28319 \\[1ex]",
         # δ = ∂y/∂n: ∂y/∂t = ∂y/∂x = −1/(x + t)² = −1, ∂y/∂v = 2v·(−1) + (−π)(−1) = π − 2
@@ -183,12 +189,16 @@ def test_two_branch_network_writes_one_line_per_path_as_lecture_003():
     path1 = -(1 - y) * 1.5 * h2 * (1 - h2) * 0.5 * h1 * (1 - h1) * 1
     path2 = -(1 - y) * -0.5 * h3 * (1 - h3) * -1 * h1 * (1 - h1) * 1
     assert path1 < 0 and path2 < 0
+    dh1 = f"{h1 * (1 - h1):.6g}"
     lines = [
         r"\begin{align*}",
         rf"\frac{{\partial E}}{{\partial w_{{1}}}} &= {chain1} \\",
         rf"&\quad + {chain2} \\",
         r"&= -(y_{t} - y) w_{4} h_{2}(1 - h_{2}) w_{2} h_{1}(1 - h_{1}) x_{t} \\",
         r"&\quad - (y_{t} - y) w_{5} h_{3}(1 - h_{3}) w_{3} h_{1}(1 - h_{1}) x_{t} \\",
+        # each path's factors at the point, from the loss back (x_t = 1 is a factor, not a 1 left out)
+        rf"&= ({y - 1:.6g}) \times 1.5 \times {h2 * (1 - h2):.6g} \times 0.5 \times {dh1} \times 1 \\",
+        rf"&\quad + ({y - 1:.6g}) \times (-0.5) \times {h3 * (1 - h3):.6g} \times (-1) \times {dh1} \times 1 \\",
         rf"&= {path1:.6g} - {-path2:.6g} \\",
         rf"&= {path1 + path2:.6g} \\[1ex]",
         rf"\delta_{{y}} &= \frac{{\partial E}}{{\partial y}} = -(y_{{t}} - y) = {y - 1:.6g} \\",
@@ -214,7 +224,10 @@ def test_lecture_003_training_example_values():
     assert text.count(r"\begin{align*}") == 2 + 1 + 1
     assert text.count(r"\subsection*{") == 3
     for product, stated in [(r"-(y_{t} - y) w_{2} h(1 - h) x_{t}", -0.053), (r"-(y_{t} - y) h", -0.197)]:
-        value = text.split(f"&= {product} \\\\\n&= ")[1].split()[0]
+        after = text.split(f"&= {product} \\\\\n")[1].splitlines()
+        # the numbers put in (a product, with ×), then the value
+        assert r"\times" in after[0]
+        value = after[1].removeprefix("&= ").split()[0]
         assert round(float(value), 3) == stated
 
 
@@ -345,3 +358,35 @@ def test_a_closed_form_too_long_to_set_is_left_out_with_a_note():
     size = len(list(sympy.preorder_traversal(long.gradient("w").closed)))
     note = rf"\text{{(closed\_size = {size}, over 10 terms and factors: left out; the $\delta$ form gives it)}}"
     assert size > 10 and note in text
+
+
+def lecture_004_forward() -> dict[str, float]:
+    """Lecture 004's 2-2-2 net by hand: inputs 0.05, 0.1, weights 0.15 … 0.5, targets 0.01, 0.99."""
+    s = sigmoid
+    h1, h2 = s(0.05 * 0.15 + 0.1 * 0.2), s(0.05 * 0.25 + 0.1 * 0.3)
+    o1, o2 = s(h1 * 0.35 + h2 * 0.4), s(h1 * 0.45 + h2 * 0.5)
+    return {"h1": h1, "o1": o1, "o2": o2}
+
+
+def test_each_product_shows_its_numbers_then_its_value_as_lecture_004():
+    # lecture 004: ∂E_total/∂w5 = 0.5843 × 0.2411 × 0.5069 = 0.0714
+    v = lecture_004_forward()
+    factors = [v["o1"] - 0.01, v["o1"] * (1 - v["o1"]), v["h1"]]
+    assert [round(f, 4) for f in factors] == [0.5843, 0.2411, 0.5069]
+    text = derivation_latex(derive(load("bp-2-2-2-sigmoid-no-bias")), ["w5", "w1"], "paths")
+    numbers = r" \times ".join(f"{f:.6g}" for f in factors)
+    value = math.prod(factors)
+    assert round(value, 4) == 0.0714
+    assert f"&= {numbers} \\\\\n&= {value:.6g}\n" in text
+    # ∂E_total/∂w1 = [0.5843 × 0.241 × 0.35 + (−0.3714) × 0.2359 × 0.45] × 0.25 × 0.05, a path a line
+    dh1 = v["h1"] * (1 - v["h1"])
+    second = [v["o2"] - 0.99, v["o2"] * (1 - v["o2"]), 0.45, dh1, 0.05]
+    assert [round(f, 4) for f in second[:2]] == [-0.3714, 0.2359] and round(dh1, 2) == 0.25
+    line = r"&\quad + " + r" \times ".join(f"({f:.6g})" if f < 0 else f"{f:.6g}" for f in second) + r" \\"
+    assert line in text.splitlines()
+
+
+def test_a_data_set_has_no_numbers_line():
+    # one sample's formula summed over the data: its factors' numbers would not multiply out
+    ex = from_equations({"y": "w*x", "E": "(t - y)**2"}, params=["w"], at={"w": 1}, data={"x": [1, 2], "t": [0, 1]})
+    assert r"\times" not in derivation_latex(derive(ex), form="paths")

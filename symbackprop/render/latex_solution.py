@@ -21,7 +21,7 @@ from collections.abc import Iterable
 import sympy
 
 from symbackprop.engine.derivation import Derivation, Gradient, gradients, values_to_show
-from symbackprop.engine.symbolic import DeltaStep, SymbolicDerivation, SymbolicGradient
+from symbackprop.engine.symbolic import DeltaStep, Path, SymbolicDerivation, SymbolicGradient
 from symbackprop.exercise.model import Exercise
 from symbackprop.render.forms import selected_forms
 from symbackprop.render.latex import LecturePrinter, delta_name, latex_name, printer
@@ -122,10 +122,31 @@ def _chain_and_paths(block: _Block, gradient: SymbolicGradient, forms: frozenset
         products = [tex.product(list(reversed(path.factors))) for path in gradient.paths]
         block.sum_lines(lhs, block.per_sample(products + omitted))
         lhs = ""
+        # The numbers put in, as lecture 004 writes "0.5843 × 0.2411 × 0.5069 = 0.0714"; not over
+        # a data set, where the formula is one sample's, nor where each path is one number already.
+        if isinstance(gradient, Gradient) and not block.over:
+            numbers = [_numbers(tex, gradient.derivation, path) for path in gradient.paths]
+            if any(r"\times" in product for product in numbers):
+                block.sum_lines("", numbers + omitted)
         if isinstance(gradient, Gradient) and len(gradient.paths) > 1 and not omitted:
             block.add("", _signed_join([tex.number(value) for value in gradient.path_values]))
     if isinstance(gradient, Gradient) and not lhs:
         block.add("", tex.number(gradient.value))
+
+
+def _numbers(tex: LecturePrinter, derivation: Derivation, path: Path) -> str:
+    r"""A path's local factors at the point, from the loss back, joined by ×; a factor that is 1 is left out.
+
+    >>> from symbackprop.engine.derivation import derive
+    >>> from symbackprop.exercise.model import from_equations
+    >>> d = derive(from_equations({"q": "x + y", "f": "q*z"}, at={"x": -2, "y": 5, "z": -4}))
+    >>> _numbers(printer(), d, d.gradient("x").paths[0]), _numbers(printer(), d, d.gradient("z").paths[0])
+    ('(-4)', '3')
+    """
+    edges = derivation.numeric.edges
+    shown = [edges[edge] for edge, factor in zip(path.edges, path.factors, strict=True) if factor != 1]
+    numbers = [tex.number(value) for value in reversed(shown)] or ["1"]
+    return r" \times ".join(f"({number})" if number.startswith("-") else number for number in numbers)
 
 
 def _delta_line(block: _Block, loss: str, step: DeltaStep, value: float | None, negated: bool, wrt: str) -> None:
