@@ -15,15 +15,17 @@ from types import SimpleNamespace
 
 import pytest
 import sympy
+from conftest import EXERCISE_FILES
 from reference import TWO_BRANCH, sigmoid
 
 import symbackprop
 from symbackprop.core import functions
-from symbackprop.engine.derivation import derive
+from symbackprop.engine.derivation import derive, gradients
 from symbackprop.engine.local import local_derivatives
 from symbackprop.engine.symbolic import SymbolicDerivation
 from symbackprop.exercise.model import from_equations, load
-from symbackprop.render.latex import delta_name, latex, latex_name
+from symbackprop.parse.latex import parse_latex
+from symbackprop.render.latex import delta_name, latex, latex_name, printer
 from symbackprop.render.latex_document import latex_text
 from symbackprop.render.latex_lines import break_lines, visible_width
 from symbackprop.render.latex_solution import derivation_latex, gradient_latex
@@ -36,7 +38,7 @@ from symbackprop.render.latex_solution import derivation_latex, gradient_latex
         ("x_t", "x_{t}"),
         ("y_t", "y_{t}"),
         ("W1_12", "W^{1}_{12}"),  # W¹₁₂, lecture 001
-        ("net1_2", "net^{1}_{2}"),
+        ("net1_2", r"\mathrm{net}^{1}_{2}"),
         ("s4", "s_{4}"),
         ("h", "h"),
         ("alpha", r"\alpha"),
@@ -300,9 +302,9 @@ def test_lecture_001_error_terms_of_the_2_2_1_network():
         (line,) = {line for line in text.splitlines() if line.startswith(line_start)}
         return float(line.split(" = ")[-1].split()[0])
 
-    assert abs(delta(r"\delta^{2}_{1} &= -\frac{\partial L}{\partial net^{2}_{1}} = ") - -0.0406) < 1e-4
-    assert abs(delta(r"\delta^{1}_{1} &= -\frac{\partial L}{\partial net^{1}_{1}} = ") - -0.0027) < 1e-4
-    assert abs(delta(r"\delta^{1}_{2} &= -\frac{\partial L}{\partial net^{1}_{2}} = ") - -0.0082) < 1e-4
+    assert abs(delta(r"\delta^{2}_{1} &= -\frac{\partial L}{\partial \mathrm{net}^{2}_{1}} = ") - -0.0406) < 1e-4
+    assert abs(delta(r"\delta^{1}_{1} &= -\frac{\partial L}{\partial \mathrm{net}^{1}_{1}} = ") - -0.0027) < 1e-4
+    assert abs(delta(r"\delta^{1}_{2} &= -\frac{\partial L}{\partial \mathrm{net}^{1}_{2}} = ") - -0.0082) < 1e-4
     # the lecture's recursion, δ¹₁ = x¹₁(1 − x¹₁) W²₁₁ δ²₁, here from the loss back
     assert r"\delta_{x^{1}_{1}} &= -\frac{\partial L}{\partial x^{1}_{1}} = \delta^{2}_{1} W^{2}_{11} = " in text
     # ∂L/∂W¹ᵢⱼ = −δ¹ᵢ x⁰ⱼ
@@ -310,7 +312,7 @@ def test_lecture_001_error_terms_of_the_2_2_1_network():
     assert r"\frac{\partial L}{\partial W^{1}_{21}} &= -\delta^{1}_{2} x^{0}_{1} = " in text
     # the default δ = ∂L/∂net: the same error terms with the other sign, ∂L/∂W¹ᵢⱼ = δ¹ᵢ x⁰ⱼ
     default = derivation_latex(derive(from_equations(equations, params=list(weights), at=point)), ["W1_11"])
-    assert r"\delta^{2}_{1} &= \frac{\partial L}{\partial net^{2}_{1}} = " in default
+    assert r"\delta^{2}_{1} &= \frac{\partial L}{\partial \mathrm{net}^{2}_{1}} = " in default
     assert r"\frac{\partial L}{\partial W^{1}_{11}} &= \delta^{1}_{1} x^{0}_{1} = " in default
 
 
@@ -390,3 +392,41 @@ def test_a_data_set_has_no_numbers_line():
     # one sample's formula summed over the data: its factors' numbers would not multiply out
     ex = from_equations({"y": "w*x", "E": "(t - y)**2"}, params=["w"], at={"w": 1}, data={"x": [1, 2], "t": [0, 1]})
     assert r"\times" not in derivation_latex(derive(ex), form="paths")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("target_o1", r"\mathrm{target}_{o1}"),  # lecture 004's \text{target}_{o1}
+        ("E_total", r"E_{\mathrm{total}}"),  # lecture 004's E_{\text{total}}
+        ("out_h1", r"\mathrm{out}_{h1}"),
+        ("net1_2", r"\mathrm{net}^{1}_{2}"),  # lecture 001's net^{1}_{2}, upright
+        ("price", r"\mathrm{price}"),
+        ("y_true", r"y_{\mathrm{true}}"),
+    ],
+)
+def test_multi_letter_names_are_upright_and_read_back(name, expected):
+    assert latex_name(name) == expected
+    symbol = sympy.Symbol(name)
+    assert parse_latex(expected, {name: symbol}) == symbol
+    assert parse_latex(rf"2 {expected} \cdot {expected}", {name: symbol}) == 2 * symbol**2
+
+
+@pytest.mark.parametrize("exercise", EXERCISE_FILES, ids=lambda path: path.stem)
+def test_the_handouts_formulas_read_back_as_answers(exercise):
+    # What the handout prints for a path's product or a short closed form, a student may copy
+    # as an answer: the grader's LaTeX reader must read it as the same expression.
+    ex = load(str(exercise))
+    tex = printer()
+    forms = []
+    for gradient in gradients(SymbolicDerivation(ex)).values():
+        forms += [(tex.product(list(reversed(path.factors))), path.product) for path in gradient.paths]
+        if gradient.closed_size <= 40:
+            forms.append((tex.doprint(gradient.closed), gradient.closed))
+    assert forms
+    for text, expected in forms:
+        read = parse_latex(text, ex.symbols)
+        names = sorted(read.free_symbols | expected.free_symbols, key=str)
+        # equal at a point with every name a different rational (σ(βx) and σ(x, β) are one function)
+        point = {symbol: sympy.Rational(index + 2, 7) for index, symbol in enumerate(names)}
+        assert abs(float((read - expected).xreplace(point).evalf())) < 1e-12, text
