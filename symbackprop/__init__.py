@@ -37,6 +37,7 @@ _API = {
     "expand": "symbackprop.exercise.layers",
     "gradient_latex": "symbackprop.render.latex_solution",
     "derivation_latex": "symbackprop.render.latex_solution",
+    "questions_latex": "symbackprop.render.latex_questions",
     "check": "symbackprop.numeric.check",
     "Grader": "symbackprop.grading.grader",
     "grade_class": "symbackprop.grading.classroom",

@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import EXERCISE_FILES, IN_CI, has_tikz
+from conftest import EXAMPLES, EXERCISE_FILES, IN_CI, has_tikz
 from typer.testing import CliRunner
 
 from symbackprop.cli import app
@@ -114,3 +114,8 @@ def test_a_fragment_compiles_inside_a_users_document(tmp_path):
 def test_every_form_compiles(exercise, form, tmp_path):
     # bp-2-2-2's closed forms, asked for alone, run to 175 nodes each: they too must stay on the page.
     compile_ok(write_document(Path(exercise), tmp_path / "solution.tex", "--form", form))
+
+
+@pytest.mark.parametrize("exercise", [*EXERCISES, EXAMPLES / "two-branch-grading.toml"], ids=lambda path: path.stem)
+def test_every_questions_sheet_compiles(exercise, tmp_path):
+    compile_ok(write_document(exercise, tmp_path / "questions.tex", "--questions", "--figure"))

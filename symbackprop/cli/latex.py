@@ -31,33 +31,65 @@ def latex(
             min=0,
         ),
     ] = None,
+    questions: Annotated[
+        bool,
+        typer.Option(
+            "--questions", help="Only the questions (the graph, the point, what is asked), without the solution."
+        ),
+    ] = False,
 ) -> None:
     """The worked solution as LaTeX, in labelled sections: chain rule and paths per param, the δs, the closed forms."""
-    from symbackprop.engine.derivation import derive_available
     from symbackprop.errors import SymbackpropError
-    from symbackprop.exercise.model import load
     from symbackprop.render.forms import selected_forms
-    from symbackprop.render.latex_document import document
     from symbackprop.render.latex_figure import figure_latex
-    from symbackprop.render.latex_solution import closed_bounds, derivation_latex
 
     if edge_labels and not figure:
         raise SymbackpropError("labels the figure's edges: give --figure too", key="--edge-labels")
     selected_forms(form)  # an unknown form is an error before anything is derived
+    if questions and (form != "all" or closed_limit is not None):
+        # The sheet has no solution to choose forms of; dropping the option silently would mislead.
+        option = "--form" if form != "all" else "--closed-limit"
+        raise SymbackpropError("shapes the solution, and --questions leaves the solution out", key=option)
+    point = parse_assignments(at, "--at")
+    if questions:
+        ex, text = _questions_sheet(exercise, wrt, point, standalone, figure, edge_labels)
+    else:
+        ex, text = _solution(exercise, wrt, point, form, closed_limit, standalone, figure, edge_labels)
+    if figure and not standalone:
+        text = figure_latex(ex, edge_labels) + "\n\n" + text
+    if output is None:
+        sys.stdout.write(text)
+        return
+    if ex.path is not None and same_file(output, ex.path):
+        raise SymbackpropError(f"{output} is the exercise file: it would be overwritten", key="--output")
+    write_atomic(output, text)
+
+
+def _solution(exercise, wrt, point, form, closed_limit, standalone, figure, edge_labels):
+    """The exercise and its worked solution as LaTeX, a fragment or a whole document."""
+    from symbackprop.engine.derivation import derive_available
+    from symbackprop.exercise.model import load
+    from symbackprop.render.latex_document import document
+    from symbackprop.render.latex_solution import closed_bounds, derivation_latex
+
     ex = load(exercise)
     warn(ex.warnings)
-    if output is not None and ex.path is not None and same_file(output, ex.path):
-        raise SymbackpropError(f"{output} is the exercise file: it would be overwritten", key="--output")
-    derivation = derive_available(ex, at=parse_assignments(at, "--at"))
+    derivation = derive_available(ex, at=point)
     # The printer's own bounds unless one is given; 0 sets every closed form whatever its size.
     bound = {} if closed_limit is None else closed_bounds(closed_limit)
     if standalone:
-        text = document(derivation, wrt or None, figure=figure, edge_labels=edge_labels, form=form, **bound)
-    else:
-        text = derivation_latex(derivation, wrt or None, form, **bound)
-        if figure:
-            text = figure_latex(ex, edge_labels) + "\n\n" + text
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        write_atomic(output, text)
+        return ex, document(derivation, wrt or None, figure=figure, edge_labels=edge_labels, form=form, **bound)
+    return ex, derivation_latex(derivation, wrt or None, form, **bound)
+
+
+def _questions_sheet(exercise, wrt, point, standalone, figure, edge_labels):
+    """The exercise and its questions-only sheet, a fragment or a whole document."""
+    from symbackprop.grading.questions import load_for_grading
+    from symbackprop.render.latex_document import questions_document
+    from symbackprop.render.latex_questions import questions_latex
+
+    ex, asked = load_for_grading(exercise)
+    warn(ex.warnings)
+    if standalone:
+        return ex, questions_document(ex, asked, wrt or None, point, figure=figure, edge_labels=edge_labels)
+    return ex, questions_latex(ex, asked, wrt or None, point)

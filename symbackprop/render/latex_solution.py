@@ -16,7 +16,7 @@ error of a squared loss reads :math:`\delta_y = y_t - y` and a weight's gradient
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import sympy
 
@@ -282,9 +282,13 @@ def point_latex(derivation: SymbolicDerivation, **settings: object) -> str | Non
     """
     if not isinstance(derivation, Derivation):
         return None
+    return assignments_latex(derivation.point, **settings)
+
+
+def assignments_latex(point: Mapping[str, sympy.Expr], **settings: object) -> str:
+    r"""Names and their values as inline math, the values as the user wrote them: ``$w_{1} = 0.5$, …``."""
     tex = printer(**settings)
-    point = derivation.point.items()
-    return ", ".join(f"${latex_name(name)} = {value_text(value, tex.doprint)}$" for name, value in point)
+    return ", ".join(f"${latex_name(name)} = {value_text(value, tex.doprint)}$" for name, value in point.items())
 
 
 def _section(title: str) -> str:
