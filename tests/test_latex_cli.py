@@ -76,6 +76,15 @@ def test_output_file_is_written_whole_and_nothing_else_is_left(tmp_path):
         (("show", "no-such-exercise", "--dot"), "unknown exercise 'no-such-exercise'"),
         (("latex", "four-paths", "--edge-labels"), "--edge-labels: labels the figure's edges: give --figure too"),
         (("latex", "four-paths", "--form", "nope"), "--form: unknown form 'nope' (one of chain, paths, delta"),
+        (("latex", "four-paths", "--values"), "--values: draws on the figure: give --figure too"),
+        (
+            ("latex", "four-paths", "--figure", "--values", "--questions"),
+            "--values: would print the gradients the questions ask",
+        ),
+        (
+            ("latex", "linear-perceptron-two-samples", "--figure", "--values"),
+            "--values: linear-perceptron-two-samples has 2 samples, a value each",
+        ),
         (("show", "four-paths", "--edge-labels"), "--edge-labels: labels the DOT graph's edges: give --dot too"),
     ],
 )
@@ -223,3 +232,14 @@ def test_output_never_overwrites_the_exercise_file(tmp_path):
     link.symlink_to(source)
     assert "is the exercise file" in one_error_line("latex", str(source), "--output", str(link))
     assert source.read_text() == before
+
+
+def test_figure_values_are_the_nodes_value_and_gradient():
+    # lecture 001: f = (x + y)z at x = −2, y = 5, z = −4: q = 3 and ∂f/∂q = z = −4; f = −12
+    out = invoke("latex", "fx-plus-y-times-z", "--figure", "--values", "--form", "delta")
+    assert r"{$q$\\{\scriptsize value $3$}\\{\scriptsize grad $-4$}};" in out
+    assert r"{$f$\\{\scriptsize value $-12$}\\{\scriptsize grad $1$}};" in out
+    assert r"Each node: its value and grad, $\partial f/\partial$ the node, at the point." in out
+    drawn = invoke("latex", "fx-plus-y-times-z", "--standalone", "--figure", "--values")
+    assert r"{$z$\\{\scriptsize value $-4$}\\{\scriptsize grad $3$}};" in drawn
+    assert "value" not in invoke("latex", "fx-plus-y-times-z", "--figure")

@@ -20,6 +20,10 @@ def latex(
     standalone: Annotated[bool, typer.Option(help="A whole document that compiles with pdflatex.")] = False,
     figure: Annotated[bool, typer.Option(help="Add the graph as a TikZ picture.")] = False,
     edge_labels: Annotated[bool, typer.Option(help="Label the figure's edges with their local derivatives.")] = False,
+    values: Annotated[
+        bool,
+        typer.Option("--values", help="Draw each node's value and gradient on the figure (as micrograd's draw_dot)."),
+    ] = False,
     wrt: Annotated[list[str], typer.Option("--wrt", help="Only the gradient for P (repeatable).")] = [],  # noqa: B006
     form: Annotated[str, typer.Option(help=forms_help())] = "all",
     at: Annotated[list[str], typer.Option("--at", help="NAME=VALUE: evaluate at another point.")] = [],  # noqa: B006
@@ -45,6 +49,12 @@ def latex(
 
     if edge_labels and not figure:
         raise SymbackpropError("labels the figure's edges: give --figure too", key="--edge-labels")
+    if values and not figure:
+        raise SymbackpropError("draws on the figure: give --figure too", key="--values")
+    if values and questions:
+        raise SymbackpropError(
+            "would print the gradients the questions ask: leave it out of --questions", key="--values"
+        )
     selected_forms(form)  # an unknown form is an error before anything is derived
     if questions and (form != "all" or closed_limit is not None):
         # The sheet has no solution to choose forms of; dropping the option silently would mislead.
@@ -52,11 +62,11 @@ def latex(
         raise SymbackpropError("shapes the solution, and --questions leaves the solution out", key=option)
     point = parse_assignments(at, "--at")
     if questions:
-        ex, text = _questions_sheet(exercise, wrt, point, standalone, figure, edge_labels)
+        (ex, text), numbers = _questions_sheet(exercise, wrt, point, standalone, figure, edge_labels), None
     else:
-        ex, text = _solution(exercise, wrt, point, form, closed_limit, standalone, figure, edge_labels)
+        ex, text, numbers = _solution(exercise, wrt, point, form, closed_limit, standalone, figure, edge_labels, values)
     if figure and not standalone:
-        text = figure_latex(ex, edge_labels) + "\n\n" + text
+        text = figure_latex(ex, edge_labels, numbers if values else None) + "\n\n" + text
     if output is None:
         sys.stdout.write(text)
         return
@@ -65,21 +75,24 @@ def latex(
     write_atomic(output, text)
 
 
-def _solution(exercise, wrt, point, form, closed_limit, standalone, figure, edge_labels):
-    """The exercise and its worked solution as LaTeX, a fragment or a whole document."""
+def _solution(exercise, wrt, point, form, closed_limit, standalone, figure, edge_labels, values):
+    """The exercise, its worked solution as LaTeX (a fragment or a whole document), and the figure's numbers."""
     from symbackprop.engine.derivation import derive_available
     from symbackprop.exercise.model import load
+    from symbackprop.render.dot import node_numbers
     from symbackprop.render.latex_document import document
     from symbackprop.render.latex_solution import closed_bounds, derivation_latex
 
     ex = load(exercise)
     warn(ex.warnings)
     derivation = derive_available(ex, at=point)
+    numbers = node_numbers(derivation) if values else None  # an error without one value per node
     # The printer's own bounds unless one is given; 0 sets every closed form whatever its size.
     bound = {} if closed_limit is None else closed_bounds(closed_limit)
     if standalone:
-        return ex, document(derivation, wrt or None, figure=figure, edge_labels=edge_labels, form=form, **bound)
-    return ex, derivation_latex(derivation, wrt or None, form, **bound)
+        options = {"figure": figure, "edge_labels": edge_labels, "form": form, "values": values}
+        return ex, document(derivation, wrt or None, **options, **bound), numbers
+    return ex, derivation_latex(derivation, wrt or None, form, **bound), numbers
 
 
 def _questions_sheet(exercise, wrt, point, standalone, figure, edge_labels):

@@ -9,6 +9,7 @@ from sympy.printing.latex import greek_letters_set
 
 from symbackprop.engine.symbolic import SymbolicDerivation
 from symbackprop.exercise.model import Exercise
+from symbackprop.render.dot import node_numbers
 from symbackprop.render.latex_figure import figure_latex
 from symbackprop.render.latex_questions import Asked, questions_latex
 from symbackprop.render.latex_solution import derivation_latex
@@ -77,11 +78,16 @@ def document(
     figure: bool = False,
     edge_labels: bool = False,
     form: str = "all",
+    values: bool = False,
     **settings: object,
 ) -> str:
-    r"""A complete document that ``pdflatex`` compiles: title, source, the figure, the ``form`` asked for."""
+    r"""A complete document that ``pdflatex`` compiles: title, source, the figure, the ``form`` asked for.
+
+    ``values`` draws each node's value and gradient on the figure.
+    """
     body = derivation_latex(derivation, wrt, form, **settings)
-    return _wrapped(derivation.exercise, body, figure, edge_labels, **settings)
+    numbers = node_numbers(derivation) if values else None
+    return _wrapped(derivation.exercise, body, figure, edge_labels, numbers, **settings)
 
 
 def questions_document(
@@ -95,10 +101,17 @@ def questions_document(
 ) -> str:
     r"""The questions-only sheet (:func:`~symbackprop.render.latex_questions.questions_latex`) as a whole document."""
     body = questions_latex(exercise, questions, wrt, at, **settings)
-    return _wrapped(exercise, body, figure, edge_labels, **settings)
+    return _wrapped(exercise, body, figure, edge_labels, None, **settings)
 
 
-def _wrapped(exercise: Exercise, body_text: str, figure: bool, edge_labels: bool, **settings: object) -> str:
+def _wrapped(
+    exercise: Exercise,
+    body_text: str,
+    figure: bool,
+    edge_labels: bool,
+    values: Mapping[str, tuple[float, float]] | None,
+    **settings: object,
+) -> str:
     """``body_text`` in a document: amsmath, the title, the source, and the figure when asked for."""
     packages = [r"\usepackage{amsmath}"]
     # Ragged right: a long title then wraps at a word instead of running past the margin.
@@ -107,7 +120,7 @@ def _wrapped(exercise: Exercise, body_text: str, figure: bool, edge_labels: bool
         body.append(rf"\noindent Source: {latex_text(exercise.source)}")
     if figure:
         packages += [r"\usepackage{tikz}"]
-        body.append(figure_latex(exercise, edge_labels, **settings))
+        body.append(figure_latex(exercise, edge_labels, values, **settings))
     body.append(body_text.rstrip("\n"))
     return "\n".join(
         [
