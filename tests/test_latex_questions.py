@@ -7,29 +7,13 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES
 from reference import sigmoid
-from typer.testing import CliRunner
+from test_latex_cli import invoke, one_error_line
 
-from symbackprop.cli import app
 from symbackprop.exercise.model import from_equations
 from symbackprop.grading.questions import read_questions
 from symbackprop.render.latex_questions import questions_latex
 
-runner = CliRunner()
 GRADED = str(EXAMPLES / "two-branch-grading.toml")
-
-
-def invoke(*args: str) -> str:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def one_error_line(*args: str) -> str:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == 2, result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and "Traceback" not in result.output, result.output
-    return lines[0]
 
 
 def two_branch_values() -> dict[str, float]:
