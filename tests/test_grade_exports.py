@@ -7,8 +7,11 @@ df/dx, df/dy and df/dz, symbolic, 1 point each: df/dx = df/dy = z and df/dz = q 
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -16,7 +19,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, EXERCISES
+from conftest import EXAMPLES, EXERCISES, ROOT
 from typer.testing import CliRunner
 
 from symbackprop.cli import app
@@ -201,3 +204,52 @@ def test_the_gradescope_scripts_are_executable_bash():
         script = GRADESCOPE / name
         assert os.access(script, os.X_OK), name
         subprocess.run(["bash", "-n", str(script)], check=True)
+
+
+# -- README's "Running a course › Gradebooks", re-run as printed -------------------------------------------
+
+
+def _readme_section(start: str, end: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    return text[text.index(start) : text.index(end)]
+
+
+def _blocks(section: str, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", section, re.DOTALL)
+
+
+def test_the_readme_gradebook_commands_write_what_the_readme_shows(tmp_path, monkeypatch):
+    section = _readme_section("### Gradebooks", "### One answer at a time")
+    monkeypatch.chdir(ROOT)
+    commands = [shlex.split(block.replace("\\\n", " ")) for block in _blocks(section, "bash")]
+    assert len(commands) == 2
+    for command in commands:
+        assert command[:2] == ["symbackprop", "grade"]
+        # The files it writes go to a temporary folder, not into the checkout.
+        args = [
+            str(tmp_path / arg) if option in ("--canvas", "--moodle", "--gradescope") else arg
+            for option, arg in itertools.pairwise(command)
+        ]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+    canvas, moodle = _blocks(section, "text")
+    assert (tmp_path / "canvas.csv").read_text() == canvas
+    written = (tmp_path / "moodle.csv").read_text().splitlines()
+    shown = moodle.splitlines()
+    assert written[0] == shown[0] and written[1].startswith(shown[1].removesuffix(" | …"))
+    assert (tmp_path / "results.json").exists()
+
+
+def test_the_readme_grade_answer_lines_say_what_they_return(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    [block] = _blocks(_readme_section("### One answer at a time", "## Python API"), "python")
+    names: dict = {}
+    checked = 0
+    for line in block.splitlines():
+        code, _, shown = line.partition("  # ")
+        if not shown:
+            exec(code, names)  # the README's own import and assignment
+            continue
+        assert repr(eval(code, names)) == shown, code
+        checked += 1
+    assert checked == 4
