@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import subprocess
 import sys
 import time
 
 import pytest
 from conftest import EXAMPLES
+from test_grade import sigma
 
 import symbackprop
 from symbackprop.errors import SymbackpropError
@@ -16,10 +16,6 @@ from symbackprop.exercise.model import from_equations
 from symbackprop.grading.grader import Grader
 
 TWO_BRANCH = EXAMPLES / "two-branch-grading.toml"
-
-
-def sigma(x: float) -> float:
-    return 1 / (1 + math.exp(-x))
 
 
 def test_import_symbackprop_stays_cheap_and_grade_answer_is_exported_lazily():

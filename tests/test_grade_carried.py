@@ -9,31 +9,19 @@ import math
 
 import pytest
 from conftest import EXAMPLES
+from test_grade import DE_DW4, DE_DY, H2  # the network's values by hand
 
 from symbackprop.grading.answers import Row
 from symbackprop.grading.classroom import grade_class
 from symbackprop.grading.grader import Grader
 from symbackprop.grading.questions import load_for_grading
 
-
-def sigma(x: float) -> float:
-    return 1 / (1 + math.exp(-x))
-
-
-# The two-branch network at its point: x_t = y_t = w1 = 1, w2 = .5, w3 = −1, w4 = 1.5, w5 = −.5, η = 0.1.
-H1 = sigma(1.0)
-H2 = sigma(0.5 * H1)
-H3 = sigma(-1.0 * H1)
-Y = 1.5 * H2 - 0.5 * H3
-DE_DY = -(1.0 - Y)
-DE_DW4 = DE_DY * H2
 W4_AFTER = 1.5 - 0.1 * DE_DW4  # the true w4@1
 
 
 @pytest.fixture(scope="module")
 def two_branch():
-    exercise, questions = load_for_grading(EXAMPLES / "two-branch-grading.toml")
-    return Grader(exercise, questions)
+    return Grader(*load_for_grading(EXAMPLES / "two-branch-grading.toml"))
 
 
 def verdicts(grader, answers: list[tuple[str, str]]):
