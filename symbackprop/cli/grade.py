@@ -42,7 +42,10 @@ def grade(
         float | None, typer.Option("--timeout", help=f"Seconds allowed per answer (default {TIMEOUT:g}).")
     ] = None,
     roster_file: Annotated[
-        str | None, typer.Option("--roster", help="Class roster CSV (student,name,id,…): every student must be on it.")
+        str | None,
+        typer.Option(
+            "--roster", help="Class roster CSV (student,name,id,…): every student who answered must be on it."
+        ),
     ] = None,
     canvas: Annotated[
         str | None, typer.Option("--canvas", help="Write Canvas's gradebook import CSV (needs --roster).")
@@ -93,7 +96,7 @@ def grade(
     ex, questions = load_for_grading(exercise)
     warn(ex.warnings)
     rows = read_answers(answers)
-    roster = _roster_for_exports(roster_file, rows, answers, canvas=canvas, gradescope=gradescope)
+    roster = _roster_for_exports(roster_file, rows, answers, canvas=canvas, moodle=moodle, gradescope=gradescope)
     grader = Grader(ex, questions)
     grader.symbolic_points  # noqa: B018 — computed once here, inherited by every worker
     report = _run(grader, rows, jobs, timeout, grade_class)
@@ -111,28 +114,26 @@ def grade(
     _print(report, tables=not summary_only and len(students) <= TABLES_UP_TO)
 
 
-def _roster_for_exports(roster_file, rows, answers: str, *, canvas: str | None, gradescope: str | None) -> list:
+def _roster_for_exports(roster_file, rows, answers: str, *, canvas, moodle, gradescope) -> list:
     """The roster (empty without --roster), checked against the answers and the exports before grading."""
-    from symbackprop.errors import SymbackpropError
     from symbackprop.grading import exports
     from symbackprop.grading.roster import read_roster
 
-    if canvas is not None and roster_file is None:
-        raise SymbackpropError("Canvas matches rows on the roster's ids: give --roster FILE", key="--canvas")
-    if gradescope is not None:
-        exports.refuse_unless_one_student((row.student for row in rows), source=answers)
-    if roster_file is None:
-        return []
-    roster = read_roster(roster_file)
-    exports.refuse_unknown_students((row.student for row in rows), roster, source=answers)
-    if canvas is not None:
-        exports.refuse_unmatchable_in_canvas(roster, source=roster_file)
-    answered = {row.student for row in rows}
-    absent = [student.student for student in roster if student.student not in answered]
+    roster = read_roster(roster_file) if roster_file is not None else None
+    students = list(dict.fromkeys(row.student for row in rows))
+    absent = exports.refuse_unfit(
+        students,
+        roster,
+        canvas=canvas is not None,
+        gradescope=gradescope is not None,
+        source=answers,
+        roster_source=roster_file or "",
+    )
     if absent:
         named = ", ".join(absent[:3]) + (f" and {len(absent) - 3} more" if len(absent) > 3 else "")
-        warn([f"no answers from {named} on {roster_file}: the exports give them no grade"])
-    return roster
+        given = ": the exports give them no grade" if canvas or moodle else ""
+        warn([f"no answers from {named} on {roster_file}{given}"])
+    return roster or []
 
 
 def _write_exports(report, roster, title: str, *, canvas: str | None, moodle: str | None, gradescope: str | None):

@@ -77,6 +77,33 @@ def refuse_unless_one_student(students: Iterable[str], source: str) -> None:
         )
 
 
+def refuse_unfit(
+    students: Sequence[str],
+    roster: Sequence[Student] | None,
+    *,
+    canvas: bool = False,
+    gradescope: bool = False,
+    source: str = "answers",
+    roster_source: str = "roster",
+) -> list[str]:
+    """Refuse, before grading, what an export could not be written right from; the roster students with no answers.
+
+    >>> refuse_unfit(["ana"], [Student("ana", id="1"), Student("gus", id="2")], canvas=True)
+    ['gus']
+    """
+    if canvas and roster is None:
+        raise SymbackpropError("Canvas matches rows on the roster's ids: give --roster FILE", key="--canvas")
+    if gradescope:
+        refuse_unless_one_student(students, source=source)
+    if roster is None:
+        return []
+    refuse_unknown_students(students, roster, source=source)
+    if canvas:
+        refuse_unmatchable_in_canvas(roster, source=roster_source)
+    answered = set(students)
+    return [s.student for s in roster if s.student not in answered]
+
+
 def _totals(report: ClassReport) -> tuple[dict[str, float], float]:
     """Each student's total, and the most points a student can have."""
     totals: dict[str, float] = {}
