@@ -82,6 +82,16 @@ def test_an_answer_that_never_ends_costs_only_the_timeout(monkeypatch):
     assert result.verdict == "timeout" and 0.5 <= time.monotonic() - started < 3
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the memory cap is enforced on Linux only")
+def test_an_answer_that_takes_too_much_memory_is_stopped_at_the_cap(monkeypatch):
+    def hungry(self, key, answer):
+        return bytearray(8 << 30)  # 8 GB: past any worker's cap (at most 2 GB)
+
+    monkeypatch.setattr(Grader, "grade", hungry)
+    result = symbackprop.grade_answer(TWO_BRANCH, "q3", "-(y_t - y)*h2", timeout=30)
+    assert (result.verdict, result.feedback) == ("timeout", "not graded: needed more memory than grading may use")
+
+
 @pytest.mark.parametrize(
     ("args", "kwargs", "message"),
     [
