@@ -83,7 +83,12 @@ def test_moodle_uses_the_student_id_without_a_roster_or_when_an_email_is_missing
     out = files / "moodle.csv"
     assert grade(EXERCISE, str(files / "answers.csv"), "--moodle", str(out)).exit_code == 0
     assert [row[:2] for row in read_csv(out)] == [["student", TITLE], ["ana", "3"], ["ben", "1"]]
+    # cy, who did not answer, may lack an email; ben, who did, may not.
     (files / "roster.csv").write_text(ROSTER.replace("cy@uni.example", ""))
+    result = grade(EXERCISE, str(files / "answers.csv"), "--roster", str(files / "roster.csv"), "--moodle", str(out))
+    assert result.exit_code == 0, result.output
+    assert [row[0] for row in read_csv(out)] == ["email", "ana@uni.example", "ben@uni.example"]
+    (files / "roster.csv").write_text(ROSTER.replace("ben@uni.example", ""))
     result = grade(EXERCISE, str(files / "answers.csv"), "--roster", str(files / "roster.csv"), "--moodle", str(out))
     assert result.exit_code == 0, result.output
     assert [row[0] for row in read_csv(out)] == ["student", "ana", "ben"]

@@ -130,12 +130,12 @@ def canvas_rows(report: ClassReport, roster: Sequence[Student], title: str) -> l
 
 
 def moodle_rows(report: ClassReport, roster: Sequence[Student], title: str) -> list[list[str]]:
-    """Moodle's grade import: an identifier (email when every roster student has one, else the
-    student id), the total, and each question's feedback joined into one cell; one row per
-    student who answered.
+    """Moodle's grade import: an identifier (the email when every student who answered has one on
+    the roster, else the student id), the total, and each question's feedback joined into one
+    cell; one row per student who answered.
     """
-    by_email = bool(roster) and all(s.email for s in roster)
-    email = {s.student: s.email for s in roster}
+    email = {s.student: s.email for s in roster if s.email}
+    by_email = bool(email) and all(student in email for student in report.students())
     totals, _ = _totals(report)
     feedback = _feedback(report)
     rows = [["email" if by_email else "student", title, "feedback"]]
