@@ -130,7 +130,7 @@ def _roster_for_exports(roster_file, rows, answers: str, *, canvas, moodle, grad
         roster_source=roster_file or "",
     )
     if absent:
-        named = ", ".join(absent[:3]) + (f" and {len(absent) - 3} more" if len(absent) > 3 else "")
+        named = exports.named_few(absent)
         given = ": the exports give them no grade" if canvas or moodle else ""
         warn([f"no answers from {named} on {roster_file}{given}"])
     return roster or []

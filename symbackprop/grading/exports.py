@@ -35,6 +35,16 @@ def points_text(value: float) -> str:
     return f"{rounded:f}"
 
 
+def named_few(names: Sequence[str], shown: int = 3) -> str:
+    """The first few names, quoted, and how many more there are (for one line of a message).
+
+    >>> named_few(["ana", "ben", "cho", "dev", "eve"])
+    "'ana', 'ben', 'cho' and 2 more"
+    """
+    named = ", ".join(repr(echo(name, 40)) for name in names[:shown])
+    return named + (f" and {len(names) - shown} more" if len(names) > shown else "")
+
+
 def unknown_students(students: Iterable[str], roster: Sequence[Student]) -> list[str]:
     """The students of an answers file that the roster does not list, in order.
 
@@ -49,9 +59,9 @@ def refuse_unknown_students(students: Iterable[str], roster: Sequence[Student], 
     """An error naming the students who answered but are not on the roster: their grades would be lost."""
     unknown = unknown_students(students, roster)
     if unknown:
-        named = ", ".join(repr(echo(s, 40)) for s in unknown[:3])
-        more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
-        raise SymbackpropError(f"not on the roster: {named}{more} (add them, or grade without --roster)", source=source)
+        raise SymbackpropError(
+            f"not on the roster: {named_few(unknown)} (add them, or grade without --roster)", source=source
+        )
 
 
 def refuse_unmatchable_in_canvas(roster: Sequence[Student], source: str = "roster") -> None:
