@@ -10,6 +10,7 @@ precision it is written with (:mod:`symbackprop.judge.precision`).
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import re
@@ -71,6 +72,14 @@ class Grader:
         self.local = self.derivation.local
         self.random_points = random_points
         self._steps: dict[int, Pass] = {}
+
+    def moved(self, point: Mapping[str, sympy.Expr]) -> Grader:
+        """This grader at another point of the exercise (a student's variant), sharing the derivation."""
+        moved = copy.copy(self)
+        moved.exercise = replace(self.exercise, point=dict(point))
+        moved._steps = {}
+        moved.__dict__.pop("symbolic_points", None)  # the cached points were this grader's
+        return moved
 
     # -- the points answers are checked at ------------------------------------------------
 
