@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from typing import Annotated
@@ -48,6 +49,10 @@ def grade(
             help=f"Print only the class summary (so past {TABLES_UP_TO} students; --json/--csv have every answer).",
         ),
     ] = False,
+    variants_file: Annotated[
+        str | None,
+        typer.Option("--variants", help="Grade each student at their own point, from `symbackprop variants`' CSV."),
+    ] = None,
 ) -> None:
     """Grade a class's answers: a verdict, points and feedback per answer, a summary per question."""
     from symbackprop.errors import SymbackpropError
@@ -70,13 +75,14 @@ def grade(
         exercise_file = str(find(exercise))
     except SymbackpropError:
         exercise_file = exercise  # load_for_grading says what is wrong with it
-    _check_outputs(json_file, csv_file, [answers, exercise_file])
+    _check_outputs(json_file, csv_file, [answers, exercise_file, *([variants_file] if variants_file else [])])
     ex, questions = load_for_grading(exercise)
     warn(ex.warnings)
     rows = read_answers(answers)
     grader = Grader(ex, questions)
     grader.symbolic_points  # noqa: B018 — computed once here, inherited by every worker
-    report = _run(grader, rows, jobs, timeout, grade_class)
+    points = _student_points(variants_file, ex, rows) if variants_file is not None else None
+    report = _run(grader, rows, jobs, timeout, functools.partial(grade_class, variants=points))
     if json_file is not None:
         write_atomic(json_file, json_text(report))
     if csv_file is not None:
@@ -88,6 +94,15 @@ def grade(
             "--json and --csv have every answer"
         )
     _print(report, tables=not summary_only and len(students) <= TABLES_UP_TO)
+
+
+def _student_points(path: str, exercise, rows) -> dict:
+    """Each answering student's variant (id and values); a student with answers and none is an error."""
+    from symbackprop.grading.variants import check_every_student_has_one, read_variants_file
+
+    points = read_variants_file(path, exercise)
+    check_every_student_has_one([row.student for row in rows], points, path)
+    return {student: (point.variant, point.values) for student, point in points.items()}
 
 
 def _check_outputs(json_file: str | None, csv_file: str | None, inputs: list[str]) -> None:

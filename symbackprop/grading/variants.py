@@ -17,6 +17,7 @@ from pathlib import Path
 
 import sympy
 
+from symbackprop.engine.evaluation import Pass
 from symbackprop.errors import SymbackpropError
 from symbackprop.exercise import catalog
 from symbackprop.exercise.model import Exercise, exact_number
@@ -34,7 +35,8 @@ from symbackprop.grading.answers import read_bounded
 from symbackprop.grading.grader import Grader
 from symbackprop.grading.questions import Question, load_for_grading
 from symbackprop.grading.roster import Student
-from symbackprop.judge.mistakes import Variant, first_match, quantity_value
+from symbackprop.judge.equivalence import within_relative
+from symbackprop.judge.mistakes import OTHER_QUANTITY, Variant, first_match, quantity_value
 from symbackprop.judge.precision import decimal_significant, read_number
 
 MAX_DRAWS = 100  # draws tried for one student before the sample space is called undiagnosable
@@ -81,9 +83,14 @@ class Diagnosability:
 
     def __init__(self, grader: Grader):
         self.grader = grader
+        # A "mistake" equal to the right value at every point (dE/dy for dE/ds4 when y = s4) is no
+        # mistake: no point tells it apart, and grading cannot either. Only the others are checked.
+        probes = grader.symbolic_points[1:]
         self.mistakes = {
-            qid: grader.variants(question.quantity, numeric=True) for qid, question in grader.questions.items()
+            qid: [v for v in grader.variants(q.quantity, numeric=True) if not _always_right(q, v.value, probes)]
+            for qid, q in grader.questions.items()
         }
+        self.others = {qid: _other_names(grader, q, probes) for qid, q in grader.questions.items()}
         self._known: dict[str, Refusal | None] = {}
 
     def refusal(self, values: Mapping[str, sympy.Expr]) -> Refusal | None:
@@ -110,7 +117,7 @@ class Diagnosability:
 
         found: Variant | None = first_match(self.mistakes[question.id], lambda v: alike(v.value(point)))
         if found is None:
-            found = grader._other_quantity(question.quantity, [point], lambda values: alike(values[0]))
+            found = first_match(self.others[question.id], lambda v: alike(v.value(point)))
         if found is None:
             return None
         return Refusal(question.id, found.kinds, f"{found.feedback} gives the right value {right:.{question.sigfigs}g}")
@@ -128,6 +135,37 @@ class Diagnosability:
             f"no diagnosable point in {MAX_DRAWS} draws for {who} (the last: {refused[-1][1]}): widen the ranges",
             key="variants",
         )
+
+
+def _always_right(question: Question, rule: Callable[[Pass], float], points: Sequence[Pass]) -> bool:
+    """Whether a value rule gives the question's right value at every one of ``points`` (two at least)."""
+    if len(points) < 2:
+        return False
+    try:
+        return all(within_relative(rule(p), quantity_value(question.quantity, p), 1e-9) for p in points)
+    except (ArithmeticError, ValueError, KeyError):
+        return False
+
+
+def _other_names(grader: Grader, question: Question, probes: Sequence[Pass]) -> list[Variant]:
+    """The gradient for another name taken for the question's (as grading diagnoses it), one per name."""
+    quantity = question.quantity
+    if not quantity.gradient:
+        return []
+    exercise = grader.exercise
+    sign = -1.0 if quantity.negated else 1.0
+    found = []
+    for name in dict.fromkeys([*exercise.params, *exercise.graph.names]):
+        if name in (quantity.name, exercise.loss):
+            continue
+        variant = Variant((OTHER_QUANTITY,), f"this is d{exercise.loss}/d{name}", _scaled_adjoint(name, sign))
+        if not _always_right(question, variant.value, probes):
+            found.append(variant)
+    return found
+
+
+def _scaled_adjoint(name: str, sign: float) -> Callable[[Pass], float]:
+    return lambda point: sign * point.adjoints[name]
 
 
 def _alike(question: Question, value: float, right: float) -> bool:
