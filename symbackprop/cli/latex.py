@@ -25,6 +25,13 @@ def latex(
         int | None,
         typer.Option(help="Set a closed form of at most N nodes, else its size (default 300; 0: any size).", min=0),
     ] = None,
+    variants_file: Annotated[
+        str | None, typer.Option("--variants", help="A `symbackprop variants` CSV: solve at a student's point.")
+    ] = None,
+    student: Annotated[str | None, typer.Option("--student", help="With --variants: this student's sheet.")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out-dir", help="With --variants: one sheet per student, DIR/<student>.tex.")
+    ] = None,
 ) -> None:
     """The worked solution as LaTeX: per param an align* block (chain rule, paths, δ, closed form, value)."""
     from symbackprop.engine.derivation import derive_available
@@ -38,16 +45,59 @@ def latex(
         raise SymbackpropError("labels the figure's edges: give --figure too", key="--edge-labels")
     ex = load(exercise)
     warn(ex.warnings)
-    derivation = derive_available(ex, at=parse_assignments(at, "--at"))
     # The printer's own bound unless one is given; 0 sets every closed form whatever its size.
     bound = {} if closed_limit is None else {"closed_max_nodes": closed_limit or None}
-    if standalone:
-        text = document(derivation, wrt or None, figure=figure, edge_labels=edge_labels, **bound)
-    else:
+
+    def sheet(point: dict[str, str]) -> str:
+        derivation = derive_available(ex, at=point)
+        if standalone:
+            return document(derivation, wrt or None, figure=figure, edge_labels=edge_labels, **bound)
         text = derivation_latex(derivation, wrt or None, **bound)
-        if figure:
-            text = figure_latex(ex, edge_labels) + "\n\n" + text
+        return figure_latex(ex, edge_labels) + "\n\n" + text if figure else text
+
+    if variants_file is None:
+        if student is not None or out_dir is not None:
+            message = "picks from a variants file: give --variants FILE too"
+            raise SymbackpropError(message, key="--student" if student is not None else "--out-dir")
+        text = sheet(parse_assignments(at, "--at"))
+    else:
+        sheets = _variant_sheets(ex, variants_file, student, out_dir, at=at, output=output, inputs=[str(ex.path)])
+        if out_dir is not None:
+            for path, (variant, point) in sheets.items():
+                write_atomic(path, f"% variant {variant}\n" + sheet(point))
+            return
+        variant, point = next(iter(sheets.values()))
+        text = f"% variant {variant}\n" + sheet(point)
     if output is None:
         sys.stdout.write(text)
     else:
         write_atomic(output, text)
+
+
+def _variant_sheets(ex, variants_file, student, out_dir, *, at, output, inputs) -> dict[Path, tuple[str, dict]]:
+    """Where each sheet asked for goes (with --out-dir; else one sheet, keyed by no path) and its variant and point."""
+    from symbackprop.cli.grade import _same_file
+    from symbackprop.errors import SymbackpropError
+    from symbackprop.exercise.variants import exact_text
+    from symbackprop.grading.variants import read_variants_file, sheet_name
+
+    if at:
+        raise SymbackpropError("the student's variant sets the point: give --at or --variants, not both", key="--at")
+    if (student is None) == (out_dir is None):
+        raise SymbackpropError("give --student ID (one sheet) or --out-dir DIR (every student's)", key="--variants")
+    if out_dir is not None and output is not None:
+        raise SymbackpropError("--out-dir names the files itself: give -o or --out-dir, not both", key="--output")
+    points = read_variants_file(variants_file, ex)
+    chosen = points if student is None else {student: points.get(student)}
+    if student is not None and chosen[student] is None:
+        raise SymbackpropError(f"no variant for {student!r}", source=variants_file, key="--student")
+    if out_dir is not None and not out_dir.is_dir():
+        raise SymbackpropError("no such directory", source=str(out_dir), key="--out-dir")
+    sheets = {}
+    for name, found in chosen.items():
+        assert found is not None  # checked above for --student; every row of the file has one
+        path = out_dir / sheet_name(name) if out_dir is not None else Path()
+        if out_dir is not None and any(_same_file(str(path), source) for source in [*inputs, variants_file]):
+            raise SymbackpropError(f"{path} is an input of this command: it would be overwritten", key="--out-dir")
+        sheets[path] = (found.variant, {key: exact_text(value) for key, value in found.values.items()})
+    return sheets

@@ -10,7 +10,9 @@ determined by the student's inputs alone.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -321,6 +323,18 @@ def read_variants_file(path: str | Path, exercise: Exercise) -> dict[str, Studen
             )
         found[student] = StudentPoint(variant, values)
     return found
+
+
+def sheet_name(student: str) -> str:
+    """A student's sheet's file name: the id where it is a safe file name, else its safe letters and a hash.
+
+    >>> sheet_name("ana"), sheet_name("../x y")
+    ('ana.tex', '_x_y-46c740c6.tex')
+    """
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", student)[:100]
+    if safe != student or safe.startswith("."):  # "..", ".hidden", a slash: never a path out of the folder
+        safe = f"{safe.lstrip('.') or '_'}-{hashlib.sha256(student.encode()).hexdigest()[:8]}"
+    return f"{safe}.tex"
 
 
 def check_every_student_has_one(students: Sequence[str], points: Mapping[str, object], source: str) -> None:

@@ -1,0 +1,57 @@
+"""``latex --variants``: a student's own worked solution, one sheet or one per student."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from test_variants_grade import AT, EXERCISE, run, worked
+
+
+@pytest.fixture
+def variants(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text('student\nana\nbob\n"../up one"\n')
+    out = tmp_path / "variants.csv"
+    assert run("variants", EXERCISE, "--roster", roster, "-o", out).exit_code == 0
+    table = list(csv.DictReader(io.StringIO(out.read_text())))
+    return out, {row["student"]: AT | {k: float(v) for k, v in row.items() if k in AT} for row in table}
+
+
+def test_a_students_sheet_is_worked_at_their_point(tmp_path, variants):
+    out, points = variants
+    for student in ("ana", "bob"):
+        result = run("latex", EXERCISE, "--variants", out, "--student", student, "--wrt", "w4")
+        assert result.exit_code == 0, result.output
+        assert f"&= {worked(points[student])['dE/dw4']:.6g}" in result.stdout
+        assert f"x_{{t}} = {points[student]['x_t']:g}$" in result.stdout
+
+
+def test_out_dir_writes_one_sheet_per_student_with_safe_names(tmp_path, variants):
+    out, points = variants
+    sheets = tmp_path / "sheets"
+    sheets.mkdir()
+    result = run("latex", EXERCISE, "--variants", out, "--out-dir", sheets, "--wrt", "w4")
+    assert result.exit_code == 0 and result.stdout == ""
+    names = sorted(path.name for path in sheets.iterdir())
+    assert names[1:] == ["ana.tex", "bob.tex"] and len(names) == 3
+    assert names[0].startswith("_up_one-") and names[0].endswith(".tex")  # nothing written outside the folder
+    assert f"{worked(points['bob'])['dE/dw4']:.6g}" in (sheets / "bob.tex").read_text()
+    assert not (tmp_path / "up one").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--student", "ana"], "give --variants FILE too"),
+        (["--variants", "{out}"], "give --student ID"),
+        (["--variants", "{out}", "--student", "zed"], "no variant for 'zed'"),
+        (["--variants", "{out}", "--student", "ana", "--at", "w4=1"], "not both"),
+        (["--variants", "{out}", "--out-dir", "{tmp}/none"], "no such directory"),
+    ],
+)
+def test_a_wrong_combination_is_one_error(tmp_path, variants, args, message):
+    out, _ = variants
+    result = run("latex", EXERCISE, *[a.format(out=out, tmp=tmp_path) for a in args])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and message in result.stderr, result.output
