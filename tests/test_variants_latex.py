@@ -49,6 +49,8 @@ def test_out_dir_writes_one_sheet_per_student_with_safe_names(tmp_path, variants
         (["--variants", "{out}", "--student", "zed"], "no variant for 'zed'"),
         (["--variants", "{out}", "--student", "ana", "--at", "w4=1"], "not both"),
         (["--variants", "{out}", "--out-dir", "{tmp}/none"], "no such directory"),
+        (["--variants", "{out}", "--student", "ana", "-o", "{out}"], "would be overwritten"),
+        (["--variants", "{out}", "--out-dir", "{tmp}", "-o", "{tmp}/a.tex"], "not both"),
     ],
 )
 def test_a_wrong_combination_is_one_error(tmp_path, variants, args, message):

@@ -61,21 +61,21 @@ def latex(
             raise SymbackpropError(message, key="--student" if student is not None else "--out-dir")
         text = sheet(parse_assignments(at, "--at"))
     else:
-        sheets = _variant_sheets(ex, variants_file, student, out_dir, at=at, output=output, inputs=[str(ex.path)])
+        sheets = _variant_sheets(ex, variants_file, student, out_dir, at=at, output=output)
+        for path, variant, point in sheets:
+            text = f"% variant {variant}\n" + sheet(point)
+            if path is not None:
+                write_atomic(path, text)
         if out_dir is not None:
-            for path, (variant, point) in sheets.items():
-                write_atomic(path, f"% variant {variant}\n" + sheet(point))
             return
-        variant, point = next(iter(sheets.values()))
-        text = f"% variant {variant}\n" + sheet(point)
     if output is None:
         sys.stdout.write(text)
     else:
         write_atomic(output, text)
 
 
-def _variant_sheets(ex, variants_file, student, out_dir, *, at, output, inputs) -> dict[Path, tuple[str, dict]]:
-    """Where each sheet asked for goes (with --out-dir; else one sheet, keyed by no path) and its variant and point."""
+def _variant_sheets(ex, variants_file, student, out_dir, *, at, output) -> list[tuple[Path | None, str, dict]]:
+    """Each sheet asked for: its file (None for the one --student sheet, written as latex writes), variant and point."""
     from symbackprop.cli.grade import _same_file
     from symbackprop.errors import SymbackpropError
     from symbackprop.exercise.variants import exact_text
@@ -87,17 +87,17 @@ def _variant_sheets(ex, variants_file, student, out_dir, *, at, output, inputs) 
         raise SymbackpropError("give --student ID (one sheet) or --out-dir DIR (every student's)", key="--variants")
     if out_dir is not None and output is not None:
         raise SymbackpropError("--out-dir names the files itself: give -o or --out-dir, not both", key="--output")
-    points = read_variants_file(variants_file, ex)
-    chosen = points if student is None else {student: points.get(student)}
-    if student is not None and chosen[student] is None:
-        raise SymbackpropError(f"no variant for {student!r}", source=variants_file, key="--student")
     if out_dir is not None and not out_dir.is_dir():
         raise SymbackpropError("no such directory", source=str(out_dir), key="--out-dir")
-    sheets = {}
-    for name, found in chosen.items():
-        assert found is not None  # checked above for --student; every row of the file has one
-        path = out_dir / sheet_name(name) if out_dir is not None else Path()
-        if out_dir is not None and any(_same_file(str(path), source) for source in [*inputs, variants_file]):
-            raise SymbackpropError(f"{path} is an input of this command: it would be overwritten", key="--out-dir")
-        sheets[path] = (found.variant, {key: exact_text(value) for key, value in found.values.items()})
+    points = read_variants_file(variants_file, ex)
+    if student is not None and student not in points:
+        raise SymbackpropError(f"no variant for {student!r}", source=variants_file, key="--student")
+    inputs = [str(ex.path), variants_file]
+    sheets = []
+    for name, found in points.items() if student is None else [(student, points[student])]:
+        path = out_dir / sheet_name(name) if out_dir is not None else None
+        target, option = (path, "--out-dir") if path is not None else (output, "--output")
+        if target is not None and any(_same_file(str(target), source) for source in inputs):
+            raise SymbackpropError(f"{target} is an input of this command: it would be overwritten", key=option)
+        sheets.append((path, found.variant, {key: exact_text(value) for key, value in found.values.items()}))
     return sheets
