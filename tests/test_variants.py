@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import random
 import tomllib
 from fractions import Fraction
@@ -251,3 +252,30 @@ def test_read_variants_refuses_a_name_with_values_in_data():
     exercise = from_toml(tomllib.loads(text), source="ex.toml", default_id="line")
     with pytest.raises(SymbackpropError, match="has its values in \\[data\\]"):
         read_variants(exercise, {"x": {"choice": [1]}}, source="ex.toml")
+
+
+def test_a_constant_value_goes_through_the_file_exactly_and_as_text(tmp_path):
+    # w = -pi/4 would start a spreadsheet formula: written '-pi/4, read back as -π/4 exactly.
+    numeric = LINE + '[questions.q1]\nask = "dE/dw"\nform = "numeric"\n'
+    path = exercise_file(tmp_path, 'w = { choice = ["-pi/4"] }\n', head=numeric)
+    out = tmp_path / "variants.csv"
+    result = run("variants", path, "--roster", roster_file(tmp_path, ["ana"]), "-o", out)
+    assert result.exit_code == 0, result.output
+    assert out.read_text().splitlines()[1].endswith(",'-pi/4")
+    answers = tmp_path / "answers.csv"
+    # dE/dw = -(t - w·x)·x at w = -π/4, x = 2, t = 3: -(3 + π/2)·2
+    answers.write_text(f"student,question,answer\nana,q1,{-(3 + math.pi / 2) * 2:.6f}\n")
+    report = tmp_path / "report.json"
+    result = run("grade", path, answers, "--variants", out, "--json", report, "--jobs", "0")
+    assert result.exit_code == 0, result.output
+    assert json.loads(report.read_text())["students"]["ana"]["answers"]["q1"]["verdict"] == "correct_rounding"
+
+
+def test_a_point_where_the_graph_has_no_value_is_refused(tmp_path):
+    # log(x) has no value at x = -1; at x = 2, E = (t - w·log(x))²/2 has dE/dw = -(t - w·log 2)·log 2.
+    head = LINE.replace('E = "(t - w*x)**2/2"', 'E = "(t - w*log(x))**2/2"')
+    path = exercise_file(tmp_path, "x = { choice = [-1, 2] }\n", head=head)
+    report = json.loads(run("variants", path, "--roster", roster_file(tmp_path, list("abcdef")), "--json").stdout)
+    assert {s["values"]["x"] for s in report["students"]} == {"2"}
+    reasons = [r["reason"] for s in report["students"] for r in s["refused"]]
+    assert reasons and all(reason.startswith("no value at this point") for reason in reasons)

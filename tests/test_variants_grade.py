@@ -81,6 +81,8 @@ def test_each_student_is_right_at_their_own_point_and_wrong_at_anothers(tmp_path
     rows[2] = ("cy", "q5", rows[0][2])
     report = graded(tmp_path, answers_file(tmp_path, rows), out)
     verdicts = {s: report["students"][s]["answers"]["q5"]["verdict"] for s in STUDENTS}
+    ids = {row["student"]: row["variant"] for row in csv.DictReader(io.StringIO(out.read_text()))}
+    assert {s: report["students"][s]["variant"] for s in STUDENTS} == ids
     assert verdicts == {s: "wrong" if s == "cy" else "correct_rounding" for s in STUDENTS}
     expected = f"expected {worked(points['cy'])['dE/dw4']:.6g}"
     assert expected in report["students"]["cy"]["answers"]["q5"]["feedback"]

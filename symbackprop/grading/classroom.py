@@ -7,7 +7,7 @@ unless ``jobs`` is 0, which grades here with neither bound.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from symbackprop.errors import SymbackpropError
 from symbackprop.grading import workers
@@ -44,6 +44,7 @@ class ClassReport:
     exercise: str
     questions: dict[str, Question]
     entries: list[GradedAnswer]
+    variants: dict[str, str] = field(default_factory=dict)  # student → the variant graded at (grade --variants)
 
     def students(self) -> list[str]:
         """The students, in the order the file first names them."""
@@ -172,7 +173,7 @@ def grade_class(
                         None, student, qid, None, Verdict("missing", 0.0, question.points, feedback="no answer")
                     )
                 )
-    return ClassReport(grader.exercise.id, grader.questions, entries)
+    return ClassReport(grader.exercise.id, grader.questions, entries, variant_of)
 
 
 def _unreadable(grader: Grader, row: Row) -> Verdict:
