@@ -225,6 +225,7 @@ def test_a_space_with_no_diagnosable_point_is_one_line(tmp_path):
     result = run("variants", path, "--roster", roster_file(tmp_path, ["ana"]))
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "no diagnosable point" in result.stderr and "ana" in result.stderr
+    assert result.stderr.startswith(f"symbackprop: error: {path}: variants: ")
 
 
 def test_the_questions_significant_figures_decide(tmp_path):
@@ -279,3 +280,12 @@ def test_a_point_where_the_graph_has_no_value_is_refused(tmp_path):
     assert {s["values"]["x"] for s in report["students"]} == {"2"}
     reasons = [r["reason"] for s in report["students"] for r in s["refused"]]
     assert reasons and all(reason.startswith("no value at this point") for reason in reasons)
+
+
+def test_a_right_value_within_an_absolute_tolerance_of_zero_is_refused(tmp_path):
+    # dE/dw = -(3 - 2w)·2: at w = 1.48 it is -0.08, which an answer of 0 meets within 0.1; at w = 0.75 it is -3.
+    head = LINE + '[questions.q1]\nask = "dE/dw"\nform = "numeric"\nmode = "absolute"\ntolerance = 0.1\n'
+    path = exercise_file(tmp_path, "w = { choice = [1.48, 0.75] }\n", head=head)
+    report = json.loads(run("variants", path, "--roster", roster_file(tmp_path, list("abcdefgh")), "--json").stdout)
+    assert {s["values"]["w"] for s in report["students"]} == {"0.75"}
+    assert {r["reason"] for s in report["students"] for r in s["refused"]} == {"the right value is 0"}

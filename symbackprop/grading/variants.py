@@ -111,7 +111,7 @@ class Diagnosability:
             right = quantity_value(question.quantity, point)
         except (SymbackpropError, ArithmeticError, ValueError) as error:
             return Refusal(question.id, (), f"no value at this point ({error})")
-        if abs(right) < ZERO:
+        if abs(right) < ZERO or _alike(question, 0.0, right):  # 0 would be right (within a tolerance)
             return Refusal(question.id, (), "the right value is 0")
 
         def alike(value: float) -> bool:
@@ -135,6 +135,7 @@ class Diagnosability:
             refused.append((values, refusal))
         raise SymbackpropError(
             f"no diagnosable point in {MAX_DRAWS} draws for {who} (the last: {refused[-1][1]}): widen the ranges",
+            source=self.grader.exercise.path,
             key="variants",
         )
 
