@@ -197,23 +197,29 @@ def exact_text(value: sympy.Expr) -> str:
 
     >>> exact_text(sympy.Rational(-3, 4)), exact_text(sympy.Integer(2)), exact_text(sympy.Rational(1, 3))
     ('-0.75', '2', '1/3')
-    >>> exact_text(sympy.pi / 2), exact_text(sympy.Rational(1, 10**7))
-    ('pi/2', '0.0000001')
+    >>> exact_text(sympy.pi / 2), exact_text(sympy.Rational(1, 10**7)), exact_text(sympy.Rational(10**30 + 1, 8))
+    ('pi/2', '0.0000001', '125000000000000000000000000000.125')
     """
-    if isinstance(value, sympy.Rational) and _terminates(int(value.q)):
-        text = format(Decimal(int(value.p)) / Decimal(int(value.q)), "f")
-        return text.rstrip("0").rstrip(".") if "." in text else text
-    from symbackprop.parse.printer import plain
+    places = _decimal_places(value)
+    if places is None:
+        from symbackprop.parse.printer import plain
 
-    return plain(value)
+        return plain(value)
+    numerator = int(value.p) * (10**places // int(value.q))  # exact: q divides 10**places
+    text = format(Decimal(f"{numerator}E-{places}"), "f")  # the constructor is exact; scaleb would round
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _terminates(denominator: int) -> bool:
-    """Whether 1/denominator is a finite decimal (only 2s and 5s divide it)."""
-    for prime in (2, 5):
-        while denominator % prime == 0:
-            denominator //= prime
-    return denominator == 1
+def _decimal_places(value: sympy.Expr) -> int | None:
+    """How many decimal places a rational number needs, or None when it has no finite decimal (1/3, π)."""
+    if not isinstance(value, sympy.Rational):
+        return None
+    denominator, twos, fives = int(value.q), 0, 0
+    while denominator % 2 == 0:
+        denominator, twos = denominator // 2, twos + 1
+    while denominator % 5 == 0:
+        denominator, fives = denominator // 5, fives + 1
+    return max(twos, fives) if denominator == 1 else None
 
 
 def variant_id(values: Mapping[str, sympy.Expr]) -> str:
