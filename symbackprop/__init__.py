@@ -42,6 +42,8 @@ _API = {
     "grade_class": "symbackprop.grading.classroom",
     "load_for_grading": "symbackprop.grading.questions",
     "read_answers": "symbackprop.grading.answers",
+    "grade_answer": "symbackprop.grading.api",
+    "Verdict": "symbackprop.grading.verdict",
     "parse_latex": "symbackprop.parse.latex",
 }
 
