@@ -20,7 +20,8 @@ from symbackprop.exercise.model import from_toml
 from symbackprop.exercise.variants import read_variants
 from symbackprop.grading.grader import Grader
 from symbackprop.grading.questions import read_questions
-from symbackprop.grading.variants import draw_variant, read_cell, spreadsheet_cell
+from symbackprop.grading.spreadsheet import safe_cell
+from symbackprop.grading.variants import draw_variant, read_cell
 
 # E = (t - w*x)²/2, so dE/dw = -(t - w*x)·x and dE/dx = -(t - w*x)·w (worked by hand): at the
 # point -3 and -1.125, so neither a factor nor its sign can be mistaken for another.
@@ -177,7 +178,9 @@ def test_a_student_id_that_would_start_a_formula_is_written_as_text(tmp_path):
     path = exercise_file(tmp_path, MANY)
     result = run("variants", path, "--roster", roster_file(tmp_path, ["=HYPERLINK(1)", "ana"]))
     assert result.stdout.splitlines()[1].startswith("'=HYPERLINK(1),")
-    assert read_cell(spreadsheet_cell("=HYPERLINK(1)")) == "=HYPERLINK(1)"
+    assert read_cell(safe_cell("=HYPERLINK(1)")) == "=HYPERLINK(1)"
+    result = run("variants", path, "--roster", roster_file(tmp_path, ["'=x"]))
+    assert result.exit_code == 2 and "would read back as '=x'" in result.stderr
 
 
 def test_output_never_overwrites_an_input_and_writes_the_file(tmp_path):

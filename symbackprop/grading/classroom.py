@@ -14,7 +14,6 @@ from symbackprop.grading import workers
 from symbackprop.grading.answers import Row
 from symbackprop.grading.grader import Grader
 from symbackprop.grading.questions import Question
-from symbackprop.grading.variants import check_every_student_has_one
 from symbackprop.grading.verdict import FEEDBACK_LIMIT, Verdict, echo
 
 
@@ -136,8 +135,9 @@ def grade_class(
     variant id and the values it sets, for every student of ``rows``), each student is graded
     at their own point.
     """
-    if variants is not None:
-        check_every_student_has_one([row.student for row in rows], variants, "the variants")
+    unplaced = next((row.student for row in rows if row.student not in variants), None) if variants else None
+    if unplaced is not None:
+        raise SymbackpropError(f"no variant for {unplaced!r}, who answered")
     at = Graders(grader, {variant: values for variant, values in variants.values()}) if variants else None
     variant_of = {student: variant for student, (variant, _) in (variants or {}).items()}
     unique: dict[tuple[str, str, str | None], int] = {}

@@ -37,13 +37,13 @@ from symbackprop.grading.answers import read_bounded
 from symbackprop.grading.grader import Grader
 from symbackprop.grading.questions import Question, load_for_grading
 from symbackprop.grading.roster import Student
+from symbackprop.grading.spreadsheet import FORMULA_STARTS, csv_text, safe_cell
 from symbackprop.judge.equivalence import within_relative
 from symbackprop.judge.mistakes import OTHER_QUANTITY, Variant, first_match, quantity_value
-from symbackprop.judge.precision import decimal_significant, read_number
+from symbackprop.judge.precision import decimal_significant
 
 MAX_DRAWS = 100  # draws tried for one student before the sample space is called undiagnosable
 ZERO = 1e-12  # a right value this small is 0 (a float's noise around an exact 0)
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")  # a spreadsheet runs such a cell (OWASP); ' is the escape
 
 
 @dataclass(frozen=True)
@@ -212,37 +212,29 @@ def draw_variant(grader: Grader, space: VariantSpace, rng: RandomSource) -> Draw
 # -- the variants file ---------------------------------------------------------------------
 
 
-def spreadsheet_cell(text: str) -> str:
-    """A cell a spreadsheet shows as text, never runs: one that would start a formula gets a leading '.
-
-    A plain number (``-0.75``) stays a number. :func:`read_cell` undoes it.
-
-    >>> spreadsheet_cell("-0.75"), spreadsheet_cell("=cmd()"), spreadsheet_cell("-pi/2"), spreadsheet_cell("ana")
-    ('-0.75', "'=cmd()", "'-pi/2", 'ana')
-    """
-    if text.startswith(_FORMULA_START) and read_number(text) is None:
-        return "'" + text
-    return text
-
-
 def read_cell(cell: str) -> str:
-    """What :func:`spreadsheet_cell` was given.
+    """A cell's text as it was before :func:`symbackprop.grading.spreadsheet.safe_cell` put a ' in front.
 
-    >>> read_cell("'=cmd()"), read_cell("''x"), read_cell("-0.75")
-    ('=cmd()', "'x", '-0.75')
+    >>> read_cell("'=cmd()"), read_cell("'-pi/2"), read_cell("-0.75"), read_cell("'ana")
+    ('=cmd()', '-pi/2', '-0.75', "'ana")
     """
-    return cell[1:] if cell.startswith("'") else cell
+    if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS):
+        return cell[1:]
+    return cell
 
 
 def variants_csv(space: VariantSpace, draws: Mapping[str, Draw]) -> str:
-    """The variants file: ``student,variant,<each sampled name>``, one row per student in roster order."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", "variant", *space.names])
+    """The variants file: ``student,variant,<each sampled name>``, one row per student in roster order.
+
+    Every cell is safe to open in a spreadsheet; a student id that could not be read back as
+    written (``'=x``, which reads as ``=x``) is an error rather than a file that names another student.
+    """
+    rows: list[list[str]] = [["student", "variant", *space.names]]
     for student, draw in draws.items():
-        cells = [student, draw.variant, *(exact_text(draw.values[name]) for name in space.names)]
-        writer.writerow([spreadsheet_cell(cell) for cell in cells])
-    return out.getvalue()
+        if read_cell(safe_cell(student)) != student:
+            raise SymbackpropError(f"the student id {student!r} would read back as {read_cell(student)!r}")
+        rows.append([student, draw.variant, *(exact_text(draw.values[name]) for name in space.names)])
+    return csv_text(rows)
 
 
 def variants_report(space: VariantSpace, draws: Mapping[str, Draw], salt: str) -> dict:
@@ -340,7 +332,8 @@ def sheet_name(student: str) -> str:
 
 def check_every_student_has_one(students: Sequence[str], points: Mapping[str, object], source: str) -> None:
     """A student with answers and no variant cannot be graded at their point: name them, grade nobody."""
+    from symbackprop.grading.exports import named_few  # exports reads graded classes: imported when needed
+
     missing = list(dict.fromkeys(student for student in students if student not in points))
     if missing:
-        shown = ", ".join(repr(s) for s in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-        raise SymbackpropError(f"no variant for {shown}, who answered", source=source)
+        raise SymbackpropError(f"no variant for {named_few(missing)}, who answered", source=source)

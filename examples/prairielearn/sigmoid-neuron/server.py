@@ -2,10 +2,10 @@
 
 PrairieLearn seeds Python's ``random`` with the variant's seed before ``generate``, so the variant
 is drawn from it with the sampler ``symbackprop variants`` uses (every draw diagnosable).
-``grade`` grades each answer at the variant's point with symbackprop's grader, in a worker
-process under a timeout and a memory cap: a typical mistake (σ for σ(1 − σ), a sign, a factor
-left out) gets its name in the feedback and, where the exercise says so, partial credit. The
-course's Docker image needs symbackprop installed.
+``grade`` grades each answer at the variant's point with ``grade_answer``, in a worker process
+under a timeout and a memory cap: a typical mistake (σ for σ(1 − σ), a sign, a factor left out)
+gets its name in the feedback and, where the exercise says so, partial credit. The course's
+Docker image needs symbackprop installed.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from symbackprop.exercise.model import exact_number
 from symbackprop.exercise.variants import exact_text
-from symbackprop.grading.classroom import run_tasks
+from symbackprop.grading.api import grade_answer
 from symbackprop.grading.grader import Grader
 from symbackprop.grading.variants import draw_variant, load_with_variants
 from symbackprop.judge.mistakes import quantity_value
@@ -42,19 +41,14 @@ def generate(data: dict) -> None:
 
 
 def grade(data: dict) -> None:
-    """Each answer graded at this variant's point: a score, and feedback naming a typical mistake."""
-    grader, _ = _grader()
-    values = {name: exact_number(text) for name, text in data["params"]["values"].items()}
-    at_point = grader.moved(grader.exercise.point | values)
-    # In a worker process under a timeout and a memory cap: one answer must not hang PrairieLearn.
-    asked = list(at_point.questions)
-    tasks = [(index, qid, data["submitted_answers"].get(qid)) for index, qid in enumerate(asked)]
-    results = run_tasks(at_point, tasks, jobs=1, timeout=TIMEOUT)
+    """Each answer graded at this variant's point by ``grade_answer``: a score, and feedback naming a mistake."""
+    _, questions, _ = load_with_variants(EXERCISE)
+    values = data["params"]["values"]
     total = 0.0
-    for index, qid in enumerate(asked):
-        question = at_point.questions[qid]
-        verdict, _ = results[index]
+    for qid, question in questions.items():
+        # In a worker process under a timeout and a memory cap: one answer must not hang PrairieLearn.
+        verdict = grade_answer(EXERCISE, qid, data["submitted_answers"].get(qid), at=values, timeout=TIMEOUT)
         score = verdict.points / question.points
         data["partial_scores"][qid] = {"score": score, "weight": question.points, "feedback": verdict.feedback}
         total += verdict.points
-    data["score"] = total / sum(q.points for q in at_point.questions.values())
+    data["score"] = total / sum(q.points for q in questions.values())
