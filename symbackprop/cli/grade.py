@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from typing import Annotated
 
 import typer
 
-from symbackprop.cli.app import app, console, error_console, reports_errors, same_file, warn, write_atomic
+from symbackprop.cli.app import app, check_outputs, console, error_console, reports_errors, warn, write_atomic
 from symbackprop.grading.workers import TIMEOUT
 
 _STYLE = {
@@ -63,6 +64,10 @@ def grade(
             help=f"Print only the class summary (so past {TABLES_UP_TO} students; --json/--csv have every answer).",
         ),
     ] = False,
+    variants_file: Annotated[
+        str | None,
+        typer.Option("--variants", help="Grade each student at their own point, from `symbackprop variants`' CSV."),
+    ] = None,
 ) -> None:
     """Grade a class's answers: a verdict, points and feedback per answer, a summary per question."""
     from symbackprop.errors import SymbackpropError
@@ -92,14 +97,16 @@ def grade(
         "--moodle": moodle,
         "--gradescope": gradescope,
     }
-    _check_outputs(outputs, [answers, exercise_file, *([roster_file] if roster_file else [])])
+    inputs = [answers, exercise_file, *(path for path in (roster_file, variants_file) if path)]
+    check_outputs(outputs, inputs)
     ex, questions = load_for_grading(exercise)
     warn(ex.warnings)
     rows = read_answers(answers)
     roster = _roster_for_exports(roster_file, rows, answers, canvas=canvas, moodle=moodle, gradescope=gradescope)
     grader = Grader(ex, questions)
     grader.symbolic_points  # noqa: B018 — computed once here, inherited by every worker
-    report = _run(grader, rows, jobs, timeout, grade_class)
+    points = _student_points(variants_file, ex, rows) if variants_file is not None else None
+    report = _run(grader, rows, jobs, timeout, functools.partial(grade_class, variants=points))
     if json_file is not None:
         write_atomic(json_file, json_text(report))
     if csv_file is not None:
@@ -112,6 +119,15 @@ def grade(
             "--json and --csv have every answer"
         )
     _print(report, tables=not summary_only and len(students) <= TABLES_UP_TO)
+
+
+def _student_points(path: str, exercise, rows) -> dict:
+    """Each answering student's variant (id and values); a student with answers and none is an error."""
+    from symbackprop.grading.variants import check_every_student_has_one, read_variants_file
+
+    points = read_variants_file(path, exercise)
+    check_every_student_has_one([row.student for row in rows], points, path)
+    return {student: (point.variant, point.values) for student, point in points.items()}
 
 
 def _roster_for_exports(roster_file, rows, answers: str, *, canvas, moodle, gradescope) -> list:
@@ -145,63 +161,6 @@ def _write_exports(report, roster, title: str, *, canvas: str | None, moodle: st
         write_atomic(moodle, exports.moodle_text(report, roster, title))
     if gradescope is not None:
         write_atomic(gradescope, exports.gradescope_text(report))
-
-
-def _check_outputs(outputs: dict[str, str | None], inputs: list[str]) -> None:
-    """Refuse report paths that would lose a report or an input, before a class is graded.
-
-    An input (the answers file, the exercise file, the roster) is never overwritten; a directory,
-    a FIFO nobody reads and a place this user cannot write are refused now rather than after grading.
-    """
-    from pathlib import Path
-
-    from symbackprop.errors import SymbackpropError
-
-    written: dict[Path, str] = {}
-    for option, path in outputs.items():
-        if path is None:
-            continue
-        if not path.strip():
-            raise SymbackpropError("expected a file name, not an empty one", key=option)
-        for source in inputs:
-            if same_file(path, source):
-                raise SymbackpropError(f"{path} is an input of this command: it would be overwritten", key=option)
-        why = _unwritable(Path(path))
-        if why:
-            raise SymbackpropError(f"{path}: {why}", key=option)
-        other = written.setdefault(Path(path).resolve(), option)
-        if other != option:
-            raise SymbackpropError(f"{path} is also the {other} file: one report would overwrite the other", key=option)
-
-
-def _unwritable(path) -> str | None:
-    """Why a report could not be written at ``path``, or None (a new file, a regular one, or a pipe being read)."""
-    import errno
-    import stat
-
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        mode = None
-    except OSError as error:
-        return f"cannot use: {error.strerror or error}"
-    if mode is not None and stat.S_ISDIR(mode):
-        return "is a directory"
-    if mode is not None and not stat.S_ISREG(mode):
-        try:  # a device or a pipe is written to: it must open now without waiting for a reader
-            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
-        except OSError as error:
-            if error.errno == errno.ENXIO:
-                return "a FIFO that nobody reads"
-            return f"cannot write: {error.strerror or error}"
-        return None
-    parent = path.parent
-    if not parent.is_dir():
-        return f"no such directory {parent}"
-    # The report is written to a temporary file beside it, then renamed: the folder must be writable.
-    if not os.access(parent, os.W_OK | os.X_OK) or (mode is not None and not os.access(path, os.W_OK)):
-        return "no permission to write there"
-    return None
 
 
 def _run(grader, rows, jobs, timeout, grade_class):

@@ -26,10 +26,11 @@ from symbackprop.parse.plain import parse, tokenize
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # Sections this version reads; anything else in a file is reported, not skipped.
-# [questions] belongs to grading: grade.read_questions reads and checks it.
+# [questions] belongs to grading: grade.read_questions reads and checks it; [variants] belongs to
+# the commands that draw or use variants: exercise.variants.read_variants reads and checks it.
 _KNOWN_KEYS = {
     *("id", "title", "source", "graph", "layers", "roles", "at", "data", "conventions", "train", "stated"),
-    *("lecture", "lines", "questions"),
+    *("lecture", "lines", "questions", "variants"),
 }
 REDUCTIONS = ("sum", "mean")
 

@@ -10,6 +10,7 @@ precision it is written with (:mod:`symbackprop.judge.precision`).
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import re
@@ -71,6 +72,16 @@ class Grader:
         self.local = self.derivation.local
         self.random_points = random_points
         self._steps: dict[int, Pass] = {}
+        # The mistakes of a quantity do not depend on the point: one list, shared with every moved() copy.
+        self._variants: dict[tuple[Quantity, bool], list[Variant]] = {}
+
+    def moved(self, point: Mapping[str, sympy.Expr]) -> Grader:
+        """This grader at another point of the exercise (a student's variant), sharing the derivation."""
+        moved = copy.copy(self)
+        moved.exercise = replace(self.exercise, point=dict(point))
+        moved._steps = {}  # (the mistakes' list, _variants, is the same at every point: shared)
+        moved.__dict__.pop("symbolic_points", None)  # the cached points were this grader's
+        return moved
 
     # -- the points answers are checked at ------------------------------------------------
 
@@ -133,11 +144,16 @@ class Grader:
 
     def variants(self, quantity: Quantity, *, numeric: bool) -> list[Variant]:
         """The reference with each typical mistake made (see :mod:`symbackprop.judge.mistakes`)."""
-        if not quantity.gradient:
-            return value_variants(quantity.name)
-        return gradient_variants(
-            self.exercise, self.derivation.gradient(quantity.name), negated=quantity.negated, numeric=numeric
-        )
+        key = (quantity, numeric)
+        if key not in self._variants:
+            self._variants[key] = (
+                gradient_variants(
+                    self.exercise, self.derivation.gradient(quantity.name), negated=quantity.negated, numeric=numeric
+                )
+                if quantity.gradient
+                else value_variants(quantity.name)
+            )
+        return self._variants[key]
 
     def grade_symbolic(self, question: Question, answer: str) -> Verdict:
         """A formula: equal on the graph, or wrong with what was done wrong."""

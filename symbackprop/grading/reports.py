@@ -72,7 +72,8 @@ def student_results(report: ClassReport) -> Iterator[tuple[str, dict]]:
             }
         # Only the exercise's questions count: a key it does not ask is worth nothing (questions.UNASKED_POINTS).
         total = sum(e.verdict.points for e in mine if e.counted and e.asked in report.questions)
-        yield student, {"total": total, "max": possible, "answers": answers}
+        variant = {"variant": report.variants[student]} if student in report.variants else {}
+        yield student, {"total": total, "max": possible, **variant, "answers": answers}
 
 
 def summary(report: ClassReport) -> dict[str, dict]:
