@@ -148,9 +148,9 @@ def test_derive_form_layer_in_the_terminal_and_as_json():
     runner = CliRunner()
     shown = runner.invoke(app, ["derive", "bp-2-2-1-sigmoid", "--form", "layer"], env={"COLUMNS": "200"})
     assert shown.exit_code == 0, shown.output
-    assert 'delta_sign = "dL/dnet"' in shown.output and "(W^{l+1})^T delta^{l+1}" in shown.output
+    assert 'delta_sign = "-dL/dnet"' in shown.output and "(W^{l+1})^T delta^{l+1}" in shown.output
     data = json.loads(runner.invoke(app, ["derive", "bp-2-2-1-sigmoid", "--json"]).output)["layer"]
-    assert data["convention"] == "dL/dnet"
+    assert data["convention"] == "-dL/dnet"  # the file takes lecture 001's sign
     assert {"name", "index", "matrix", "latex"} <= set(data["rules"][0])
     by_key = {item["quantity"]: item for item in data["instances"]}
     # lecture 001 prints ∂L/∂W²₁₁ = 0.0276, cut off after four places
@@ -175,10 +175,10 @@ def test_latex_form_layer_derives_case_1_case_2_and_an_instance():
     # case 2's chain rule through the downstream units, and the rule it ends on
     assert r"\sum_{k=1}^{n^{l+1}} \frac{\partial \mathit{net}^{l+1}_{k}}{\partial \mathit{net}^{l}_{i}}" in text
     assert r"\left(W^{l+1}\right)^\top \delta^{l+1}" in text
-    # δ¹₁ at lecture 001's point, ∂L/∂net = −(−0.0027) as the slide computes it: 0.68·0.32·0.3·0.0406
+    # δ¹₁ at lecture 001's point, with its sign, as the slide computes it: 0.68·(1 − 0.68)·0.3·(−0.0406) = −0.0027
     instance = text[text.index("An instance") :]
     value = float(instance.split("&= ")[-1].split("\n")[0])
-    assert value == pytest.approx(0.68 * (1 - 0.68) * 0.3 * 0.0406, rel=2e-2)
+    assert value == pytest.approx(0.68 * (1 - 0.68) * 0.3 * -0.0406, rel=2e-2)
 
 
 @pytest.mark.parametrize("option", [["--wrt", "W1_11"], ["--figure"], ["--closed-limit", "5"]])

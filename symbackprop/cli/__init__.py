@@ -11,7 +11,7 @@ import pkgutil
 from symbackprop.cli.app import app, main
 
 # Commands appear in --help in this order; a module not named here comes after them.
-_ORDER = ("derive", "check", "train", "audit", "grade", "latex", "catalog")
+_ORDER = ("derive", "check", "train", "audit", "grade", "variants", "latex", "catalog")
 
 
 def _register_commands() -> None:

@@ -149,6 +149,66 @@ def exercise_references(exercises: list[str] | str | None, every: bool, default:
     return list(dict.fromkeys(found))  # the same file named twice is run once
 
 
+def same_file(path: str | Path, source: str | Path) -> bool:
+    """Whether ``path`` names the file ``source`` (through a link or another spelling too)."""
+    try:
+        return Path(path).resolve() == Path(source).resolve() or os.path.samefile(path, source)
+    except OSError:
+        return False
+
+
+def check_outputs(outputs: dict[str, str | None], inputs: list[str]) -> None:
+    """Refuse output paths that would lose a report or an input, before any work is done.
+
+    An input (the answers file, the exercise file, the roster) is never overwritten; a directory,
+    a FIFO nobody reads and a place this user cannot write are refused now rather than after the work.
+    """
+    written: dict[Path, str] = {}
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        if not path.strip():
+            raise SymbackpropError("expected a file name, not an empty one", key=option)
+        for source in inputs:
+            if same_file(path, source):
+                raise SymbackpropError(f"{path} is an input of this command: it would be overwritten", key=option)
+        why = unwritable(Path(path))
+        if why:
+            raise SymbackpropError(f"{path}: {why}", key=option)
+        other = written.setdefault(Path(path).resolve(), option)
+        if other != option:
+            raise SymbackpropError(f"{path} is also the {other} file: one report would overwrite the other", key=option)
+
+
+def unwritable(path: Path) -> str | None:
+    """Why a report could not be written at ``path``, or None (a new file, a regular one, or a pipe being read)."""
+    import errno
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as error:
+        return f"cannot use: {error.strerror or error}"
+    if mode is not None and stat.S_ISDIR(mode):
+        return "is a directory"
+    if mode is not None and not stat.S_ISREG(mode):
+        try:  # a device or a pipe is written to: it must open now without waiting for a reader
+            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError as error:
+            if error.errno == errno.ENXIO:
+                return "a FIFO that nobody reads"
+            return f"cannot write: {error.strerror or error}"
+        return None
+    parent = path.parent
+    if not parent.is_dir():
+        return f"no such directory {parent}"
+    # The report is written to a temporary file beside it, then renamed: the folder must be writable.
+    if not os.access(parent, os.W_OK | os.X_OK) or (mode is not None and not os.access(path, os.W_OK)):
+        return "no permission to write there"
+    return None
+
+
 def write_atomic(path: str | Path, text: str) -> None:
     """Write ``text`` through a temporary file, so that a reader sees the old content or the new, never half.
 

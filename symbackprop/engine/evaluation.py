@@ -220,7 +220,8 @@ def _compiled(exercise: Exercise, local: Mapping[Edge, sympy.Expr]) -> CompiledP
     """The compiled pass for these local derivatives, kept for the last few; None where one cannot be written."""
     key = id(local)
     cached = _COMPILED.get(key)
-    if cached is None or cached[0] is not local or (cached[1] is not None and cached[1].exercise is not exercise):
+    # An exercise moved to another point (a student's variant) shares the equations: the same pass.
+    if cached is None or cached[0] is not local or (cached[1] is not None and not _same_pass(cached[1], exercise)):
         try:
             compiled: CompiledPass | None = CompiledPass(exercise, local)
         except (EvaluationError, KeyError, TypeError, ValueError, OverflowError, RecursionError):
@@ -229,6 +230,11 @@ def _compiled(exercise: Exercise, local: Mapping[Edge, sympy.Expr]) -> CompiledP
             _COMPILED.pop(next(iter(_COMPILED)))
         _COMPILED[key] = cached = (local, compiled)
     return cached[1]
+
+
+def _same_pass(compiled: CompiledPass, exercise: Exercise) -> bool:
+    """Whether a compiled pass is this exercise's: the same equations and loss (the point does not matter)."""
+    return compiled.exercise.equations is exercise.equations and compiled.exercise.loss == exercise.loss
 
 
 def evaluate_pass(

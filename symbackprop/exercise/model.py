@@ -26,10 +26,11 @@ from symbackprop.parse.plain import parse, tokenize
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # Sections this version reads; anything else in a file is reported, not skipped.
-# [questions] belongs to grading: grade.read_questions reads and checks it.
+# [questions] belongs to grading: grade.read_questions reads and checks it; [variants] belongs to
+# the commands that draw or use variants: exercise.variants.read_variants reads and checks it.
 _KNOWN_KEYS = {
     *("id", "title", "source", "graph", "layers", "roles", "at", "data", "conventions", "train", "stated"),
-    *("lecture", "lines", "questions", "vectors"),
+    *("lecture", "lines", "questions", "variants", "vectors"),
 }
 REDUCTIONS = ("sum", "mean")
 
@@ -438,8 +439,7 @@ def from_toml(data: dict, *, source: str, default_id: str) -> Exercise:
         stated=stated,
         stated_forms=forms,
         stated_lines=_read_lines(_table(data, "lines", source), forms, source),
-        layers=dict(layers),
-        vectors=vectors.read_vectors(_table(data, "vectors", source), graph, params, {*at, *samples}, source),
+        **vectors.net_sections(layers, _table(data, "vectors", source), graph, params, {*at, *samples}, source),
     )
     _check_params_used(exercise, roles.get("params") or [], source)
     return exercise

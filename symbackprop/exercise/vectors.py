@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from typing import Any
 
 from symbackprop.errors import SymbackpropError
+
+
+def net_sections(
+    layers: dict,
+    table: dict,
+    graph: Mapping[str, object],
+    params: Collection[str] | None,
+    given: Collection[str],
+    source: str,
+) -> dict[str, Any]:
+    """The exercise's ``layers`` (the table its net was expanded from) and ``vectors`` (read and checked)."""
+    return {"layers": dict(layers), "vectors": read_vectors(table, graph, params, given, source)}
 
 
 def read_vectors(

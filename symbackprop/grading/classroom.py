@@ -6,8 +6,8 @@ unless ``jobs`` is 0, which grades here with neither bound.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from symbackprop.errors import SymbackpropError
 from symbackprop.grading import workers
@@ -43,13 +43,15 @@ class ClassReport:
     exercise: str
     questions: dict[str, Question]
     entries: list[GradedAnswer]
+    variants: dict[str, str] = field(default_factory=dict)  # student → the variant graded at (grade --variants)
 
     def students(self) -> list[str]:
         """The students, in the order the file first names them."""
         return list(dict.fromkeys(entry.student for entry in self.entries))
 
 
-Task = tuple[int, str, str | None]  # (index, question key, answer)
+# (index, question key, answer), and with variants the variant whose point the answer is graded at
+Task = tuple[int, str, str | None] | tuple[int, str, str | None, str]
 Progress = Callable[[int, int], None]  # (done, total)
 
 
@@ -70,20 +72,22 @@ def _grade_safely(grader: Grader, key: str, answer: str | None) -> Verdict:
 
 def run_tasks(
     grader: Grader,
-    tasks: list[Task],
+    tasks: Sequence[Task],
     *,
     jobs: int,
     timeout: float,
     memory: int | None = None,
     progress: Progress | None = None,
+    at: Graders | None = None,
 ) -> dict[int, tuple[Verdict, float]]:
     """Grade ``tasks`` (index, question, answer) in ``jobs`` worker processes (see :func:`workers.run`).
 
     An answer stopped by the timeout or the memory cap gets the verdict ``timeout``; with
-    ``jobs`` 0 the tasks run here, one after another, with neither bound.
+    ``jobs`` 0 the tasks run here, one after another, with neither bound. With ``at``, a task's
+    fourth item names the variant whose grader grades it.
     """
     return workers.run(
-        lambda task: _grade_safely(grader, task[1], task[2]),
+        lambda task: _grade_safely(at(task[3]) if at is not None else grader, task[1], task[2]),
         tasks,
         stopped=lambda task, why: _not_graded(grader, task[1], why),
         jobs=jobs,
@@ -91,6 +95,21 @@ def run_tasks(
         memory=memory,
         progress=progress,
     )
+
+
+class Graders:
+    """The grader at each variant's point, made when first needed (in each worker: the forked base is shared)."""
+
+    def __init__(self, grader: Grader, points: Mapping[str, Mapping[str, object]]):
+        self.grader = grader
+        self.points = points  # variant id → the values it sets
+        self._made: dict[str, Grader] = {}
+
+    def __call__(self, variant: str) -> Grader:
+        """The grader at the variant's point."""
+        if variant not in self._made:
+            self._made[variant] = self.grader.moved((self.grader.exercise.point or {}) | dict(self.points[variant]))
+        return self._made[variant]
 
 
 def _not_graded(grader: Grader, key: str, why: str) -> Verdict:
@@ -106,33 +125,44 @@ def grade_class(
     jobs: int = 2,
     timeout: float = workers.TIMEOUT,
     progress: Progress | None = None,
+    variants: Mapping[str, tuple[str, Mapping[str, object]]] | None = None,
 ) -> ClassReport:
     """Grade every row of an answers file (:func:`symbackprop.grading.answers.read_answers`).
 
     Identical answers to one question are graded once. Every row gets one entry; a question a
     student did not answer gets a ``missing`` entry; numeric answers are then checked for
-    credit carried forward from the student's own earlier values.
+    credit carried forward from the student's own earlier values. With ``variants`` (student →
+    variant id and the values it sets, for every student of ``rows``), each student is graded
+    at their own point.
     """
-    unique: dict[tuple[str, str | None], int] = {}
+    unplaced = next((row.student for row in rows if row.student not in variants), None) if variants else None
+    if unplaced is not None:
+        raise SymbackpropError(f"no variant for {unplaced!r}, who answered")
+    at = Graders(grader, {variant: values for variant, values in variants.values()}) if variants else None
+    variant_of = {student: variant for student, (variant, _) in (variants or {}).items()}
+    unique: dict[tuple[str, str, str | None], int] = {}
     for row in rows:
         if not row.unreadable:
-            unique.setdefault((row.question, row.answer), len(unique))
-    tasks = [(index, question, answer) for (question, answer), index in unique.items()]
-    results = run_tasks(grader, tasks, jobs=jobs, timeout=timeout, progress=progress)
+            unique.setdefault((variant_of.get(row.student, ""), row.question, row.answer), len(unique))
+    tasks = [(index, question, answer, variant) for (variant, question, answer), index in unique.items()]
+    results = run_tasks(grader, tasks, jobs=jobs, timeout=timeout, progress=progress, at=at)
     # The last answer to a question counts, whichever key spells it (a question id or its quantity).
     answers_to = {key: grader.answers_to(key) for key in dict.fromkeys(row.question for row in rows)}
     last = {(row.student, answers_to[row.question]): position for position, row in enumerate(rows)}
     entries = []
     for position, row in enumerate(rows):
         verdict, seconds = (
-            (_unreadable(grader, row), 0.0) if row.unreadable else results[unique[row.question, row.answer]]
+            (_unreadable(grader, row), 0.0)
+            if row.unreadable
+            else results[unique[variant_of.get(row.student, ""), row.question, row.answer]]
         )
         counted = last[row.student, answers_to[row.question]] == position
         if not counted:
             verdict = replace(verdict, points=0.0, feedback=f"{verdict.feedback} (not counted: answered again later)")
         asked = answers_to[row.question]
         entries.append(GradedAnswer(row.row, row.student, row.question, row.answer, verdict, counted, seconds, asked))
-    carried = _carry_forward(grader, entries, jobs=jobs, timeout=timeout)
+    student_grader = (lambda student: at(variant_of[student])) if at is not None else (lambda student: grader)
+    carried = _carry_forward(student_grader, entries, jobs=jobs, timeout=timeout)
     entries = [_unasked(grader, entry) for entry in carried]
     answered = {(e.student, e.asked) for e in entries}
     for student in dict.fromkeys(e.student for e in entries):
@@ -143,7 +173,7 @@ def grade_class(
                         None, student, qid, None, Verdict("missing", 0.0, question.points, feedback="no answer")
                     )
                 )
-    return ClassReport(grader.exercise.id, grader.questions, entries)
+    return ClassReport(grader.exercise.id, grader.questions, entries, variant_of)
 
 
 def _unreadable(grader: Grader, row: Row) -> Verdict:
@@ -160,8 +190,10 @@ def _unasked(grader: Grader, entry: GradedAnswer) -> GradedAnswer:
     return replace(entry, verdict=replace(entry.verdict, feedback=f"{entry.verdict.feedback} (not asked: no points)"))
 
 
-def _carry_forward(grader: Grader, entries: list[GradedAnswer], *, jobs: int, timeout: float) -> list[GradedAnswer]:
-    """Each student's wrong numbers checked against the student's own other answers.
+def _carry_forward(
+    grader_of: Callable[[str], Grader], entries: list[GradedAnswer], *, jobs: int, timeout: float
+) -> list[GradedAnswer]:
+    """Each student's wrong numbers checked against the student's own other answers (at the student's point).
 
     The search recomputes gradient descent with the student's values put in, up to step 100:
     it runs in the workers, one task per student, under the same timeout as an answer.
@@ -171,20 +203,20 @@ def _carry_forward(grader: Grader, entries: list[GradedAnswer], *, jobs: int, ti
         if entry.counted:
             by_student.setdefault(entry.student, []).append(position)
     tasks = []
-    for index, positions in enumerate(by_student.values()):
+    for index, (student, positions) in enumerate(by_student.items()):
         graded = [(entries[p].question, entries[p].verdict, p) for p in positions]
         # Credit needs a wrong number to explain and another wrong value to explain it: most students need nothing.
         if sum(v.verdict == "wrong" and v.value is not None for _, v, _ in graded) >= 2:
-            tasks.append((index, graded))
+            tasks.append((index, graded, student))
     results: dict[int, tuple[dict[int, Verdict] | str, float]] = workers.run(
-        lambda task: _carried_for_student(grader, task[1]),
+        lambda task: _carried_for_student(grader_of(task[2]), task[1]),
         tasks,
         stopped=lambda task, why: why,
         jobs=jobs,
         timeout=timeout,
     )
     result = list(entries)
-    for index, graded in tasks:
+    for index, graded, _ in tasks:
         found, _ = results[index]
         if not isinstance(found, dict):  # stopped: the answers keep their verdicts, and say why nothing was carried
             for _, verdict, position in graded:

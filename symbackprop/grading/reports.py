@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
+from symbackprop.grading import spreadsheet
 from symbackprop.grading.classroom import ClassReport, GradedAnswer
 from symbackprop.grading.verdict import RIGHT, echo
 
@@ -73,7 +72,8 @@ def student_results(report: ClassReport) -> Iterator[tuple[str, dict]]:
             }
         # Only the exercise's questions count: a key it does not ask is worth nothing (questions.UNASKED_POINTS).
         total = sum(e.verdict.points for e in mine if e.counted and e.asked in report.questions)
-        yield student, {"total": total, "max": possible, "answers": answers}
+        variant = {"variant": report.variants[student]} if student in report.variants else {}
+        yield student, {"total": total, "max": possible, **variant, "answers": answers}
 
 
 def summary(report: ClassReport) -> dict[str, dict]:
@@ -142,7 +142,5 @@ def json_text(report: ClassReport) -> str:
 
 
 def csv_text(report: ClassReport) -> str:
-    """The CSV report as text."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(report_rows(report))
-    return buffer.getvalue()
+    """The CSV report as text, safe to open in a spreadsheet (:mod:`symbackprop.grading.spreadsheet`)."""
+    return spreadsheet.csv_text(report_rows(report))

@@ -79,7 +79,7 @@ def layer_latex(rules: LayerRules, found: list[Instance] | None, values: PointVa
     blocks = [
         rf"\paragraph{{Convention.}} $\delta^l_i = {s}{_gradient_of_net('l', 'i')}$"
         + (" (lecture 001's sign)" if sign < 0 else "")
-        + rf", set by \texttt{{{setting}}} in \texttt{{[conventions]}}.",
+        + rf".\par\noindent It is set by \texttt{{{setting}}} in \texttt{{[conventions]}}.",
         r"\paragraph{The layer.} Unit $i$ of layer $l$: "
         rf"${_net('l', 'i')} = \sum_{{j=1}}^{{n^{{l-1}}}} W^{{l}}_{{ij}} x^{{l-1}}_{{j}}"
         + (r" + b^{l}_{i}" if bias else "")
@@ -169,7 +169,7 @@ def _instance(rules: LayerRules, found: list[Instance], values: PointValues) -> 
         rf"&= {numbers.doprint(expr)} \\",
         rf"&= {values(DELTA[layer, 1]):.6g}",
     ]
-    key = f"{'-' if rules.sign < 0 else ''}dnet{layer}_1"
+    key = f"/dnet{layer}_1"
     engine = next(item.engine for item in found if item.quantity.endswith(key) and item.rule == rule.name)
     gradient = _gradient_of_net(str(layer), "1")
     check = rf"The scalar engine's chain rule gives ${'-' if rules.sign < 0 else ''}{gradient} = {engine:.6g}$."
