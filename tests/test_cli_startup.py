@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import pkgutil
 import subprocess
 import sys
+from collections.abc import Callable
 
 import typer
+from typer.testing import CliRunner
 
 import symbackprop.cli
-from symbackprop.cli import COMMANDS, HELP_FILE, app, helptext
+from symbackprop.cli import COMMANDS, HELP_FILE, app, helptext, load_commands
 
 STALE = "the stored help is stale: regenerate it with  python -m symbackprop.cli.helptext"
 
@@ -66,3 +70,45 @@ def test_every_command_module_is_in_the_table_and_the_table_is_the_order_of_help
 def test_app_is_the_application_even_after_its_module_is_imported():
     module = sys.modules["symbackprop.cli.app"]  # imported, so the import system bound it to the package
     assert isinstance(module.app, typer.Typer) and symbackprop.cli.app is module.app
+
+
+def commands_taking_defaults() -> dict[str, Callable]:
+    """Each command that runs with no arguments at all: its name and function."""
+    load_commands()
+    found = {}
+    for info in symbackprop.cli.app.registered_commands:
+        assert info.callback is not None
+        parameters = inspect.signature(info.callback).parameters.values()
+        if all(parameter.default is not parameter.empty for parameter in parameters):
+            found[info.name or info.callback.__name__] = info.callback
+    return found
+
+
+def values_typer_passes_with_no_arguments(command: Callable) -> dict[str, object]:
+    """What typer calls ``command`` with when the user gives it no argument: a twin of it, run by typer, records it."""
+    received: dict[str, object] = {}
+
+    @functools.wraps(command)  # the same signature, annotations and module globals
+    def twin(**values):
+        received.update(values)
+
+    probe = typer.Typer(add_completion=False)
+    probe.command()(twin)
+    result = CliRunner().invoke(probe, [])
+    assert result.exit_code == 0, result.output
+    return received
+
+
+def test_a_command_given_no_arguments_runs_with_the_values_typer_would_pass():
+    found = commands_taking_defaults()
+    assert {"derive", "list"} <= set(found)
+    for name, command in found.items():
+        defaults = {key: parameter.default for key, parameter in inspect.signature(command).parameters.items()}
+        assert values_typer_passes_with_no_arguments(command) == defaults, name
+
+
+def test_derive_with_no_arguments_does_not_build_typers_converters_and_prints_what_typer_runs():
+    out, imported = run("derive")
+    assert "pydantic" not in imported and "∂E/∂w₁" in out
+    result = CliRunner().invoke(app, ["derive"], env={"COLUMNS": "100"})
+    assert result.exit_code == 0 and result.stdout == out
