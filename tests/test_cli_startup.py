@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import functools
 import inspect
+import json
 import os
 import pkgutil
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import typer
 from typer.testing import CliRunner
@@ -112,3 +115,19 @@ def test_derive_with_no_arguments_does_not_build_typers_converters_and_prints_wh
     assert "pydantic" not in imported and "∂E/∂w₁" in out
     result = CliRunner().invoke(app, ["derive"], env={"COLUMNS": "100"})
     assert result.exit_code == 0 and result.stdout == out
+
+
+def test_a_command_run_as_a_process_leaves_its_output_whole(tmp_path):
+    # The process exits without Python's collections at exit (gc.freeze): files and pipes are still complete.
+    from conftest import EXAMPLES
+
+    reports = [str(tmp_path / "r.json"), str(tmp_path / "r.csv")]
+    class_file = EXAMPLES / "four-paths-class.csv"
+    run("grade", str(EXAMPLES / "four-paths-grading.toml"), str(class_file), "--jobs", "2",
+                 "--json", reports[0], "--csv", reports[1])  # fmt: skip
+    students = [line.split(",")[0] for line in class_file.read_text().splitlines()[1:]]
+    assert set(json.loads(Path(reports[0]).read_text())["students"]) == set(students)
+    with open(reports[1], newline="", encoding="utf-8") as rows:
+        assert list(dict.fromkeys(row["student"] for row in csv.DictReader(rows))) == students
+    steps = json.loads(run("train", "bp-2-2-1-sigmoid", "--steps", "3000", "--json")[0])["steps"]
+    assert [step["step"] for step in steps] == list(range(3001))
