@@ -37,11 +37,14 @@ _API = {
     "expand": "symbackprop.exercise.layers",
     "gradient_latex": "symbackprop.render.latex_solution",
     "derivation_latex": "symbackprop.render.latex_solution",
+    "questions_latex": "symbackprop.render.latex_questions",
     "check": "symbackprop.numeric.check",
     "Grader": "symbackprop.grading.grader",
     "grade_class": "symbackprop.grading.classroom",
     "load_for_grading": "symbackprop.grading.questions",
     "read_answers": "symbackprop.grading.answers",
+    "grade_answer": "symbackprop.grading.api",
+    "Verdict": "symbackprop.grading.verdict",
     "parse_latex": "symbackprop.parse.latex",
 }
 

@@ -32,7 +32,7 @@ def test_derive_with_no_exercise_works_the_two_branch_network():
     # one line per path, in the lecture's terms
     assert "w₁ → s₁ → h₁ → s₂ → h₂ → s₄ → y → E" in out
     assert "-(yₜ - y)·w₄·h₂(1 - h₂)·w₂·h₁(1 - h₁)·xₜ" in out
-    assert "∂E/∂h₁ = ∂E/∂s₂·w₂ + ∂E/∂s₃·w₃" in out
+    assert "δ_h₁ = ∂E/∂h₁ = δ_s₂·w₂ + δ_s₃·w₃" in out  # δ = ∂E/∂n, the default
 
 
 PRODUCT_1 = "-(yₜ - y)·w₄·h₂(1 - h₂)·w₂·h₁(1 - h₁)·xₜ"
@@ -190,7 +190,7 @@ def test_the_relu_step_prints_as_its_bracket_in_every_form():
     # [s₁ > 0] is the Iverson bracket of ReLU's derivative, not one of rich's [style] tags
     out = invoke("derive", "relu-regression", "--wrt", "w1")
     assert "-(yₜ - y)·w₂·[s₁ > 0]·xₜ" in out
-    assert "∂E/∂s₁ = ∂E/∂h·[s₁ > 0]" in out
+    assert "δ_s₁ = ∂E/∂s₁ = δ_h·[s₁ > 0]" in out
     assert "·[w₁·xₜ > 0]" in out
 
 

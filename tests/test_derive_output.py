@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import sympy
 from typer.testing import CliRunner
@@ -29,18 +30,37 @@ def nested_closed_size() -> int:
     return len(list(sympy.preorder_traversal(derive(ex).gradient("w").closed)))
 
 
+def one_spaced(text: str) -> str:
+    """``text`` with every run of spaces one space: the terminal's tables pad their columns."""
+    return " ".join(text.split())
+
+
 def test_delta_form_keeps_a_sum_in_brackets():
-    # u = w² + w, E = u·t: ∂E/∂w = ∂E/∂u·(2w + 1) = 3·(2·2 + 1) = 15; without brackets it reads 3·1 + 2·2 = 7.
-    out = invoke(
-        "derive", "-e", "u = w**2 + w", "-e", "E = u*t", "--wrt", "w", "--at", "w=2", "--at", "t=3", "--form", "delta"
+    # u = w² + w, E = u·t: ∂E/∂w = δᵤ·(2w + 1) = 3·(2·2 + 1) = 15; without brackets it reads 3·1 + 2·2 = 7.
+    out = one_spaced(
+        invoke(
+            "derive",
+            "-e",
+            "u = w**2 + w",
+            "-e",
+            "E = u*t",
+            "--wrt",
+            "w",
+            "--at",
+            "w=2",
+            "--at",
+            "t=3",
+            "--form",
+            "delta",
+        )
     )
-    assert "∂E/∂w = ∂E/∂u·(1 + 2·w) = 15" in out or "∂E/∂w = ∂E/∂u·(2·w + 1) = 15" in out, out
+    assert "∂E/∂w = δ_u·(1 + 2·w) = 15" in out or "∂E/∂w = δ_u·(2·w + 1) = 15" in out, out
 
 
 def test_delta_form_of_the_lecture_net_keeps_the_loss_derivative_in_brackets():
     # E_total = E_o1 + E_o2, E_o1 = (target_o1 − out_o1)²/2: ∂E_o1/∂out_o1 = out_o1 − target_o1, one factor.
     out = invoke("derive", "bp-2-2-2-sigmoid-no-bias", "--wrt", "w5", "--form", "delta")
-    assert "∂E_total/∂E_o1·(out_o1 - target_o1)" in out, out
+    assert "δ_E_o1·(out_o1 - target_o1)" in out, out
 
 
 def test_json_closed_is_null_past_the_bound_with_its_size_beside_it():
@@ -114,7 +134,7 @@ def test_default_params_past_the_bound_are_one_line_each_with_value_and_paths(tm
     # With --form delta each line carries the param's own δ step.
     delta = invoke("derive", str(path), "--form", "delta")
     row = next(line for line in delta.splitlines() if line.startswith("∂E/∂W²₁₃"))
-    assert "∂E/∂W²₁₃ = ∂E/∂y·o¹₃" in row
+    assert "∂E/∂W²₁₃ = δ_y·o¹₃" in row
 
 
 def test_the_chain_rule_line_is_left_out_beside_the_paths_it_repeats():
@@ -148,3 +168,54 @@ def test_a_closed_form_within_the_node_bound_but_long_states_its_size_and_length
     assert f"… closed_size = 31 ({length} characters: --form closed prints it)" in out
     asked = invoke("derive", "-e", f"E = w*({' + '.join(names)})", "--wrt", "w", "--form", "closed")
     assert "closed_size" not in asked and names[0] in asked  # asked for alone: printed whatever its length
+
+
+def lecture_001_error_terms() -> tuple[float, float]:
+    """Lecture 001's 2-2-1 net by hand: (∂L/∂net²₁, ∂L/∂net¹₁) with L = (t − y)²/2, no biases."""
+    x1, x2, t = 0.35, 0.9, 0.5
+    h1 = 1 / (1 + math.exp(-(0.1 * x1 + 0.8 * x2)))
+    h2 = 1 / (1 + math.exp(-(0.4 * x1 + 0.6 * x2)))
+    y = 1 / (1 + math.exp(-(0.3 * h1 + 0.9 * h2)))
+    dnet2 = -(t - y) * y * (1 - y)  # ∂L/∂y · σ′(net²₁)
+    dnet1 = dnet2 * 0.3 * h1 * (1 - h1)  # · W²₁₁ · σ′(net¹₁)
+    return dnet2, dnet1
+
+
+def test_lecture_001_delta_is_minus_dl_dnet_in_the_terminal_and_json():
+    dnet2, dnet1 = lecture_001_error_terms()
+    # the deck's δ²₁ = −0.0406 and δ¹₁ = −0.0027 (from y rounded to 0.69): negative, as −∂L/∂net is here
+    assert abs(-dnet2 - -0.0406) < 2e-4 and abs(-dnet1 - -0.0027) < 1e-4
+    out = invoke("derive", "bp-2-2-1-sigmoid", "--wrt", "W1_11", "--form", "delta")
+    assert 'δₙ = -∂L/∂n for every node n ([conventions] delta_sign = "-dL/dnet", lecture 001\'s)' in one_spaced(out)
+    rows = {line.split("=")[0].strip("│ ").removeprefix("delta").strip(): line for line in out.splitlines()}
+    assert rows["δ²₁"].rstrip(" │").endswith(f"= {-dnet2:.6g}")
+    assert rows["δ¹₁"].rstrip(" │").endswith(f"= {-dnet1:.6g}")
+    # ∂L/∂W¹₁₁ = −δ¹₁·x⁰₁: the gradient keeps its own sign
+    assert f"∂L/∂W¹₁₁ = -δ¹₁·x⁰₁ = {dnet1 * 0.35:.6g}" in one_spaced(out)
+    data = json.loads(invoke("derive", "bp-2-2-1-sigmoid", "--wrt", "W1_11", "--json"))
+    assert data["delta_sign"] == "-dL/dnet"
+    steps = {step["node"]: step for step in data["gradients"]["W1_11"]["delta"]}
+    assert abs(steps["net2_1"]["delta"] - -dnet2) < 1e-12 and abs(steps["net2_1"]["value"] - dnet2) < 1e-12
+    assert abs(steps["net1_1"]["delta"] - -dnet1) < 1e-12
+    assert steps["W1_11"]["delta"] is None  # the param's own step is ∂L/∂W, not an error term
+
+
+def test_default_delta_is_dl_dnet_in_the_terminal_and_json():
+    # E = (t − σ(net))²/2, net = w·x at w = 0.5, x = 2, t = 1: δ = ∂E/∂net = −(t − y)·y(1 − y) < 0.
+    y = 1 / (1 + math.exp(-1.0))
+    by_hand = -(1 - y) * y * (1 - y)
+    args = ("derive", "-e", "net = w*x", "-e", "y = sigmoid(net)", "-e", "E = (t - y)**2/2", "--wrt", "w")
+    point = ("--at", "w=0.5", "--at", "x=2", "--at", "t=1")
+    out = one_spaced(invoke(*args, *point, "--form", "delta"))
+    assert 'δₙ = ∂E/∂n for every node n ([conventions] delta_sign = "dL/dnet", the default)' in out
+    assert f"δ_net = ∂E/∂net = δ_y·y(1 - y) = {by_hand:.6g}" in out
+    assert f"∂E/∂w = δ_net·x = {2 * by_hand:.6g}" in out
+    data = json.loads(invoke(*args, *point, "--json"))
+    assert data["delta_sign"] == "dL/dnet"
+    (step,) = [step for step in data["gradients"]["w"]["delta"] if step["node"] == "net"]
+    assert abs(step["delta"] - by_hand) < 1e-12 and step["delta"] == step["value"]
+
+
+def test_the_convention_line_is_printed_only_with_the_delta_form():
+    assert "delta_sign" not in invoke("derive", "fx-plus-y-times-z", "--form", "paths")
+    assert "delta_sign" in invoke("derive", "fx-plus-y-times-z")

@@ -161,7 +161,7 @@ def test_a_param_that_does_not_reach_the_loss_is_a_warning(tmp_path):
         (["derive", "fx-plus-y-times-z", "--at", "w=1"], "--at: 'w' is not an input or param"),
         (["derive", "fx-plus-y-times-z", "--at", "x=abc"], "expected a number, found the name 'abc'"),
         (["derive", "fx-plus-y-times-z", "--form", "pretty"], "--form: unknown form 'pretty'"),
-        (["derive", "fx-plus-y-times-z", "--form", "paths", "--json"], "--json and --latex give every form"),
+        (["derive", "fx-plus-y-times-z", "--form", "paths", "--json"], "--json gives every form"),
         (["derive", "-e", "E = w*"], "-e.E: at column 3: expected a number"),
         (["derive", "-e", "E w"], "-e: equation 1: expected NAME = expression"),
         (["derive", "-e", "a = x", "-e", "a = y"], "'a' is defined twice"),

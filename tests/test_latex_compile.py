@@ -12,10 +12,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import EXERCISE_FILES, IN_CI, has_tikz
+from conftest import EXAMPLES, EXERCISE_FILES, IN_CI, has_tikz
 from typer.testing import CliRunner
 
 from symbackprop.cli import app
+from symbackprop.exercise.model import load
+from symbackprop.render.forms import FORMS
 
 EXERCISES = EXERCISE_FILES
 
@@ -68,6 +70,8 @@ def compile_ok(tex: Path) -> None:
     # formula, "in paragraph at lines N--M" for text such as a long title.
     log = tex.with_suffix(".log").read_text(errors="replace")
     assert not re.findall(r"Overfull \\hbox \(.*\) (?:detected|in paragraph) at lines? \d+", log), "past the margin"
+    # A box taller than the page (a figure of many inputs) is an overfull \vbox as the page is shipped.
+    assert "Overfull \\vbox" not in log, "past the bottom of the page"
 
 
 def write_document(source: Path, out: Path, *options: str) -> Path:
@@ -106,3 +110,40 @@ def test_a_fragment_compiles_inside_a_users_document(tmp_path):
         "\\begin{document}\n\\input{fragment}\n\\end{document}\n"
     )
     compile_ok(main)
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("exercise", ["bp-2-2-1-sigmoid", "bp-2-2-2-sigmoid-no-bias", "four-paths"])
+def test_every_form_compiles(exercise, form, tmp_path):
+    # bp-2-2-2's closed forms, asked for alone, run to 175 nodes each: they too must stay on the page.
+    compile_ok(write_document(Path(exercise), tmp_path / "solution.tex", "--form", form))
+
+
+@pytest.mark.parametrize("exercise", [*EXERCISES, EXAMPLES / "two-branch-grading.toml"], ids=lambda path: path.stem)
+def test_every_questions_sheet_compiles(exercise, tmp_path):
+    compile_ok(write_document(exercise, tmp_path / "questions.tex", "--questions", "--figure"))
+
+
+def with_values(path: Path) -> bool:
+    """Whether the exercise has one value per node to draw: a point, and no data set of samples."""
+    ex = load(str(path))
+    return ex.at() is not None and ex.samples <= 1
+
+
+@pytest.mark.parametrize("exercise", [path for path in EXERCISES if with_values(path)], ids=lambda path: path.stem)
+def test_every_figure_with_values_compiles(exercise, tmp_path):
+    compile_ok(write_document(exercise, tmp_path / "solution.tex", "--figure", "--values", "--form", "paths"))
+
+
+def test_a_tall_figure_is_scaled_to_the_page(tmp_path):
+    # 30 inputs and 30 weights feed 30 units: 60 leaves, 1.3 cm apart, would run 78 cm down the page.
+    n = 30
+    lines = ["[graph]", *[f'h{i} = "sigmoid(w{i}*x{i})"' for i in range(1, n + 1)]]
+    lines += ['E = "' + " + ".join(f"h{i}" for i in range(1, n + 1)) + '"', "[roles]", 'loss = "E"']
+    lines += ["params = [" + ", ".join(f'"w{i}"' for i in range(1, n + 1)) + "]", "[at]"]
+    lines += [f"w{i} = 0.5" for i in range(1, n + 1)] + [f"x{i} = 1" for i in range(1, n + 1)]
+    source = tmp_path / "tall.toml"
+    source.write_text("\n".join(lines) + "\n")
+    out = write_document(source, tmp_path / "tall.tex", "--figure", "--values", "--form", "delta")
+    assert r"\resizebox{!}{\ifdim\height>0.7\textheight" in out.read_text()
+    compile_ok(out)

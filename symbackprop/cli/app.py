@@ -150,6 +150,14 @@ def exercise_references(exercises: list[str] | str | None, every: bool, default:
     return list(dict.fromkeys(found))  # the same file named twice is run once
 
 
+def same_file(path: str | Path, source: str | Path) -> bool:
+    """Whether ``path`` names the file ``source`` (through a link or another spelling too)."""
+    try:
+        return Path(path).resolve() == Path(source).resolve() or os.path.samefile(path, source)
+    except OSError:
+        return False
+
+
 def write_atomic(path: str | Path, text: str) -> None:
     """Write ``text`` through a temporary file, so that a reader sees the old content or the new, never half.
 

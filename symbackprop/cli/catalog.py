@@ -48,6 +48,9 @@ def show(
     exercise: Annotated[str, typer.Argument(help="A catalog id or a path to a .toml file.")],
     dot: Annotated[bool, typer.Option("--dot", help="Write the graph as Graphviz DOT instead.")] = False,
     edge_labels: Annotated[bool, typer.Option(help="With --dot: label edges with their local derivatives.")] = False,
+    values: Annotated[
+        bool, typer.Option("--values", help="With --dot: each node's value and gradient (as micrograd's draw_dot).")
+    ] = False,
 ) -> None:
     """The graph of an exercise: equations, roles, the point and a drawing of the edges."""
     from symbackprop.errors import SymbackpropError
@@ -56,13 +59,17 @@ def show(
 
     if edge_labels and not dot:
         raise SymbackpropError("labels the DOT graph's edges: give --dot too", key="--edge-labels")
+    if values and not dot:
+        raise SymbackpropError("draws on the DOT graph: give --dot too", key="--values")
     ex = load(exercise)
     if dot:
         import sys
 
-        from symbackprop.render.dot import graph_dot
+        from symbackprop.engine.derivation import derive_available
+        from symbackprop.render.dot import graph_dot, node_numbers
 
-        sys.stdout.write(graph_dot(ex, edge_labels) + "\n")
+        numbers = node_numbers(derive_available(ex)) if values else None
+        sys.stdout.write(graph_dot(ex, edge_labels, numbers) + "\n")
         return
     from rich.text import Text
 

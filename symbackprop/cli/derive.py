@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from symbackprop.cli.app import app, console, number, parse_assignments, print_json, reports_errors, warn
+from symbackprop.render.forms import forms_help
 
 CLOSED_DISPLAY_LIMIT = 600  # characters; a longer closed form is shown only with --form closed
 CLOSED_DISPLAY_NODES: int | None = None  # nodes; None: the engine's CLOSED_MAX_SIZE. Larger is measured, not printed
@@ -45,17 +46,42 @@ def _load(exercise: str | None, equations: list[str], wrt: list[str]):
 
 
 def _delta_term(loss: str, child: str, local) -> str:
-    """One term of ∂L/∂node: ∂L/∂child · ∂child/∂node, without the trivial ∂L/∂L and ·1."""
+    """One term of δₙ's recursion: δ_child · ∂child/∂node, or the loss's own local derivative alone."""
+    from symbackprop.render.plain import delta_symbol
+
     factor = _text()(local)
     if child == loss:
         return factor
     if local == 1:
-        return _fraction(loss, child)
-    # A sum is one factor of the product (∂E/∂u·(2·w + 1), not ∂E/∂u·2·w + 1), and so is a
-    # negative one: ∂E/∂y·(-1), not ∂E/∂y·-1.
+        return delta_symbol(child)
+    # A sum is one factor of the product (δᵤ·(2·w + 1), not δᵤ·2·w + 1), and so is a
+    # negative one: δ_y·(-1), not δ_y·-1.
     if local.is_Add or factor.startswith("-"):
         factor = f"({factor})"
-    return f"{_fraction(loss, child)}·{factor}"
+    return f"{delta_symbol(child)}·{factor}"
+
+
+def _delta_step(gradient, step, negated: bool) -> tuple[str, str]:
+    """One step of the δ recursion as (left side, right side), under the exercise's δ sign.
+
+    A node's δ is Σ δ_c·∂c/∂n under either sign (the signs cancel); from the loss itself it is
+    ±∂L/∂n. The param's own step is ∂L/∂P = ±Σ δ_c·∂c/∂P, − when δ = −∂L/∂n.
+    """
+    from symbackprop.render.plain import delta_symbol
+
+    loss = gradient.loss
+    if step.node == gradient.wrt:
+        terms = [_delta_term(loss, child, local) for child, local in step.terms]
+        right = " + ".join(terms)
+        if negated and not (len(step.terms) == 1 and step.terms[0][0] == loss):
+            right = f"-{right}" if len(terms) == 1 else f"-({right})"
+        return _fraction(loss, step.node), right
+    sign = "-" if negated else ""
+    terms = [
+        _text()(-local if negated else local) if child == loss else _delta_term(loss, child, local)
+        for child, local in step.terms
+    ]
+    return f"{delta_symbol(step.node)} = {sign}{_fraction(loss, step.node)}", " + ".join(terms)
 
 
 # Columns the panel takes around the paths table: its borders and padding, the widest form
@@ -163,7 +189,9 @@ def _top_level_factors(product: str) -> list[str]:
     return [*factors, product[start:]]
 
 
-def _render(gradient, forms: set[str], closed_explicit: bool, width: int, closed_limit: int | None):
+def _render(
+    gradient, forms: frozenset[str], closed_explicit: bool, width: int, closed_limit: int | None, negated: bool
+):
     """One gradient as a rich panel, ``width`` columns wide at most: a row per form asked for, then the value."""
     from rich.panel import Panel
     from rich.table import Table
@@ -182,7 +210,7 @@ def _render(gradient, forms: set[str], closed_explicit: bool, width: int, closed
     if "paths" in forms:
         grid.add_row("paths", _paths(gradient, width))
     if "delta" in forms:
-        grid.add_row("delta", _delta(gradient))
+        grid.add_row("delta", _delta(gradient, negated))
     if "closed" in forms:
         grid.add_row("closed", Text(f"{lhs} = {_closed(gradient, closed_explicit, closed_limit)}"))
     if isinstance(gradient, Gradient):
@@ -200,16 +228,19 @@ def _chain(gradient, lhs: str, width: int) -> str:
     return f"{lhs} = " + f"\n{' ' * len(lhs)} + ".join(lines or ["0"])
 
 
-def _delta(gradient):
-    """The δ recursion: ∂L/∂node as the sum over its children, with its value, from the loss back."""
+def _delta(gradient, negated: bool):
+    """The δ recursion from the loss back, each δ with its value, then ∂L/∂P from the δs."""
     from rich.table import Table
 
     from symbackprop.engine.derivation import values_to_show
 
     rows = Table.grid(padding=(0, 1))
     for step, value in zip(gradient.delta, values_to_show(gradient).delta, strict=True):
-        terms = " + ".join(_delta_term(gradient.loss, child, local) for child, local in step.terms)
-        rows.add_row(_fraction(gradient.loss, step.node), f"= {terms}", f"= {number(value)}")
+        left, right = _delta_step(gradient, step, negated)
+        # A δ's value is ±∂L/∂n; the param's own step is ∂L/∂P whatever the sign.
+        if negated and value is not None and step.node != gradient.wrt:
+            value = -value
+        rows.add_row(left, f"= {right}", f"= {number(value)}")
     return rows
 
 
@@ -244,7 +275,7 @@ def derive(
         str | None, typer.Argument(help="A catalog id or a .toml file (default: two-branch-sigmoid).")
     ] = None,
     wrt: Annotated[list[str], typer.Option("--wrt", help="Differentiate with respect to P (repeatable).")] = [],  # noqa: B006
-    form: Annotated[str, typer.Option(help="chain, paths, delta, closed or all.")] = "all",
+    form: Annotated[str, typer.Option(help=forms_help())] = "all",
     at: Annotated[list[str], typer.Option("--at", help="NAME=VALUE: evaluate at another point.")] = [],  # noqa: B006
     equation: Annotated[
         list[str], typer.Option("-e", "--equation", help='An ad-hoc graph: -e "E = (t - sigmoid(w*x))**2/2".')
@@ -252,7 +283,7 @@ def derive(
     max_paths: Annotated[int, typer.Option(help="List at most this many paths per param.", min=1)] = 64,
     as_json: Annotated[bool, typer.Option("--json", help="Print the derivation as JSON (SPEC §3).")] = False,
     as_latex: Annotated[
-        bool, typer.Option("--latex", help="Print every form as LaTeX align* blocks (as symbackprop latex).")
+        bool, typer.Option("--latex", help="Print the forms as LaTeX align* blocks (as symbackprop latex).")
     ] = False,
     closed_limit: Annotated[
         int | None,
@@ -265,7 +296,9 @@ def derive(
     from symbackprop.engine.derivation import derive_available, gradients
     from symbackprop.engine.symbolic import CLOSED_MAX_SIZE
     from symbackprop.errors import SymbackpropError
-    from symbackprop.render.json import FORMS, derivation_dict
+    from symbackprop.render.forms import selected_forms
+    from symbackprop.render.json import derivation_dict
+    from symbackprop.render.plain import delta_convention, delta_negated
 
     _check_options(form, as_json, as_latex)
     ex = _load(exercise, equation, wrt)
@@ -283,22 +316,26 @@ def derive(
     if as_latex:
         import sys
 
-        from symbackprop.render.latex_solution import derivation_latex
+        from symbackprop.render.latex_solution import closed_bounds, derivation_latex
 
-        sys.stdout.write(derivation_latex(derivation, list(found), closed_max_nodes=limit))
+        bound = {} if closed_limit is None else closed_bounds(closed_limit)
+        sys.stdout.write(derivation_latex(derivation, list(found), form, **bound))
         return
     out = console()
     out.print(_heading(derivation))
-    forms = set(FORMS) if form == "all" else {form}
+    forms = selected_forms(form)
+    negated = delta_negated(ex.conventions.delta_sign)
+    if "delta" in forms:
+        out.print(delta_convention(ex.loss, ex.conventions.delta_sign), style="dim", highlight=False)
     listed = list(found.values())
     full = listed if wrt or len(listed) <= ALL_IN_FULL else listed[:FULL_PARAMS]
-    panels = [_render(gradient, forms, form == "closed", out.width, limit) for gradient in full]
+    panels = [_render(gradient, forms, form == "closed", out.width, limit, negated) for gradient in full]
     out.print(Group(*panels))
     if len(full) < len(listed):
-        out.print(_summary(listed[len(full) :], form == "delta"))
+        out.print(_summary(listed[len(full) :], form == "delta", negated))
 
 
-def _summary(rest, with_delta: bool):
+def _summary(rest, with_delta: bool, negated: bool):
     """One line per param past the first few: its value and number of paths, and its own δ step on request."""
     from rich.console import Group
     from rich.table import Table
@@ -318,25 +355,23 @@ def _summary(rest, with_delta: bool):
         cells: list[Text | str] = [Text(lhs, style="bold"), f"= {number(values_to_show(gradient).value)}", paths]
         if with_delta and gradient.delta:
             own = gradient.delta[-1]  # ∂L/∂P itself: the last step of its δ recursion
-            cells.append(f"{lhs} = {' + '.join(_delta_term(gradient.loss, c, local) for c, local in own.terms)}")
+            cells.append(f"{lhs} = {_delta_step(gradient, own, negated)[1]}")
         table.add_row(*cells)
     return Group(note, table)
 
 
 def _check_options(form: str, as_json: bool, as_latex: bool) -> None:
-    """--form names a form; --json, --latex and a single form exclude one another."""
+    """--form names a form; --json and --latex exclude each other, and --json a single form."""
     from symbackprop.errors import SymbackpropError
-    from symbackprop.render.json import FORMS
+    from symbackprop.render.forms import selected_forms
 
-    if form not in FORMS:
-        raise SymbackpropError(f"unknown form {form!r} (one of {', '.join(FORMS)})", key="--form")
+    selected_forms(form)  # an unknown form is an error before anything is derived
     if as_json and as_latex:
         raise SymbackpropError("give --json or --latex, not both", key="--latex")
-    if (as_json or as_latex) and form != "all":
-        # JSON keeps every field of the contract and LaTeX writes the whole worked solution;
-        # dropping the option silently would mislead, so say so.
+    if as_json and form != "all":
+        # JSON keeps every field of the contract; dropping the option silently would mislead, so say so.
         raise SymbackpropError(
-            "--form selects what the terminal shows; --json and --latex give every form", key="--form"
+            "--form selects what the terminal and --latex show; --json gives every form", key="--form"
         )
 
 

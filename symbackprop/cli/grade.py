@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from symbackprop.cli.app import app, console, error_console, reports_errors, warn, write_atomic
+from symbackprop.cli.app import app, console, error_console, reports_errors, same_file, warn, write_atomic
 from symbackprop.grading.workers import TIMEOUT
 
 _STYLE = {
@@ -41,6 +41,21 @@ def grade(
     timeout: Annotated[
         float | None, typer.Option("--timeout", help=f"Seconds allowed per answer (default {TIMEOUT:g}).")
     ] = None,
+    roster_file: Annotated[
+        str | None,
+        typer.Option(
+            "--roster", help="Class roster CSV (student,name,id,…): every student who answered must be on it."
+        ),
+    ] = None,
+    canvas: Annotated[
+        str | None, typer.Option("--canvas", help="Write Canvas's gradebook import CSV (needs --roster).")
+    ] = None,
+    moodle: Annotated[
+        str | None, typer.Option("--moodle", help="Write Moodle's grade import CSV with feedback.")
+    ] = None,
+    gradescope: Annotated[
+        str | None, typer.Option("--gradescope", help="Write Gradescope's results.json (one student's answers).")
+    ] = None,
     summary_only: Annotated[
         bool,
         typer.Option(
@@ -70,10 +85,18 @@ def grade(
         exercise_file = str(find(exercise))
     except SymbackpropError:
         exercise_file = exercise  # load_for_grading says what is wrong with it
-    _check_outputs(json_file, csv_file, [answers, exercise_file])
+    outputs = {
+        "--json": json_file,
+        "--csv": csv_file,
+        "--canvas": canvas,
+        "--moodle": moodle,
+        "--gradescope": gradescope,
+    }
+    _check_outputs(outputs, [answers, exercise_file, *([roster_file] if roster_file else [])])
     ex, questions = load_for_grading(exercise)
     warn(ex.warnings)
     rows = read_answers(answers)
+    roster = _roster_for_exports(roster_file, rows, answers, canvas=canvas, moodle=moodle, gradescope=gradescope)
     grader = Grader(ex, questions)
     grader.symbolic_points  # noqa: B018 — computed once here, inherited by every worker
     report = _run(grader, rows, jobs, timeout, grade_class)
@@ -81,6 +104,7 @@ def grade(
         write_atomic(json_file, json_text(report))
     if csv_file is not None:
         write_atomic(csv_file, csv_text(report))
+    _write_exports(report, roster, ex.title or ex.id, canvas=canvas, moodle=moodle, gradescope=gradescope)
     students = report.students()
     if not summary_only and len(students) > TABLES_UP_TO:
         error_console().print(
@@ -90,37 +114,64 @@ def grade(
     _print(report, tables=not summary_only and len(students) <= TABLES_UP_TO)
 
 
-def _check_outputs(json_file: str | None, csv_file: str | None, inputs: list[str]) -> None:
+def _roster_for_exports(roster_file, rows, answers: str, *, canvas, moodle, gradescope) -> list:
+    """The roster (empty without --roster), checked against the answers and the exports before grading."""
+    from symbackprop.grading import exports
+    from symbackprop.grading.roster import read_roster
+
+    roster = read_roster(roster_file) if roster_file is not None else None
+    students = list(dict.fromkeys(row.student for row in rows))
+    absent = exports.refuse_unfit(
+        students,
+        roster,
+        canvas=canvas is not None,
+        gradescope=gradescope is not None,
+        source=answers,
+        roster_source=roster_file or "",
+    )
+    if absent:
+        named = exports.named_few(absent)
+        given = ": the exports give them no grade" if canvas or moodle else ""
+        warn([f"no answers from {named} on {roster_file}{given}"])
+    return roster or []
+
+
+def _write_exports(report, roster, title: str, *, canvas: str | None, moodle: str | None, gradescope: str | None):
+    from symbackprop.grading import exports
+
+    if canvas is not None:
+        write_atomic(canvas, exports.canvas_text(report, roster, title))
+    if moodle is not None:
+        write_atomic(moodle, exports.moodle_text(report, roster, title))
+    if gradescope is not None:
+        write_atomic(gradescope, exports.gradescope_text(report))
+
+
+def _check_outputs(outputs: dict[str, str | None], inputs: list[str]) -> None:
     """Refuse report paths that would lose a report or an input, before a class is graded.
 
-    An input (the answers file, the exercise file) is never overwritten; a directory, a FIFO
-    nobody reads and a place this user cannot write are refused now rather than after grading.
+    An input (the answers file, the exercise file, the roster) is never overwritten; a directory,
+    a FIFO nobody reads and a place this user cannot write are refused now rather than after grading.
     """
     from pathlib import Path
 
     from symbackprop.errors import SymbackpropError
 
-    outputs = [(option, path) for option, path in (("--json", json_file), ("--csv", csv_file)) if path is not None]
-    for option, path in outputs:
+    written: dict[Path, str] = {}
+    for option, path in outputs.items():
+        if path is None:
+            continue
         if not path.strip():
             raise SymbackpropError("expected a file name, not an empty one", key=option)
         for source in inputs:
-            if _same_file(path, source):
+            if same_file(path, source):
                 raise SymbackpropError(f"{path} is an input of this command: it would be overwritten", key=option)
         why = _unwritable(Path(path))
         if why:
             raise SymbackpropError(f"{path}: {why}", key=option)
-    if json_file and csv_file and Path(json_file).resolve() == Path(csv_file).resolve():
-        raise SymbackpropError(f"{csv_file} is also the --json file: one report would overwrite the other", key="--csv")
-
-
-def _same_file(path: str, source: str) -> bool:
-    from pathlib import Path
-
-    try:
-        return Path(path).resolve() == Path(source).resolve() or os.path.samefile(path, source)
-    except OSError:
-        return False
+        other = written.setdefault(Path(path).resolve(), option)
+        if other != option:
+            raise SymbackpropError(f"{path} is also the {other} file: one report would overwrite the other", key=option)
 
 
 def _unwritable(path) -> str | None:

@@ -307,11 +307,13 @@ class Grader:
         """``verdict`` turned into carried_forward when the student's own earlier values explain it."""
         if verdict.verdict != "wrong" or verdict.value is None or not self.precise_enough(question, verdict.sigfigs):
             return verdict
-        # Only the student's own wrong values explain an answer.
+        # Only the student's own wrong values explain an answer, and a 0 is no work to carry on:
+        # with dE/dy = 0 every later gradient is 0 and every updated weight its old value.
         used = [
             (q, v)
             for q, v in others
             if v.value is not None
+            and v.value != 0
             and v.verdict == "wrong"
             and q.quantity.identity != question.quantity.identity
             and q.quantity.step <= question.quantity.step  # a later value cannot explain an earlier one
@@ -329,10 +331,23 @@ class Grader:
                 continue
             if target is None or within_relative(target, want, 1e-9) or not self.within(question, written, target):
                 continue
+            given = self._given_value(question, written)
+            if given is not None:  # w4@1 = 1.5 when w4 = 1.5 is given: copying a number is not working on
+                return replace(verdict, feedback=f"{verdict.feedback} (no carried-forward credit: {given})")
             names = ", ".join(f"{q.quantity.key} = {v.value:.6g}" for q, v in chosen)
             feedback = f"correct from your own earlier value {names}"
             return Verdict("carried_forward", question.points, question.points, (), feedback, verdict.value)
         return verdict
+
+    def _given_value(self, question: Question, written: Written) -> str | None:
+        """Which value the exercise gives (an ``[at]`` value, the learning rate) the answer stands for, or None."""
+        given = {name: float(value) for name, value in (self.exercise.at() or {}).items()}
+        if "lr" in self.exercise.train:
+            given["the learning rate"] = float(self.exercise.train["lr"])
+        for name, value in given.items():
+            if self.within(question, written, value):
+                return f"{name} = {value:g} is given"
+        return None
 
     def _carried_value(self, quantity: Quantity, used: Sequence[tuple[Question, Verdict]]) -> float | None:
         """The quantity recomputed with the student's own values put in where they were computed."""

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
+from symbackprop.grading import spreadsheet
 from symbackprop.grading.classroom import ClassReport, GradedAnswer
 from symbackprop.grading.verdict import RIGHT, echo
 
@@ -142,7 +141,5 @@ def json_text(report: ClassReport) -> str:
 
 
 def csv_text(report: ClassReport) -> str:
-    """The CSV report as text."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(report_rows(report))
-    return buffer.getvalue()
+    """The CSV report as text, safe to open in a spreadsheet (:mod:`symbackprop.grading.spreadsheet`)."""
+    return spreadsheet.csv_text(report_rows(report))

@@ -41,8 +41,12 @@ _WORDS = {"mathrm", "operatorname", "text", "mathit"}  # \operatorname{relu}: th
 _OPEN, _CLOSE = "{", "}"
 _NUMBER = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)")
 _LETTERS = re.compile(r"[A-Za-z]+")
-# w_5, y_t, w_{5}, out_{o1}, w_{1,1} (a layered name's indices, w1_1)
-_SUBSCRIPT = re.compile(r"_(?:\{\s*([A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*)\s*\}|([A-Za-z0-9]))")
+# w_5, y_t, w_{5}, out_{o1}, w_{1,1} (a layered name's indices, w1_1), and a word set upright
+# as the LaTeX printer sets it: E_{\mathrm{total}}
+_SUBSCRIPT = re.compile(
+    r"_(?:\{\s*(?:\\(?:mathrm|text|mathit)\s*\{\s*([A-Za-z0-9]+)\s*\}"
+    r"|([A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*))\s*\}|([A-Za-z0-9]))"
+)
 # W^{1}_{12}: a layered name (W1_12) as the lecture's LaTeX writes it
 _LAYER = re.compile(r"\^(?:\{\s*([0-9]+)\s*\}|([0-9]))_(?:\{\s*([0-9]+(?:\s*,\s*[0-9]+)*)\s*\}|([0-9]))")
 # A graph name as plain syntax spells it, in the middle of LaTeX: w5, out_o1, target_o1
@@ -201,8 +205,15 @@ class _Scanner:
     def named(self, word: str, position: int, end: int) -> int:
         """A name in braces (\\operatorname{ReLU}, \\text{out}_{o1}, \\operatorname{softmax}_{1}(…)): the end."""
         word = _OPERATORS.get(word, word)
+        layer = _LAYER.match(self.text, end)
+        if layer and self.names is not None:  # \mathrm{net}^{1}_{2}, as the LaTeX printer writes net1_2
+            indices = re.split(r"\s*,\s*", layer.group(3) or layer.group(4))
+            name = f"{word}{layer.group(1) or layer.group(2)}_{'_'.join(indices)}"
+            if self.known(name):
+                self.add("name", name, position)
+                return layer.end()
         subscript = _SUBSCRIPT.match(self.text, end)
-        sub = (subscript.group(1) or subscript.group(2)) if subscript else ""
+        sub = _subscript_text(subscript)
         if sub and word in FUNCTIONS:  # softmax_{1}(a, b): the index is the first argument
             self.add("name", word, position)
             self.add("op", "(", position)
@@ -232,7 +243,7 @@ class _Scanner:
                 self.add("name", name, position)
                 return layer.end()
         subscript = _SUBSCRIPT.match(self.text, end)
-        sub = (subscript.group(1) or subscript.group(2)) if subscript else ""
+        sub = _subscript_text(subscript)
         if subscript:
             end = subscript.end()
         for offset, name in self.split(run.group(), sub):
@@ -255,6 +266,11 @@ class _Scanner:
     def known(self, name: str) -> bool:
         """Whether ``name`` is a graph name (with or without its underscore), function or constant."""
         return name.replace("_", "") in self.loose or name in FUNCTIONS or name in CONSTANTS
+
+
+def _subscript_text(subscript: re.Match[str] | None) -> str:
+    r"""The text of a subscript matched by ``_SUBSCRIPT``: ``_{\mathrm{total}}`` → ``total``, none → ``""``."""
+    return next((group for group in subscript.groups() if group), "") if subscript else ""
 
 
 def _joined(letters: str, sub: str) -> list[str]:

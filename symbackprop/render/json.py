@@ -5,19 +5,21 @@ from __future__ import annotations
 from symbackprop.engine.derivation import Derivation, Gradient, values_to_show
 from symbackprop.engine.symbolic import CLOSED_MAX_SIZE, SymbolicDerivation, SymbolicGradient
 from symbackprop.parse.printer import plain
-from symbackprop.render.plain import memoized
-
-FORMS = ("chain", "paths", "delta", "closed", "all")
+from symbackprop.render.plain import delta_negated, memoized
 
 
 def gradient_dict(gradient: SymbolicGradient, closed_limit: int | None = CLOSED_MAX_SIZE, text=plain) -> dict:
     """One gradient in the fields of SPEC §3, plus the δ recursion and the exact value.
+
+    Each δ step has ``value`` (∂L/∂node) and ``delta``, the node's δ under the exercise's
+    ``delta_sign`` (null on the param's own step, which is ∂L/∂P).
 
     Without a point (an ad-hoc graph) every value is null. ``closed`` is null when the closed
     form has more than ``closed_limit`` nodes (None: no limit); ``closed_size`` always says how many.
     ``text`` is the plain printer, memoized by a caller that prints many gradients.
     """
     values = values_to_show(gradient)
+    sign = -1.0 if delta_negated(gradient.derivation.exercise.conventions.delta_sign) else 1.0
     closed = gradient.closed_within(closed_limit)
     exact = gradient.exact if isinstance(gradient, Gradient) else None
     return {
@@ -39,7 +41,9 @@ def gradient_dict(gradient: SymbolicGradient, closed_limit: int | None = CLOSED_
             {
                 "node": step.node,
                 "terms": [{"child": child, "local": text(local)} for child, local in step.terms],
-                "value": value,
+                "value": value,  # ∂L/∂node, whatever the δ sign
+                # δ of the node under the exercise's delta_sign; the param's own step is ∂L/∂P, no δ.
+                "delta": None if value is None or step.node == gradient.wrt else sign * value,
             }
             for step, value in zip(gradient.delta, values.delta, strict=True)
         ],
@@ -61,6 +65,7 @@ def derivation_dict(
         "loss": exercise.loss,
         "point": {name: float(value) for name, value in point.items()} if point is not None else None,
         "closed_limit": closed_limit,  # the bound past which a gradient's closed is null (null: none)
+        "delta_sign": exercise.conventions.delta_sign,  # each δ step's "delta" is ∂L/∂node, or its negative
     }
     if exercise.data:  # the formulas are one sample's, the values their sum or mean over these
         found["data"] = {name: [float(v) for v in values] for name, values in exercise.data.items()}

@@ -19,6 +19,8 @@ from symbackprop.errors import SymbackpropError
 from symbackprop.parse.printer import lecture_order, product
 from symbackprop.render.plain import layered_name
 
+CLOSED_SHORT_SIZE = 40  # nodes: a closed form of a few lines, like lecture 003's −(y_t − y)w₄h₂(1 − h₂)…
+
 # Every option of the LaTeX output, in one place; pass any of them as keyword arguments.
 SETTINGS: dict[str, object] = {
     "product_separator": " ",  # between the factors of a chain: "w_{4} h_{2}(1 - h_{2})"
@@ -29,6 +31,9 @@ SETTINGS: dict[str, object] = {
     # size (a dense net's runs to megabytes of TeX that pdflatex cannot set); the δ form above
     # it says the same step by step.
     "closed_max_nodes": CLOSED_MAX_SIZE,
+    # Beside the other forms (not asked for alone) a closed form is set only up to this many
+    # nodes (None: up to closed_max_nodes): a handout of pages of σ nests helps no one.
+    "closed_short_nodes": CLOSED_SHORT_SIZE,
 }
 
 _INDEXED = re.compile(r"([A-Za-z]+?)_?(\d+)")
@@ -37,17 +42,27 @@ _ACCENTS = {"tilde", "hat", "bar", "dot"}
 
 
 def _stem(text: str) -> str:
-    """A name's letters: Greek names as their letters (beta → \\beta, Gamma → \\Gamma), others as written."""
+    r"""A name's letters: a Greek name as its letter (beta → \beta), a word upright (\mathrm{net}), a letter as is.
+
+    >>> _stem("beta"), _stem("Gamma"), _stem("target"), _stem("x"), _stem("o1")
+    ('\\beta', '\\Gamma', '\\mathrm{target}', 'x', 'o1')
+    """
     if text in greek_letters_set:
         return f"\\{text}"
-    return tex_greek_dictionary.get(text, text)
+    if text in tex_greek_dictionary:
+        return tex_greek_dictionary[text]
+    # A word of several letters is set upright, as the lectures set out and net: in italic
+    # TeX would space it as a product of one-letter variables. An index such as o1 stays as it is.
+    return rf"\mathrm{{{text}}}" if len(text) > 1 and text.isalpha() else text
 
 
 def latex_name(name: str) -> str:
     r"""A graph name as the lecture prints it.
 
-    >>> [latex_name(n) for n in ("w1", "x_t", "y_t", "W1_12", "W1_1_10", "net1_2", "beta", "y_true", "y_tilde")]
-    ['w_{1}', 'x_{t}', 'y_{t}', 'W^{1}_{12}', 'W^{1}_{1,10}', 'net^{1}_{2}', '\\beta', 'y_{true}', '\\tilde{y}']
+    >>> [latex_name(n) for n in ("w1", "x_t", "y_t", "W1_12", "W1_1_10", "beta", "y_tilde")]
+    ['w_{1}', 'x_{t}', 'y_{t}', 'W^{1}_{12}', 'W^{1}_{1,10}', '\\beta', '\\tilde{y}']
+    >>> [latex_name(n) for n in ("net1_2", "target_o1", "E_total", "out1")]
+    ['\\mathrm{net}^{1}_{2}', '\\mathrm{target}_{o1}', 'E_{\\mathrm{total}}', '\\mathrm{out}_{1}']
     """
     if layered := layered_name(name):
         stem, layer, indices = layered

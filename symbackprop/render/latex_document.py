@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from sympy.printing.latex import greek_letters_set
 
 from symbackprop.engine.symbolic import SymbolicDerivation
+from symbackprop.exercise.model import Exercise
+from symbackprop.render.dot import node_numbers
 from symbackprop.render.latex_figure import figure_latex
+from symbackprop.render.latex_questions import Asked, questions_latex
 from symbackprop.render.latex_solution import derivation_latex
 
 # Text (titles, sources) goes into LaTeX outside math: its special characters escaped, the
@@ -74,10 +77,42 @@ def document(
     wrt: Iterable[str] | None = None,
     figure: bool = False,
     edge_labels: bool = False,
+    form: str = "all",
+    values: bool = False,
     **settings: object,
 ) -> str:
-    r"""A complete document that ``pdflatex`` compiles: title, source, the figure, every block."""
-    exercise = derivation.exercise
+    r"""A complete document that ``pdflatex`` compiles: title, source, the figure, the ``form`` asked for.
+
+    ``values`` draws each node's value and gradient on the figure.
+    """
+    body = derivation_latex(derivation, wrt, form, **settings)
+    numbers = node_numbers(derivation) if values else None
+    return _wrapped(derivation.exercise, body, figure, edge_labels, numbers, **settings)
+
+
+def questions_document(
+    exercise: Exercise,
+    questions: Mapping[str, Asked],
+    wrt: Iterable[str] | None = None,
+    at: Mapping[str, object] | None = None,
+    figure: bool = False,
+    edge_labels: bool = False,
+    **settings: object,
+) -> str:
+    r"""The questions-only sheet (:func:`~symbackprop.render.latex_questions.questions_latex`) as a whole document."""
+    body = questions_latex(exercise, questions, wrt, at, **settings)
+    return _wrapped(exercise, body, figure, edge_labels, None, **settings)
+
+
+def _wrapped(
+    exercise: Exercise,
+    body_text: str,
+    figure: bool,
+    edge_labels: bool,
+    values: Mapping[str, tuple[float, float]] | None,
+    **settings: object,
+) -> str:
+    """``body_text`` in a document: amsmath, the title, the source, and the figure when asked for."""
     packages = [r"\usepackage{amsmath}"]
     # Ragged right: a long title then wraps at a word instead of running past the margin.
     body = [rf"\section*{{\raggedright {latex_text(exercise.title or exercise.id)}}}"]
@@ -85,8 +120,8 @@ def document(
         body.append(rf"\noindent Source: {latex_text(exercise.source)}")
     if figure:
         packages += [r"\usepackage{tikz}"]
-        body.append(figure_latex(exercise, edge_labels, **settings))
-    body.append(derivation_latex(derivation, wrt, **settings).rstrip("\n"))
+        body.append(figure_latex(exercise, edge_labels, values, **settings))
+    body.append(body_text.rstrip("\n"))
     return "\n".join(
         [
             r"\documentclass{article}",

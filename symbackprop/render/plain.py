@@ -140,3 +140,37 @@ def value_text(value: sympy.Expr, render=None) -> str:
         if sympy.Rational(repr(decimal)) == value:
             return repr(decimal)
     return (render or unicode)(value)
+
+
+def delta_symbol(node: str) -> str:
+    """The error term of a node in the terminal: net1_2 → δ¹₂ as lecture 001 writes it, s1 → δ_s₁.
+
+    >>> delta_symbol("net2_1"), delta_symbol("s1"), delta_symbol("out_o1")
+    ('δ²₁', 'δ_s₁', 'δ_out_o1')
+    """
+    layered = layered_name(node)
+    if layered and layered[0] == "net":
+        return "δ" + pretty_name(node).removeprefix("net")
+    return f"δ_{pretty_name(node)}"
+
+
+def delta_negated(delta_sign: str) -> bool:
+    """Whether δ is −∂L/∂n (lecture 001's ``"-dL/dnet"``) rather than ∂L/∂n (``"dL/dnet"``).
+
+    >>> delta_negated("-dL/dnet"), delta_negated("dL/dnet")
+    (True, False)
+    """
+    return delta_sign.startswith("-")
+
+
+def delta_convention(loss: str, delta_sign: str) -> str:
+    """The line that says which δ is in force, as the terminal prints it.
+
+    >>> delta_convention("E", "-dL/dnet")
+    'δₙ = -∂E/∂n for every node n ([conventions] delta_sign = "-dL/dnet", lecture 001\\'s)'
+    >>> delta_convention("E", "dL/dnet")
+    'δₙ = ∂E/∂n for every node n ([conventions] delta_sign = "dL/dnet", the default)'
+    """
+    sign = "-" if delta_negated(delta_sign) else ""
+    whose = "lecture 001's" if sign else "the default"
+    return f'δₙ = {sign}∂{pretty_name(loss)}/∂n for every node n ([conventions] delta_sign = "{delta_sign}", {whose})'
