@@ -137,9 +137,11 @@ class Runs:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5, help="runs per command (the median is printed)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per command, at least 3 (the median is printed)")
     parser.add_argument("--plain", help=argparse.SUPPRESS)  # the plain-SymPy process itself
     args = parser.parse_args()
+    if args.repeat < 3:
+        parser.error("--repeat: at least 3 runs, so that the median means something")
     if args.plain:
         plain_sympy(args.plain)
         return

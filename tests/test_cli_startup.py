@@ -1,4 +1,5 @@
-"""What a run of the command line imports: the stored --help, and only the invoked command's module."""
+"""How a run of the command line starts and ends: the stored --help, only the invoked command's module,
+a command alone run with its defaults, and a process's output whole at exit."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import typer
+from conftest import EXAMPLES
 from typer.testing import CliRunner
 
 import symbackprop.cli
@@ -119,12 +121,10 @@ def test_derive_with_no_arguments_does_not_build_typers_converters_and_prints_wh
 
 def test_a_command_run_as_a_process_leaves_its_output_whole(tmp_path):
     # The process exits without Python's collections at exit (gc.freeze): files and pipes are still complete.
-    from conftest import EXAMPLES
-
     reports = [str(tmp_path / "r.json"), str(tmp_path / "r.csv")]
     class_file = EXAMPLES / "four-paths-class.csv"
-    run("grade", str(EXAMPLES / "four-paths-grading.toml"), str(class_file), "--jobs", "2",
-                 "--json", reports[0], "--csv", reports[1])  # fmt: skip
+    run("grade", str(EXAMPLES / "four-paths-grading.toml"), str(class_file), "--jobs", "2", "--json", reports[0],
+        "--csv", reports[1])  # fmt: skip
     students = [line.split(",")[0] for line in class_file.read_text().splitlines()[1:]]
     assert set(json.loads(Path(reports[0]).read_text())["students"]) == set(students)
     with open(reports[1], newline="", encoding="utf-8") as rows:
