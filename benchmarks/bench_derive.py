@@ -12,8 +12,15 @@ on both alike. The nets are dense sigmoid nets written as ``[graph]`` equations
    ``derive --json`` on 8-8-8-1 (≤ 5×), ``train bp-2-2-1-sigmoid --steps 10000 --json`` (≤ 3×),
    and ``derive`` on 2-4-4-1 against plain SymPy (``diff`` of the substituted loss, then
    ``subs``) in a process of its own (≥ 8× faster);
-2. how each command's cost grows with the number of weights: CPU seconds above the baseline's
+2. the parts of ``derive``'s run on the built-in example (SymPy and the sympy.tensor it imports
+   at its first sum, derive's imports, typer), each in a process that exits as the commands do
+   (without Python's collections at exit), and what a command given options adds (typer's
+   pydantic) or train and check (NumPy);
+3. how each command's cost grows with the number of weights: CPU seconds above the baseline's
    per net, and the exponent k of cost ∝ weightsᵏ between consecutive nets.
+
+The package's bytecode is compiled first, as installing it does, so that no run compiles the
+package from source (where PYTHONDONTWRITEBYTECODE is set, every run would).
 
 Beside each wall-clock ratio is the same ratio in CPU seconds, which a machine shared with
 other work moves far less; the targets are judged on the wall clock.
@@ -35,7 +42,8 @@ from pathlib import Path
 SYMPY = [sys.executable, "-c", "import sympy"]
 PASS = [sys.executable, "-c", "pass"]
 TOOL = [sys.executable, "-m", "symbackprop"]
-TRAIN = [*TOOL, "train", "bp-2-2-1-sigmoid", "--steps", "10000"]
+# A command run as a process skips Python's collections at exit (symbackprop.cli.main); so do the parts timed beside it.
+EXIT_AS_THE_COMMANDS_DO = "import atexit, gc; atexit.register(gc.freeze)"
 TRAIN = [*TOOL, "train", "bp-2-2-1-sigmoid", "--steps", "10000"]
 NETS = {"2-4-4-1": [2, 4, 4, 1], "4-4-4-4-1": [4, 4, 4, 4, 1], "8-8-8-1": [8, 8, 8, 1], "4-4-4-4-4-4-1": [4] * 6 + [1]}
 
@@ -79,6 +87,21 @@ def plain_sympy(path: str) -> None:
         print(p, float(sympy.diff(loss, exercise.symbols[p]).subs(point).evalf()))
 
 
+def compile_bytecode() -> Path:
+    """Compile the package's bytecode first, as installing it does (pip compiles every module).
+
+    Where PYTHONDONTWRITEBYTECODE is set, Python never writes it, and every timed run would
+    compile each of the package's modules from source again, which no installed copy does.
+    """
+    import compileall
+
+    import symbackprop
+
+    package = Path(symbackprop.__file__).parent
+    compileall.compile_dir(package, quiet=1)
+    return package
+
+
 def seconds(argv: list[str]) -> tuple[float, float]:
     """One whole process, its output thrown away: wall-clock and CPU seconds; a failure stops the benchmark.
 
@@ -114,12 +137,15 @@ class Runs:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5, help="runs per command (the median is printed)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per command, at least 3 (the median is printed)")
     parser.add_argument("--plain", help=argparse.SUPPRESS)  # the plain-SymPy process itself
     args = parser.parse_args()
+    if args.repeat < 3:
+        parser.error("--repeat: at least 3 runs, so that the median means something")
     if args.plain:
         plain_sympy(args.plain)
         return
+    package = compile_bytecode()
     folder = Path(tempfile.mkdtemp(prefix="bench_derive_"))
     files = {}
     for name, sizes in NETS.items():
@@ -132,14 +158,23 @@ def main() -> None:
         "--help": [*TOOL, "--help"],
         "train bp-2-2-1-sigmoid --steps 10000 --json": [*TRAIN, "--json"],
         "train bp-2-2-1-sigmoid --steps 10000 (table)": TRAIN,
-        # What a command imports before it does anything, and the two largest parts besides SymPy.
-        "startup": [
+        # The parts of derive's run on the built-in example before it derives anything, in processes
+        # that exit as the commands do (without Python's collections at exit, which cost
+        # `import sympy` a quarter of its time): SymPy; SymPy with sympy.tensor, which SymPy imports
+        # at its first sum (Add.flatten); derive's own imports; and, on its own, typer (its command
+        # modules declare their options with it).
+        "sympy, exiting as the commands do": [sys.executable, "-c", f"import sympy; {EXIT_AS_THE_COMMANDS_DO}"],
+        "sympy and its first sum": [sys.executable, "-c", f"import sympy.tensor.tensor; {EXIT_AS_THE_COMMANDS_DO}"],
+        "derive's imports": [
             sys.executable,
             "-c",
-            "import symbackprop.cli, symbackprop.engine.derivation, rich.console, typer._adapters",
+            "import sympy.tensor.tensor, symbackprop.engine.derivation, symbackprop.render.json, rich.console,"
+            f" rich.panel, rich.table, symbackprop.cli.derive; {EXIT_AS_THE_COMMANDS_DO}",
         ],
+        "typer": [sys.executable, "-c", "import typer"],
+        # What a command given options imports besides: typer's converters (pydantic), and NumPy for train and check.
+        "pydantic": [sys.executable, "-c", "import typer, typer._adapters"],
         "numpy": [sys.executable, "-c", "import numpy"],
-        "typer + pydantic": [sys.executable, "-c", "import typer, typer._adapters"],
     }
     growth = {
         f"{command} {net}": [*TOOL, *command.split(), str(files[net])]
@@ -150,7 +185,8 @@ def main() -> None:
     print(
         f"baselines: python -c 'import sympy' {runs.median('sympy'):.3f} s, python -c pass {runs.median('pass'):.3f} s"
     )
-    print(f"(whole processes, median of {args.repeat}, ratios to import sympy measured in the same run)\n")
+    print(f"(whole processes, median of {args.repeat}, ratios to import sympy measured in the same run)")
+    print(f"(the bytecode of {package} compiled first, as installing the package does)\n")
     rows = [
         ("derive (built-in example)", "derive (built-in example)", 1.3, "sympy"),
         ("--help", "--help", 2.5, "pass"),
@@ -160,12 +196,19 @@ def main() -> None:
         (f"derive --json on 8-8-8-1 ({weights['8-8-8-1']} weights)", "derive --json 8-8-8-1", 5, "sympy"),
         ("train bp-2-2-1-sigmoid --steps 10000 --json", "train bp-2-2-1-sigmoid --steps 10000 --json", 3, "sympy"),
         ("train … --steps 10000 as a table", "train bp-2-2-1-sigmoid --steps 10000 (table)", None, "sympy"),
-        ("imports alone (cli, engine, rich, typer)", "startup", None, "sympy"),
-        ("  of which python -c 'import numpy'", "numpy", None, "sympy"),
-        ("  and python -c 'import typer, typer._adapters'", "typer + pydantic", None, "sympy"),
+        ("derive's parts, each exiting as derive does:", None, None, "sympy"),
+        ("  import sympy", "sympy, exiting as the commands do", None, "sympy"),
+        ("  import sympy, sympy.tensor", "sympy and its first sum", None, "sympy"),
+        ("  derive's imports (sympy, engine, rich, typer)", "derive's imports", None, "sympy"),
+        ("python -c 'import typer' (on derive's path)", "typer", None, "sympy"),
+        ("a command with options: typer's pydantic", "pydantic", None, "sympy"),
+        ("train and check: python -c 'import numpy'", "numpy", None, "sympy"),
     ]
     print(f"{'command':<46} {'seconds':>8} {'ratio':>7} {'CPU ratio':>9}  target (on the wall-clock ratio)")
     for title, label, target, baseline in rows:
+        if label is None:
+            print(title)
+            continue
         ratio = runs.ratio(label, baseline)
         against = "× import sympy" if baseline == "sympy" else "× python -c pass"
         verdict = "" if target is None else f"≤ {target}{against}  {'met' if ratio <= target else 'NOT met'}"

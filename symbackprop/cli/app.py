@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import json
 import os
 import stat
@@ -272,7 +273,8 @@ def main(args: list[str] | None = None) -> None:
     from typer.exceptions import TyperException
 
     try:
-        code = app(args, prog_name="symbackprop", standalone_mode=False)
+        alone = _command_alone(sys.argv[1:] if args is None else args)
+        code = _call(alone) if alone is not None else app(args, prog_name="symbackprop", standalone_mode=False)
     except TyperException as error:
         context = getattr(error, "ctx", None)
         message = error.format_message().rstrip(".")
@@ -287,3 +289,33 @@ def main(args: list[str] | None = None) -> None:
         error_console().print("symbackprop: aborted", markup=False)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _command_alone(args: list[str]) -> Callable[[], object] | None:
+    """The command's function if ``args`` is a command's name alone and each of its parameters has a default.
+
+    Called with no arguments it gets the defaults its signature declares, which are the values
+    typer passes when no option is given (a test compares the two for every command). So the
+    common ``symbackprop derive`` runs without typer building a converter for every option, which
+    imports pydantic and takes longer than deriving the built-in example.
+    """
+    if len(args) != 1:
+        return None
+    for command in app.registered_commands:
+        callback = command.callback
+        if callback is None or (command.name or callback.__name__.lower().replace("_", "-")) != args[0]:
+            continue
+        parameters = inspect.signature(callback).parameters.values()
+        return callback if all(parameter.default is not parameter.empty for parameter in parameters) else None
+    return None
+
+
+def _call(command: Callable[[], object]) -> int:
+    """Run a command with its defaults; its exit status, as typer's run of it would give it."""
+    try:
+        command()
+    except typer.Exit as done:  # reports_errors turns bad input into a message and Exit(2)
+        return done.exit_code
+    except KeyboardInterrupt:
+        return 130  # click's status for an interrupted command
+    return 0

@@ -303,13 +303,11 @@ def derive(
     from symbackprop.render.plain import delta_convention, delta_negated
 
     if form == "layer":
-        from symbackprop.cli.derive_layer import check_layer_options, layer_form
-
-        check_layer_options(wrt, as_latex)
+        _check_layer_options(wrt, as_latex)
         ex = _load(exercise, equation, wrt)
         warn(ex.warnings)
         derivation = derive_available(ex, at=parse_assignments(at, "--at"), max_paths=max_paths)
-        layer_form(ex, derivation, as_json, _heading, _text())
+        _layer_form(ex, derivation, as_json)
         return
     _check_options(form, as_json, as_latex)
     ex = _load(exercise, equation, wrt)
@@ -322,7 +320,8 @@ def derive(
     # Read here, not as the option's default, so that a test may lower the module's bound.
     limit = (CLOSED_DISPLAY_NODES or CLOSED_MAX_SIZE) if closed_limit is None else (closed_limit or None)
     if as_json:
-        from symbackprop.cli.derive_layer import layer_json, vectors_json
+        from symbackprop.render.layer_rules import layer_json
+        from symbackprop.render.vectors import vectors_json
 
         print_json(derivation_dict(derivation, found, limit) | layer_json(ex, derivation) | vectors_json(derivation))
         return
@@ -347,9 +346,73 @@ def derive(
     if len(full) < len(listed):
         out.print(_summary(listed[len(full) :], form == "delta", negated))
     if ex.vectors:
-        from symbackprop.cli.derive_layer import print_vectors
+        _print_vectors(out, derivation)
 
-        print_vectors(out, derivation)
+
+def _print_vectors(out, derivation) -> None:
+    """∂L/∂w for each [vectors] param vector, as lecture 002 writes it."""
+    from rich.panel import Panel
+    from rich.text import Text
+
+    from symbackprop.engine.vectors import vector_gradients
+    from symbackprop.render.vectors import vector_lines
+
+    loss = derivation.exercise.loss
+    for gradient in vector_gradients(derivation):
+        title = Text(f"∂{loss}/∂{gradient.name}, {gradient.name} = [{', '.join(gradient.entries)}]", style="bold")
+        out.print(Panel(Text("\n".join(vector_lines(gradient, loss))), title=title, title_align="left"))
+
+
+def _check_layer_options(wrt: list[str], as_latex: bool) -> None:
+    """--form layer shows every rule of the net: --wrt has nothing to pick, and LaTeX is `latex --form layer`."""
+    from symbackprop.errors import SymbackpropError
+
+    if wrt:
+        raise SymbackpropError("--form layer shows the rules of every layer; --wrt picks no param there", key="--wrt")
+    if as_latex:
+        raise SymbackpropError("for the layer rules as LaTeX use: symbackprop latex EX --form layer", key="--latex")
+
+
+def _layer_form(ex, derivation, as_json: bool) -> None:
+    """``--form layer``: the convention, each layer's activation, the rules and their instances."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from symbackprop.engine.derivation import gradients
+    from symbackprop.engine.layer_forms import rule_forms
+    from symbackprop.engine.layer_rules import rules_at
+    from symbackprop.render.json import derivation_dict
+    from symbackprop.render.layer_rules import convention_text, layer_dict
+
+    rules, found = rules_at(ex, derivation)
+    if as_json:
+        print_json(derivation_dict(derivation, gradients(derivation), None) | {"layer": layer_dict(rules, found)})
+        return
+    out = console()
+    out.print(_heading(derivation))
+    out.print(Text(f"convention: {convention_text(rules.convention)}", style="bold"))
+    for layer, name in enumerate(rules.net.activations, 1):
+        slope = "" if name == "softmax" else f", f′(net) = {_text()(dict(rules.derivatives)[name])}"
+        out.print(f"layer {layer}: f = {name}{slope}")
+    out.print(Text("\nlayer rules, each in index form and in matrix form:", style="bold"))
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column(overflow="fold")
+    for rule in rules.rules:
+        forms = rule_forms(rule)
+        note = f"\n({rule.note})" if rule.note else ""
+        table.add_row(rule.name, Text(f"{forms['index']}\n{forms['matrix']}{note}"))
+    out.print(table)
+    if found is None:
+        out.print(Text("no point: the rules are not instantiated", style="dim"))
+        return
+    out.print(Text("\neach rule at each unit and weight, beside the scalar engine:", style="bold"))
+    checks = Table.grid(padding=(0, 2))
+    checks.add_row(*(Text(column, style="dim") for column in ("quantity", "rule", "value", "engine", "")))
+    for item in found:
+        agrees = abs(item.value - item.engine) <= 1e-9 * max(1.0, abs(item.engine))
+        checks.add_row(item.quantity, item.rule, number(item.value), number(item.engine), "✓" if agrees else "✗")
+    out.print(checks)
 
 
 def _summary(rest, with_delta: bool, negated: bool):

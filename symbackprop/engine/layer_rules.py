@@ -337,3 +337,11 @@ def instances(exercise: Exercise, rules: LayerRules, derivation, values: PointVa
                     engine = derivation.adjoints[name]
                     found.append(Instance(key, rule.name, value, -engine if negated else engine))
     return found
+
+
+def rules_at(exercise: Exercise, derivation) -> tuple[LayerRules, list[Instance] | None]:
+    """The exercise's layer rules and, when the derivation has a point, their instances (else None)."""
+    from symbackprop.engine.derivation import Derivation
+
+    rules = derive_rules(exercise)
+    return rules, instances(exercise, rules, derivation) if isinstance(derivation, Derivation) else None

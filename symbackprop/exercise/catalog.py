@@ -80,6 +80,9 @@ def find(reference: str) -> Path:
         if not path.is_file():
             raise SymbackpropError("no such file", source=reference)
         return path
+    named = catalog_dir() / f"{reference}.toml"  # a catalog file is named by its id: read that one, not all
+    if named.is_file() and read_toml(named).get("id") == reference:
+        return named
     for entry in entries():
         if entry.id == reference:
             return entry.path

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from symbackprop.engine.layer_forms import rule_forms
-from symbackprop.engine.layer_rules import CONVENTION_TEXT, Instance, LayerRules
+from symbackprop.engine.layer_rules import CONVENTION_TEXT, Instance, LayerRules, rules_at
+from symbackprop.errors import SymbackpropError
 from symbackprop.parse.printer import plain
 
 
@@ -31,3 +32,14 @@ def layer_dict(rules: LayerRules, found: list[Instance] | None) -> dict:
             for item in found or []
         ],
     }
+
+
+def layer_json(exercise, derivation) -> dict:
+    """``derive --json``'s ``layer`` for an exercise with [layers] (nothing for a [graph])."""
+    if not exercise.layers:
+        return {}
+    try:
+        rules, found = rules_at(exercise, derivation)
+    except SymbackpropError:  # a net the rules do not cover (softmax with sse, [data]): its gradients stand alone
+        return {"layer": None}
+    return {"layer": layer_dict(rules, found)}

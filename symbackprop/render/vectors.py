@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from symbackprop.engine.vectors import VectorGradient
+from symbackprop.engine.vectors import VectorGradient, vector_gradients
 from symbackprop.parse.printer import plain
 from symbackprop.render.latex import latex, latex_name
 from symbackprop.render.plain import pretty_name, unicode
@@ -83,3 +83,10 @@ def vector_latex(gradients: list[VectorGradient], loss: str) -> str:
         if lines:
             blocks.append("\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}")
     return "\n\n".join(blocks)
+
+
+def vectors_json(derivation) -> dict:
+    """``derive --json``'s ``vectors`` for an exercise that declares [vectors] (nothing otherwise)."""
+    if not derivation.exercise.vectors:
+        return {}
+    return {"vectors": [vector_dict(gradient) for gradient in vector_gradients(derivation)]}
