@@ -106,10 +106,17 @@ def latex(
             write_atomic(file, f"% variant {variant}\n" + sheet.render(point, questions_only))
         if out_dir is not None:
             return
+    _write(text, output, ex.path)
+
+
+def _write(text: str, output: Path | None, exercise_path: str | None) -> None:
+    """``text`` to stdout, or to ``output`` unless that is the exercise file itself."""
+    from symbackprop.errors import SymbackpropError
+
     if output is None:
         sys.stdout.write(text)
         return
-    if ex.path is not None and same_file(output, ex.path):
+    if exercise_path is not None and same_file(output, exercise_path):
         raise SymbackpropError(f"{output} is the exercise file: it would be overwritten", key="--output")
     write_atomic(output, text)
 
@@ -131,13 +138,7 @@ def _layer_command(exercise: str, at: list[str], standalone: bool, output: Path 
     values = PointValues(ex, rules, derivation) if isinstance(derivation, Derivation) else None
     found = instances(ex, rules, derivation, values) if values is not None else None
     text = layer_latex(rules, found, values)
-    text = layer_document(ex, text) if standalone else text
-    if output is None:
-        sys.stdout.write(text)
-        return
-    if ex.path is not None and same_file(output, ex.path):
-        raise SymbackpropError(f"{output} is the exercise file: it would be overwritten", key="--output")
-    write_atomic(output, text)
+    _write(layer_document(ex, text) if standalone else text, output, ex.path)
 
 
 def _with_vectors(text: str, derivation, standalone: bool) -> str:
