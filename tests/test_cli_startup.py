@@ -68,14 +68,18 @@ def test_a_command_imports_its_own_module_only():
 
 
 def test_every_command_module_is_in_the_table_and_the_table_is_the_order_of_help():
-    modules = {info.name for info in pkgutil.iter_modules(symbackprop.cli.__path__)} - {"app", "helptext"}
+    modules = {info.name for info in pkgutil.iter_modules(symbackprop.cli.__path__)} - {"common", "helptext"}
     assert modules <= set(COMMANDS.values()), "add the command to COMMANDS in symbackprop/cli/__init__.py"
     assert list(typer.main.get_command(app).commands) == list(COMMANDS)
 
 
-def test_app_is_the_application_even_after_its_module_is_imported():
-    module = sys.modules["symbackprop.cli.app"]  # imported, so the import system bound it to the package
-    assert isinstance(module.app, typer.Typer) and symbackprop.cli.app is module.app
+def test_the_packages_app_is_the_application_with_every_command():
+    assert (
+        isinstance(symbackprop.cli.app, typer.Typer)
+        and symbackprop.cli.app is sys.modules["symbackprop.cli.common"].app
+    )
+    names = {info.name or info.callback.__name__ for info in symbackprop.cli.app.registered_commands if info.callback}
+    assert names == set(COMMANDS)
 
 
 def commands_taking_defaults() -> dict[str, Callable]:

@@ -1,7 +1,7 @@
 """The command line: a thin typer layer over the library; only this package imports rich.
 
 Each command lives in its own module of this package and registers itself on :data:`app`
-(defined in :mod:`symbackprop.cli.app`). A run imports only the module of the command it runs,
+(defined in :mod:`symbackprop.cli.common`). A run imports only the module of the command it runs,
 and library modules (and so SymPy) are imported inside the commands; ``symbackprop --help``
 prints a text stored in the package (written by :mod:`symbackprop.cli.helptext`) and imports not
 even typer.
@@ -14,7 +14,6 @@ import gc
 import importlib
 import os
 import sys
-import types
 
 # Every command, in the order --help lists them: its name → the module of this package that defines it.
 # A new command is one line here; then regenerate the stored help: python -m symbackprop.cli.helptext
@@ -72,7 +71,7 @@ def main(args: list[str] | None = None) -> None:
         sys.stdout.write(text)
         sys.exit(0)
     load_commands(argv[:1] if argv[:1] and argv[0] in COMMANDS else None)
-    importlib.import_module(f"{__name__}.app").main(argv)
+    importlib.import_module(f"{__name__}.common").main(argv)
 
 
 def _stored_help() -> str | None:
@@ -90,28 +89,15 @@ def _stored_help() -> str | None:
 
 def _application():
     """The typer application, from the module that defines it."""
-    return importlib.import_module(f"{__name__}.app").app
+    return importlib.import_module(f"{__name__}.common").app
 
 
-class _Package(types.ModuleType):
-    """This package, whose ``app`` is the typer application with every command registered on it.
-
-    ``app`` is also the name of the submodule that defines the application: importing that
-    submodule binds the package's attribute ``app`` to the module, which would hide the
-    application from ``from symbackprop.cli import app``. So ``app`` is a property here, and the
-    import system's binding is dropped (the submodule stays in sys.modules).
-    """
-
-    @property
-    def app(self):
+def __getattr__(name: str):
+    """``app``: the typer application with every command registered on it (PEP 562, loaded on first use)."""
+    if name == "app":
         load_commands()
         return _application()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    @app.setter
-    def app(self, module) -> None:
-        pass
-
-
-sys.modules[__name__].__class__ = _Package
 
 __all__ = ["COMMANDS", "app", "load_commands", "main"]

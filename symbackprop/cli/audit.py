@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from symbackprop.cli.app import (
+from symbackprop.cli.common import (
     EXIT_DISAGREEMENT,
     app,
     check_digits,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from symbackprop.cli.app import app, console, print_json, reports_errors
+from symbackprop.cli.common import app, console, print_json, reports_errors
 
 
 @app.command("list")

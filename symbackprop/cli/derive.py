@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from symbackprop.cli.app import app, console, number, parse_assignments, print_json, reports_errors, warn
+from symbackprop.cli.common import app, console, number, parse_assignments, print_json, reports_errors, warn
 from symbackprop.render.forms import forms_help
 
 CLOSED_DISPLAY_LIMIT = 600  # characters; a longer closed form is shown only with --form closed

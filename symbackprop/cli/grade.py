@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from symbackprop.cli.app import app, check_outputs, console, error_console, reports_errors, warn, write_atomic
+from symbackprop.cli.common import app, check_outputs, console, error_console, reports_errors, warn, write_atomic
 from symbackprop.grading.workers import TIMEOUT
 
 _STYLE = {

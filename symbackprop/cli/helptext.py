@@ -20,7 +20,7 @@ def generated() -> str:
     >>> generated().startswith("Usage: symbackprop [OPTIONS] COMMAND [ARGS]...")
     True
     """
-    from symbackprop.cli.app import app
+    from symbackprop.cli.common import app
 
     load_commands()
     printed = io.StringIO()

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from symbackprop.cli.app import app, parse_assignments, reports_errors, same_file, warn, write_atomic
+from symbackprop.cli.common import app, parse_assignments, reports_errors, same_file, warn, write_atomic
 from symbackprop.render.forms import forms_help
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from symbackprop.cli.app import app, console, reports_errors, write_atomic
+from symbackprop.cli.common import app, console, reports_errors, write_atomic
 
 # Every section a file may have, the optional ones commented out. The numbers under [stated]
 # are this network's at this point (σ(0.5) = 0.6225), so `audit` on the new file matches.

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from symbackprop.cli.app import app, console, number, reports_errors, warn
+from symbackprop.cli.common import app, console, number, reports_errors, warn
 
 CELL = 12  # a value's column: number() writes at most 12 characters (-1.23457e-05)
 STEP = 6  # the step column: up to 10000

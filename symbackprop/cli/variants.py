@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from symbackprop.cli.app import app, check_outputs, print_json, reports_errors, warn, write_atomic
+from symbackprop.cli.common import app, check_outputs, print_json, reports_errors, warn, write_atomic
 
 
 @app.command()
