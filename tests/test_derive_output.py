@@ -219,3 +219,20 @@ def test_default_delta_is_dl_dnet_in_the_terminal_and_json():
 def test_the_convention_line_is_printed_only_with_the_delta_form():
     assert "delta_sign" not in invoke("derive", "fx-plus-y-times-z", "--form", "paths")
     assert "delta_sign" in invoke("derive", "fx-plus-y-times-z")
+
+
+def test_form_layer_json_is_plain_json_with_its_closed_form_bound():
+    # One copy of the layer block: --form layer --json is --json, bounds and all (issue 18).
+    for bound in ([], ["--closed-limit", "3"]):
+        layered = json.loads(invoke("derive", "bp-2-2-1-sigmoid", "--form", "layer", "--json", *bound))
+        assert layered == json.loads(invoke("derive", "bp-2-2-1-sigmoid", "--json", *bound))
+        assert layered["layer"]["rules"] and layered["closed_limit"] == (3 if bound else 300)
+    gradients = layered["gradients"].values()
+    # σ′ alone is x(1 − x), five nodes: every closed form of this net is past a bound of 3
+    assert gradients and all(item["closed"] is None and item["closed_size"] > 3 for item in gradients)
+
+
+def test_form_layer_in_the_terminal_refuses_a_closed_limit():
+    result = runner.invoke(app, ["derive", "bp-2-2-1-sigmoid", "--form", "layer", "--closed-limit", "3"])
+    assert result.exit_code == 2 and "--closed-limit" in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -303,16 +303,15 @@ def derive(
     from symbackprop.render.plain import delta_convention, delta_negated
 
     if form == "layer":
-        _check_layer_options(wrt, as_latex)
-        ex = _load(exercise, equation, wrt)
-        warn(ex.warnings)
-        derivation = derive_available(ex, at=parse_assignments(at, "--at"), max_paths=max_paths)
-        _layer_form(ex, derivation, as_json)
-        return
-    _check_options(form, as_json, as_latex)
+        _check_layer_options(wrt, as_latex, as_json, closed_limit)
+    else:
+        _check_options(form, as_json, as_latex)
     ex = _load(exercise, equation, wrt)
     warn(ex.warnings)
     derivation = derive_available(ex, at=parse_assignments(at, "--at"), max_paths=max_paths)
+    if form == "layer" and not as_json:
+        _layer_form(ex, derivation)
+        return
     found = gradients(derivation, wrt)
     if not found:
         where = {"key": "-e"} if equation else {"source": ex.path, "key": "roles.params"}
@@ -323,7 +322,9 @@ def derive(
         from symbackprop.render.layer_rules import layer_json
         from symbackprop.render.vectors import vectors_json
 
-        print_json(derivation_dict(derivation, found, limit) | layer_json(ex, derivation) | vectors_json(derivation))
+        # --form layer --json is plain --json (one copy of the layer block), which must then hold the rules.
+        layer = _layer_block(ex, derivation) if form == "layer" else layer_json(ex, derivation)
+        print_json(derivation_dict(derivation, found, limit) | layer | vectors_json(derivation))
         return
     if as_latex:
         import sys
@@ -363,7 +364,7 @@ def _print_vectors(out, derivation) -> None:
         out.print(Panel(Text("\n".join(vector_lines(gradient, loss))), title=title, title_align="left"))
 
 
-def _check_layer_options(wrt: list[str], as_latex: bool) -> None:
+def _check_layer_options(wrt: list[str], as_latex: bool, as_json: bool, closed_limit: int | None) -> None:
     """--form layer shows every rule of the net: --wrt has nothing to pick, and LaTeX is `latex --form layer`."""
     from symbackprop.errors import SymbackpropError
 
@@ -371,23 +372,30 @@ def _check_layer_options(wrt: list[str], as_latex: bool) -> None:
         raise SymbackpropError("--form layer shows the rules of every layer; --wrt picks no param there", key="--wrt")
     if as_latex:
         raise SymbackpropError("for the layer rules as LaTeX use: symbackprop latex EX --form layer", key="--latex")
+    if closed_limit is not None and not as_json:
+        # The terminal's layer form prints no closed form; with --json it bounds the gradients' closed forms.
+        raise SymbackpropError("--form layer prints no closed form (it bounds those of --json)", key="--closed-limit")
 
 
-def _layer_form(ex, derivation, as_json: bool) -> None:
+def _layer_block(ex, derivation) -> dict:
+    """``--json``'s ``layer`` block, an error when the net's rules cannot be derived (--form layer asks for them)."""
+    from symbackprop.engine.layer_rules import rules_at
+    from symbackprop.render.layer_rules import layer_dict
+
+    rules, found = rules_at(ex, derivation)
+    return {"layer": layer_dict(rules, found)}
+
+
+def _layer_form(ex, derivation) -> None:
     """``--form layer``: the convention, each layer's activation, the rules and their instances."""
     from rich.table import Table
     from rich.text import Text
 
-    from symbackprop.engine.derivation import gradients
     from symbackprop.engine.layer_forms import rule_forms
     from symbackprop.engine.layer_rules import rules_at
-    from symbackprop.render.json import derivation_dict
-    from symbackprop.render.layer_rules import convention_text, layer_dict
+    from symbackprop.render.layer_rules import convention_text
 
     rules, found = rules_at(ex, derivation)
-    if as_json:
-        print_json(derivation_dict(derivation, gradients(derivation), None) | {"layer": layer_dict(rules, found)})
-        return
     out = console()
     out.print(_heading(derivation))
     out.print(Text(f"convention: {convention_text(rules.convention)}", style="bold"))
