@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -70,7 +71,7 @@ def test_output_file_is_written_whole_and_nothing_else_is_left(tmp_path):
         (("latex", "no-such-exercise"), "unknown exercise 'no-such-exercise'"),
         (("latex", "four-paths", "--wrt", "nope"), "--wrt: 'nope' is not a name of four-paths"),
         (("latex", "four-paths", "--at", "w"), "--at: expected NAME=VALUE"),
-        (("latex", "four-paths", "-o", "/nonexistent-dir/x.tex"), "/nonexistent-dir/x.tex: cannot write"),
+        (("latex", "four-paths", "-o", "/nonexistent-dir/x.tex"), "/nonexistent-dir/x.tex: no such directory"),
         (("latex", "missing.toml"), "missing.toml: no such file"),
         (("derive", "four-paths", "--json", "--latex"), "--latex: give --json or --latex, not both"),
         (("show", "no-such-exercise", "--dot"), "unknown exercise 'no-such-exercise'"),
@@ -227,10 +228,10 @@ def test_output_never_overwrites_the_exercise_file(tmp_path):
     before = source.read_text()
     for spelling in (str(source), str(tmp_path / "." / "ex.toml")):
         line = one_error_line("latex", str(source), "-o", spelling)
-        assert "is the exercise file: it would be overwritten" in line
+        assert "is an input of this command: it would be overwritten" in line
     link = tmp_path / "link.tex"
     link.symlink_to(source)
-    assert "is the exercise file" in one_error_line("latex", str(source), "--output", str(link))
+    assert "is an input of this command" in one_error_line("latex", str(source), "--output", str(link))
     assert source.read_text() == before
 
 
@@ -243,3 +244,31 @@ def test_figure_values_are_the_nodes_value_and_gradient():
     drawn = invoke("latex", "fx-plus-y-times-z", "--standalone", "--figure", "--values")
     assert r"{$z$\\{\scriptsize value $-4$}\\{\scriptsize grad $3$}};" in drawn
     assert "value" not in invoke("latex", "fx-plus-y-times-z", "--figure")
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--figure"],
+        ["--edge-labels"],
+        ["--values"],
+        ["--wrt", "W1_11"],
+        ["--closed-limit", "5"],
+        ["--questions"],
+        ["--variants", "variants.csv"],
+        ["--student", "ben"],
+        ["--out-dir", "/nonexistent-dir"],
+    ],
+)
+def test_latex_form_layer_refuses_every_option_it_does_not_use(option):
+    line = one_error_line("latex", "lecture001-general-rules", "--form", "layer", *option)
+    assert "--form layer writes the general rules" in line and f"{option[0]}:" in line
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+@pytest.mark.parametrize("form", [[], ["--form", "layer"]])
+def test_output_to_a_fifo_nobody_reads_is_refused_not_a_hang(tmp_path, form):
+    fifo = tmp_path / "ff"
+    os.mkfifo(fifo)
+    source = "lecture001-general-rules" if form else "two-branch-sigmoid"
+    assert "a FIFO that nobody reads" in one_error_line("latex", source, *form, "-o", str(fifo))

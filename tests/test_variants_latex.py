@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 
 import pytest
 from test_variants_grade import AT, EXERCISE, run, worked
@@ -84,3 +85,27 @@ def test_a_wrong_combination_is_one_error(tmp_path, variants, args, message):
     out, _ = variants
     result = run("latex", EXERCISE, *[a.format(out=out, tmp=tmp_path) for a in args])
     assert result.exit_code == 2 and result.stderr.count("\n") == 1 and message in result.stderr, result.output
+
+
+def test_ids_that_differ_only_by_case_never_share_a_sheet(tmp_path):
+    # On macOS and Windows Ana.tex and ana.tex are one file: one student's sheet would replace the other's.
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student\nAna\nana\n")
+    out = tmp_path / "variants.csv"
+    assert run("variants", EXERCISE, "--roster", roster, "-o", out).exit_code == 0
+    sheets = tmp_path / "sheets"
+    sheets.mkdir()
+    result = run("latex", EXERCISE, "--variants", out, "--out-dir", sheets)
+    assert result.exit_code == 2 and "would hold two students' sheets" in result.stderr, result.output
+    assert not list(sheets.iterdir())
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_a_sheet_that_is_a_fifo_nobody_reads_is_refused_before_any_is_written(tmp_path, variants):
+    out, _ = variants
+    sheets = tmp_path / "sheets"
+    sheets.mkdir()
+    os.mkfifo(sheets / "bob.tex")
+    result = run("latex", EXERCISE, "--variants", out, "--out-dir", sheets)
+    assert result.exit_code == 2 and "a FIFO that nobody reads" in result.stderr, result.output
+    assert sorted(path.name for path in sheets.iterdir()) == ["bob.tex"]

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from symbackprop.cli.common import app, parse_assignments, reports_errors, same_file, warn, write_atomic
+from symbackprop.cli.common import app, check_outputs, parse_assignments, reports_errors, warn, write_atomic
 from symbackprop.render.forms import forms_help
 
 
@@ -61,6 +61,14 @@ def latex(
     from symbackprop.errors import SymbackpropError
     from symbackprop.render.forms import selected_forms
 
+    if form == "layer":
+        # Every option but the exercise, --at, --standalone and -o shapes a solution the layer derivation is not.
+        given = {"--figure": figure, "--edge-labels": edge_labels, "--values": values, "--wrt": wrt}
+        given |= {"--closed-limit": closed_limit is not None, "--questions": questions}
+        given |= {"--variants": variants_file is not None, "--student": student is not None}
+        given |= {"--out-dir": out_dir is not None}
+        _layer_command(exercise, at, standalone, output, [option for option, on in given.items() if on])
+        return
     if edge_labels and not figure:
         raise SymbackpropError("labels the figure's edges: give --figure too", key="--edge-labels")
     if values and not figure:
@@ -69,11 +77,6 @@ def latex(
         raise SymbackpropError(
             "would print the gradients the questions ask: leave it out of --questions", key="--values"
         )
-    if form == "layer":
-        given = {"--figure": figure, "--wrt": wrt, "--closed-limit": closed_limit is not None}
-        given |= {"--questions": questions, "--variants": variants_file is not None}
-        _layer_command(exercise, at, standalone, output, [option for option, on in given.items() if on])
-        return
     selected_forms(form)  # an unknown form is an error before anything is derived
     if questions and (form != "all" or closed_limit is not None):
         # The sheet has no solution to choose forms of; dropping the option silently would mislead.
@@ -83,6 +86,8 @@ def latex(
         message = "picks from a variants file: give --variants FILE too"
         raise SymbackpropError(message, key="--student" if student is not None else "--out-dir")
     ex, asked = _load(exercise, questions_needed=questions or out_dir is not None)
+    inputs = [source for source in (ex.path, variants_file) if source is not None]
+    check_outputs({"--output": None if output is None else str(output)}, inputs)
     sheet = _Sheet(ex, asked, tuple(wrt), form, closed_limit, standalone, figure, edge_labels, values)
     if variants_file is None:
         text = sheet.render(parse_assignments(at, "--at"), questions)
@@ -95,29 +100,30 @@ def latex(
             # The worked solution, and beside it the sheet the student gets (only that one with --questions).
             kinds = {path: questions} if questions else {path: False, path.with_suffix(".questions.tex"): True}
             for file, questions_only in kinds.items():
-                if file in files:  # two ids whose file names meet ("a" and "a.questions"): never one over the other
-                    raise SymbackpropError(f"{file} would hold two students' sheets", key="--out-dir")
-                if any(same_file(file, source) for source in (ex.path, variants_file) if source is not None):
-                    raise SymbackpropError(
-                        f"{file} is an input of this command: it would be overwritten", key="--out-dir"
-                    )
+                _check_sheet_file(file, files, inputs)
                 files[file] = (variant, point, questions_only)
         for file, (variant, point, questions_only) in files.items():
             write_atomic(file, f"% variant {variant}\n" + sheet.render(point, questions_only))
         if out_dir is not None:
             return
-    _write(text, output, ex.path)
+    _write(text, output)
 
 
-def _write(text: str, output: Path | None, exercise_path: str | None) -> None:
-    """``text`` to stdout, or to ``output`` unless that is the exercise file itself."""
+def _check_sheet_file(file: Path, planned: dict[Path, Any], inputs: list[str]) -> None:
+    """Refuse a sheet's file that another sheet already takes or that would lose an input, before any is written."""
     from symbackprop.errors import SymbackpropError
 
+    # Case-folded: on macOS and Windows "Ana.tex" and "ana.tex" are one file, and "a" meets "a.questions".
+    if any(str(file).casefold() == str(other).casefold() for other in planned):
+        raise SymbackpropError(f"{file} would hold two students' sheets", key="--out-dir")
+    check_outputs({"--out-dir": str(file)}, inputs)
+
+
+def _write(text: str, output: Path | None) -> None:
+    """``text`` to stdout, or to ``output`` (checked by check_outputs before the work)."""
     if output is None:
         sys.stdout.write(text)
         return
-    if exercise_path is not None and same_file(output, exercise_path):
-        raise SymbackpropError(f"{output} is the exercise file: it would be overwritten", key="--output")
     write_atomic(output, text)
 
 
@@ -133,12 +139,13 @@ def _layer_command(exercise: str, at: list[str], standalone: bool, output: Path 
         raise SymbackpropError("--form layer writes the general rules, not one param's gradient", key=refused[0])
     ex = load(exercise)
     warn(ex.warnings)
+    check_outputs({"--output": None if output is None else str(output)}, [ex.path] if ex.path else [])
     derivation = derive_available(ex, at=parse_assignments(at, "--at"))
     rules = derive_rules(ex)
     values = PointValues(ex, rules, derivation) if isinstance(derivation, Derivation) else None
     found = instances(ex, rules, derivation, values) if values is not None else None
     text = layer_latex(rules, found, values)
-    _write(layer_document(ex, text) if standalone else text, output, ex.path)
+    _write(layer_document(ex, text) if standalone else text, output)
 
 
 def _with_vectors(text: str, derivation, standalone: bool) -> str:
@@ -239,12 +246,8 @@ def _variant_sheets(ex, variants_file, student, out_dir, *, at, output) -> list[
     points = read_variants_file(variants_file, ex)
     if student is not None and student not in points:
         raise SymbackpropError(f"no variant for {student!r}", source=variants_file, key="--student")
-    inputs = [str(ex.path), variants_file]
     sheets = []
     for name, found in points.items() if student is None else [(student, points[student])]:
         path = out_dir / sheet_name(name) if out_dir is not None else None
-        target, option = (path, "--out-dir") if path is not None else (output, "--output")
-        if target is not None and any(same_file(str(target), source) for source in inputs):
-            raise SymbackpropError(f"{target} is an input of this command: it would be overwritten", key=option)
         sheets.append((path, found.variant, {key: exact_text(value) for key, value in found.values.items()}))
     return sheets
