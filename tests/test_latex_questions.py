@@ -88,5 +88,5 @@ def test_questions_standalone_is_a_document_and_never_overwrites_the_exercise(tm
     source = tmp_path / "ex.toml"
     source.write_text(Path(GRADED).read_text(encoding="utf-8"))
     before = source.read_text()
-    assert "is the exercise file" in one_error_line("latex", str(source), "--questions", "-o", str(source))
+    assert "is an input of this command" in one_error_line("latex", str(source), "--questions", "-o", str(source))
     assert source.read_text() == before

@@ -109,3 +109,18 @@ def test_a_sheet_that_is_a_fifo_nobody_reads_is_refused_before_any_is_written(tm
     result = run("latex", EXERCISE, "--variants", out, "--out-dir", sheets)
     assert result.exit_code == 2 and "a FIFO that nobody reads" in result.stderr, result.output
     assert sorted(path.name for path in sheets.iterdir()) == ["bob.tex"]
+
+
+@pytest.mark.parametrize("standalone", [[], ["--standalone"]])
+def test_every_sheet_prints_whose_it_is_and_its_variant(tmp_path, variants, standalone):
+    out, _ = variants
+    variant = {row["student"]: row["variant"] for row in csv.DictReader(io.StringIO(out.read_text()))}
+    sheets = tmp_path / "sheets"
+    sheets.mkdir()
+    assert run("latex", EXERCISE, "--variants", out, "--out-dir", sheets, *standalone).exit_code == 0
+    for name in ("bob.tex", "bob.questions.tex"):
+        text = (sheets / name).read_text()
+        body = text.split("\\begin{document}", 1)[-1]  # printed, not only in a comment or the preamble
+        assert f"Student: \\texttt{{bob}}\\hfill Variant: \\texttt{{{variant['bob']}}}" in body
+    one = run("latex", EXERCISE, "--variants", out, "--student", "ana", *standalone)
+    assert f"Student: \\texttt{{ana}}\\hfill Variant: \\texttt{{{variant['ana']}}}" in one.stdout

@@ -92,21 +92,40 @@ def latex(
     if variants_file is None:
         text = sheet.render(parse_assignments(at, "--at"), questions)
     else:
-        files: dict[Path, tuple[str, dict[str, str], bool]] = {}
-        for path, variant, point in _variant_sheets(ex, variants_file, student, out_dir, at=at, output=output):
+        files: dict[Path, tuple[str, str, dict[str, str], bool]] = {}
+        for path, name, variant, point in _variant_sheets(ex, variants_file, student, out_dir, at=at, output=output):
             if path is None:  # the one --student sheet, written below as any sheet
-                text = f"% variant {variant}\n" + sheet.render(point, questions)
+                text = _owned(sheet.render(point, questions), name, variant, standalone)
                 continue
             # The worked solution, and beside it the sheet the student gets (only that one with --questions).
             kinds = {path: questions} if questions else {path: False, path.with_suffix(".questions.tex"): True}
             for file, questions_only in kinds.items():
                 _check_sheet_file(file, files, inputs)
-                files[file] = (variant, point, questions_only)
-        for file, (variant, point, questions_only) in files.items():
-            write_atomic(file, f"% variant {variant}\n" + sheet.render(point, questions_only))
+                files[file] = (name, variant, point, questions_only)
+        for file, (name, variant, point, questions_only) in files.items():
+            write_atomic(file, _owned(sheet.render(point, questions_only), name, variant, standalone))
         if out_dir is not None:
             return
     _write(text, output)
+
+
+def _owned(text: str, student: str, variant: str, standalone: bool) -> str:
+    r"""A student's sheet with whose it is printed on it: the student's id and the variant's.
+
+    >>> print(_owned("body", "ben_2", "3f2a", False))
+    % variant 3f2a
+    \noindent Student: \texttt{ben\_2}\hfill Variant: \texttt{3f2a}\par
+    <BLANKLINE>
+    body
+    """
+    from symbackprop.render.latex_document import latex_text
+
+    # The comment keeps the variant findable by a script; the line is what the student and the grader see.
+    line = rf"\noindent Student: \texttt{{{latex_text(student)}}}\hfill Variant: \texttt{{{latex_text(variant)}}}\par"
+    start = "\\begin{document}\n"
+    # A whole document gets the line as its first, right after \begin{document}; a fragment starts with it.
+    owned = text.replace(start, f"{start}{line}\n\n", 1) if standalone and start in text else f"{line}\n\n{text}"
+    return f"% variant {variant}\n{owned}"
 
 
 def _check_sheet_file(file: Path, planned: dict[Path, Any], inputs: list[str]) -> None:
@@ -229,8 +248,8 @@ class _Sheet:
         return questions_latex(self.exercise, self.asked, wrt, point), None
 
 
-def _variant_sheets(ex, variants_file, student, out_dir, *, at, output) -> list[tuple[Path | None, str, dict]]:
-    """Each sheet asked for: its file (None for the one --student sheet, written as latex writes), variant and point."""
+def _variant_sheets(ex, variants_file, student, out_dir, *, at, output) -> list[tuple[Path | None, str, str, dict]]:
+    """Each sheet asked for: its file (None for the --student sheet, which latex writes), student, variant, point."""
     from symbackprop.errors import SymbackpropError
     from symbackprop.exercise.variants import exact_text
     from symbackprop.grading.variants import read_variants_file, sheet_name
@@ -249,5 +268,5 @@ def _variant_sheets(ex, variants_file, student, out_dir, *, at, output) -> list[
     sheets = []
     for name, found in points.items() if student is None else [(student, points[student])]:
         path = out_dir / sheet_name(name) if out_dir is not None else None
-        sheets.append((path, found.variant, {key: exact_text(value) for key, value in found.values.items()}))
+        sheets.append((path, name, found.variant, {key: exact_text(value) for key, value in found.values.items()}))
     return sheets
