@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -148,3 +149,24 @@ def test_the_variants_file_is_never_a_report(tmp_path, variants):
     out, _ = variants
     result = run("grade", EXERCISE, answers_file(tmp_path, [("ana", "q4", "1")]), "--variants", out, "--csv", out)
     assert result.exit_code == 2 and "would be overwritten" in result.stderr
+
+
+def test_the_variant_id_is_the_documented_hash_of_the_exercise_and_the_values(variants):
+    out, _ = variants
+    for row in csv.DictReader(io.StringIO(out.read_text())):
+        cells = [[name, value] for name, value in row.items() if name not in ("student", "variant")]
+        text = json.dumps(["two-branch-variants", cells])  # the id line of examples/two-branch-variants.toml
+        assert row["variant"] == hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+@pytest.mark.parametrize("command", ["grade", "latex"])
+def test_a_variants_file_drawn_for_another_exercise_is_refused(tmp_path, variants, command):
+    # Same graph and names: only the ids tell that the file was drawn for two-branch-variants.
+    out, _ = variants
+    other = EXAMPLES / "two-branch-grading.toml"
+    if command == "grade":
+        result = run("grade", other, answers_file(tmp_path, [("ana", "q4", "1")]), "--variants", out)
+    else:
+        result = run("latex", other, "--variants", out, "--student", "ana")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output
+    assert "row 2" in result.stderr and "drawn for another exercise or edited" in result.stderr

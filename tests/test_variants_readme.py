@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shlex
@@ -35,6 +36,11 @@ def test_the_course_commands_run_as_printed_and_give_what_the_readme_shows(tmp_p
     shown = re.search(r"byte for byte on any machine:\n\n```\n(.*?)```", section(), re.S)
     assert shown is not None and (tmp_path / "variants.csv").read_text() == shown[1]
     students = [line.split(",")[0] for line in shown[1].splitlines()[1:]]
+    names = shown[1].splitlines()[0].split(",")[2:]
+    for line in shown[1].splitlines()[1:]:  # each id as the README documents it, from the exercise id and the values
+        cells = line.split(",")
+        text = json.dumps(["two-branch-variants", [list(pair) for pair in zip(names, cells[2:], strict=True)]])
+        assert cells[1] == hashlib.sha256(text.encode()).hexdigest()[:8]
     sheets = sorted(p.name for p in (tmp_path / "sheets").iterdir())
     assert sheets == sorted(f"{s}{kind}.tex" for s in students for kind in ("", ".questions"))
     assert len(students) == 7

@@ -222,13 +222,17 @@ def _decimal_places(value: sympy.Expr) -> int | None:
     return max(twos, fives) if denominator == 1 else None
 
 
-def variant_id(values: Mapping[str, sympy.Expr]) -> str:
-    """A short id of a variant's values: equal values, equal ids (8 hex digits of their SHA-256).
+def variant_id(exercise_id: str, values: Mapping[str, sympy.Expr]) -> str:
+    """A short id of an exercise and a variant's values: equal values of one exercise, equal ids.
 
-    >>> variant_id({"w": sympy.Integer(1)}) == variant_id({"w": sympy.Rational(1)}), len(variant_id({}))
-    (True, 8)
+    The first 8 hex digits of the SHA-256 of the JSON list ``[exercise id, [[name, exact value], …]]``:
+    the exercise is in it, so a variants file drawn for another exercise is refused, not graded.
+
+    >>> one = variant_id("ex", {"w": sympy.Integer(1)})
+    >>> one == variant_id("ex", {"w": sympy.Rational(1)}), one != variant_id("other", {"w": sympy.Integer(1)})
+    (True, True)
     """
-    text = json.dumps([[name, exact_text(value)] for name, value in values.items()])
+    text = json.dumps([exercise_id, [[name, exact_text(value)] for name, value in values.items()]])
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 

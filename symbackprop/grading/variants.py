@@ -62,14 +62,15 @@ class Refusal:
 class Draw:
     """A student's variant: its values, how many draws it took and why each earlier draw was refused."""
 
+    exercise_id: str
     values: dict[str, sympy.Expr]
     draws: int
     refused: tuple[tuple[dict[str, sympy.Expr], Refusal], ...] = ()
 
     @property
     def variant(self) -> str:
-        """The short id of the values."""
-        return variant_id(self.values)
+        """The short id of the exercise and the values."""
+        return variant_id(self.exercise_id, self.values)
 
 
 def load_with_variants(reference: str | Path) -> tuple[Exercise, dict[str, Question], VariantSpace]:
@@ -97,7 +98,7 @@ class Diagnosability:
 
     def refusal(self, values: Mapping[str, sympy.Expr]) -> Refusal | None:
         """Why the exercise's point with ``values`` put in is not diagnosable, or None when it is."""
-        key = variant_id(values)
+        key = variant_id(self.grader.exercise.id, values)
         if key not in self._known:
             moved = self.grader.moved((self.grader.exercise.point or {}) | dict(values))
             self._known[key] = next(
@@ -131,7 +132,7 @@ class Diagnosability:
             values = space.draw(chooser(number))
             refusal = self.refusal(values)
             if refusal is None:
-                return Draw(values, number + 1, tuple(refused))
+                return Draw(self.grader.exercise.id, values, number + 1, tuple(refused))
             refused.append((values, refusal))
         raise SymbackpropError(
             f"no diagnosable point in {MAX_DRAWS} draws for {who} (the last: {refused[-1][1]}): widen the ranges",
@@ -251,7 +252,7 @@ def variants_report(space: VariantSpace, draws: Mapping[str, Draw], salt: str) -
                 "draws": draw.draws,
                 "refused": [
                     {
-                        "variant": variant_id(values),
+                        "variant": variant_id(space.exercise_id, values),
                         "values": _texts(values),
                         "question": refusal.question,
                         "mistake": list(refusal.kinds),
@@ -308,10 +309,10 @@ def read_variants_file(path: str | Path, exercise: Exercise) -> dict[str, Studen
             name: exact_number(read_cell(cell.strip()), source=source, key=f"row {number}: {name}")
             for name, cell in zip(names, record[2:], strict=True)
         }
-        if variant != variant_id(values):
+        if variant != variant_id(exercise.id, values):
             raise SymbackpropError(
-                f"row {number}: the variant id {variant!r} is not that of the row's values ({variant_id(values)}): "
-                "edited by hand? write the new id",
+                f"row {number}: the variant id {variant!r} is not that of {exercise.id} at the row's values: "
+                "drawn for another exercise or edited",
                 source=source,
             )
         found[student] = StudentPoint(variant, values)
