@@ -100,6 +100,7 @@ def test_an_answer_that_takes_too_much_memory_is_stopped_at_the_cap(monkeypatch)
         ((TWO_BRANCH, "q4", "1"), {"timeout": float("nan")}, "expected seconds from 0 to"),
         ((TWO_BRANCH, "q4", 1.5), {}, "expected the answer as text, not float"),
         ((TWO_BRANCH, "q4", "1"), {"at": {"nope": 1}}, "'nope' is not an input or param"),
+        ((TWO_BRANCH, "q4", "1"), {"at": [1, 2]}, "expected a mapping of names to values, not list"),
         (("no-such-exercise", "q4", "1"), {}, "no-such-exercise"),
     ],
 )

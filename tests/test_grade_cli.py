@@ -224,3 +224,15 @@ def test_an_exercise_with_no_value_at_its_point_is_refused_not_graded(tmp_path):
     assert result.exit_code == 2
     assert "graph.E" in result.output and "no value at this point" in result.output
     assert not report.exists()
+
+
+def test_csv_writes_points_as_the_gradebook_exports_do(tmp_path):
+    # 1234567 points: `:g` would write 1.23457e+06 and lose the last digits; the report writes the number.
+    source = (EXAMPLES / "two-branch-grading.toml").read_text()
+    exercise = tmp_path / "big.toml"
+    exercise.write_text(source.replace('form = "symbolic"\npoints = 2\n', 'form = "symbolic"\npoints = 1234567\n', 1))
+    out = tmp_path / "report.csv"
+    result = grade(str(exercise), str(EXAMPLES / "two-branch-class.csv"), "--csv", str(out), "--jobs", "0")
+    assert result.exit_code == 0, result.output
+    [ana] = [row for row in csv.DictReader(out.open()) if row["student"] == "ana" and row["question"] == "q1"]
+    assert (ana["points"], ana["max"]) == ("1234567", "1234567")

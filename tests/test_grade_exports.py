@@ -23,7 +23,7 @@ from conftest import EXAMPLES, EXERCISES, ROOT
 from typer.testing import CliRunner
 
 from symbackprop.cli import app
-from symbackprop.grading.exports import points_text
+from symbackprop.grading.reports import points_text
 
 EXERCISE = "fx-plus-y-times-z"
 TITLE = tomllib.loads((EXERCISES / f"{EXERCISE}.toml").read_text())["title"]

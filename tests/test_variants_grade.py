@@ -170,3 +170,18 @@ def test_a_variants_file_drawn_for_another_exercise_is_refused(tmp_path, variant
         result = run("latex", other, "--variants", out, "--student", "ana")
     assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output
     assert "row 2" in result.stderr and "drawn for another exercise or edited" in result.stderr
+
+
+def test_grade_class_refuses_a_student_without_a_variant(tmp_path):
+    from symbackprop.errors import SymbackpropError
+    from symbackprop.grading.answers import read_answers
+    from symbackprop.grading.classroom import grade_class
+    from symbackprop.grading.grader import Grader
+    from symbackprop.grading.questions import load_for_grading
+
+    grader = Grader(*load_for_grading(str(EXERCISE)))
+    rows = read_answers(str(answers_file(tmp_path, [("ana", "q4", "1"), ("bob", "q4", "1")])))
+    with pytest.raises(SymbackpropError, match="no variant for 'bob', who answered"):
+        grade_class(grader, rows, jobs=0, variants={"ana": ("id", {})})
+    with pytest.raises(SymbackpropError, match="no variant for 'ana', 'bob', who answered"):
+        grade_class(grader, rows, jobs=0, variants={})  # an empty variants file grades nobody at [at]

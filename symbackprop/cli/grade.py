@@ -105,7 +105,7 @@ def grade(
     roster = _roster_for_exports(roster_file, rows, answers, canvas=canvas, moodle=moodle, gradescope=gradescope)
     grader = Grader(ex, questions)
     grader.symbolic_points  # noqa: B018 — computed once here, inherited by every worker
-    points = _student_points(variants_file, ex, rows) if variants_file is not None else None
+    points = _student_points(variants_file, ex) if variants_file is not None else None
     report = _run(grader, rows, jobs, timeout, functools.partial(grade_class, variants=points))
     if json_file is not None:
         write_atomic(json_file, json_text(report))
@@ -121,12 +121,11 @@ def grade(
     _print(report, tables=not summary_only and len(students) <= TABLES_UP_TO)
 
 
-def _student_points(path: str, exercise, rows) -> dict:
-    """Each answering student's variant (id and values); a student with answers and none is an error."""
-    from symbackprop.grading.variants import check_every_student_has_one, read_variants_file
+def _student_points(path: str, exercise) -> dict:
+    """Each student's variant (id and values); grade_class refuses a student with answers and none."""
+    from symbackprop.grading.variants import read_variants_file
 
     points = read_variants_file(path, exercise)
-    check_every_student_has_one([row.student for row in rows], points, path)
     return {student: (point.variant, point.values) for student, point in points.items()}
 
 

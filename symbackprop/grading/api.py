@@ -62,6 +62,8 @@ def grade_answer(
 
 def _grader(exercise: str | Path | Exercise, at: Mapping[str, object] | None) -> Grader:
     """The grader of an exercise at a point: kept between calls for a file or catalog id."""
+    if at is not None and not isinstance(at, Mapping):
+        raise SymbackpropError(f"expected a mapping of names to values, not {type(at).__name__}", key="at")
     point = tuple(sorted((str(name), str(value)) for name, value in (at or {}).items()))
     if isinstance(exercise, Exercise):
         return _prepared(_at(exercise, point), read_questions(exercise, None))

@@ -135,9 +135,10 @@ def grade_class(
     variant id and the values it sets, for every student of ``rows``), each student is graded
     at their own point.
     """
-    unplaced = next((row.student for row in rows if row.student not in variants), None) if variants else None
-    if unplaced is not None:
-        raise SymbackpropError(f"no variant for {unplaced!r}, who answered")
+    if variants is not None:
+        from symbackprop.grading.variants import check_every_student_has_one  # sympy's sampler: only with variants
+
+        check_every_student_has_one([row.student for row in rows], variants)
     at = Graders(grader, {variant: values for variant, values in variants.values()}) if variants else None
     variant_of = {student: variant for student, (variant, _) in (variants or {}).items()}
     unique: dict[tuple[str, str, str | None], int] = {}

@@ -11,28 +11,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from decimal import ROUND_HALF_UP, Decimal
 
 from symbackprop.errors import SymbackpropError
 from symbackprop.grading import spreadsheet
 from symbackprop.grading.classroom import ClassReport, GradedAnswer
-from symbackprop.grading.reports import student_results
+from symbackprop.grading.reports import points_text, student_results
 from symbackprop.grading.roster import Student
 from symbackprop.grading.verdict import RIGHT, echo
 
-POINT_DECIMALS = Decimal("0.0001")  # a gradebook shows a few decimals; 1/3 of a point is 0.3333
 CANVAS_HEADER = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 FEEDBACK_SEPARATOR = " | "
-
-
-def points_text(value: float) -> str:
-    """Points as a gradebook reads them: at most four decimals, rounded half up in decimal, no trailing zeros.
-
-    >>> points_text(0.1 + 0.2), points_text(2.0), points_text(1 / 3), points_text(0.00005)
-    ('0.3', '2', '0.3333', '0.0001')
-    """
-    rounded = Decimal(repr(value)).quantize(POINT_DECIMALS, rounding=ROUND_HALF_UP).normalize()
-    return f"{rounded:f}"
 
 
 def named_few(names: Sequence[str], shown: int = 3) -> str:

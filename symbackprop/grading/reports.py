@@ -5,10 +5,23 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from decimal import ROUND_HALF_UP, Decimal
 
 from symbackprop.grading import spreadsheet
 from symbackprop.grading.classroom import ClassReport, GradedAnswer
 from symbackprop.grading.verdict import RIGHT, echo
+
+POINT_DECIMALS = Decimal("0.0001")  # a gradebook shows a few decimals; 1/3 of a point is 0.3333
+
+
+def points_text(value: float) -> str:
+    """Points as a report or a gradebook reads them: at most four decimals, rounded half up in decimal.
+
+    >>> points_text(0.1 + 0.2), points_text(2.0), points_text(1 / 3), points_text(0.00005)
+    ('0.3', '2', '0.3333', '0.0001')
+    """
+    rounded = Decimal(repr(value)).quantize(POINT_DECIMALS, rounding=ROUND_HALF_UP).normalize()
+    return f"{rounded:f}"
 
 
 def mistakes(entries: Iterable[GradedAnswer]) -> Counter[str]:
@@ -111,8 +124,8 @@ def report_rows(report: ClassReport) -> list[list[str]]:
                 "" if e.row is None else str(e.row),
                 echo(e.answer),
                 v.verdict,
-                f"{v.points:g}",
-                f"{v.max_points:g}",
+                points_text(v.points),
+                points_text(v.max_points),
                 " ".join(v.diagnoses),
                 v.feedback,
                 "yes" if e.counted else "no",

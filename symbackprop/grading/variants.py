@@ -331,10 +331,10 @@ def sheet_name(student: str) -> str:
     return f"{safe}.tex"
 
 
-def check_every_student_has_one(students: Sequence[str], points: Mapping[str, object], source: str) -> None:
+def check_every_student_has_one(students: Sequence[str], points: Mapping[str, object]) -> None:
     """A student with answers and no variant cannot be graded at their point: name them, grade nobody."""
     from symbackprop.grading.exports import named_few  # exports reads graded classes: imported when needed
 
     missing = list(dict.fromkeys(student for student in students if student not in points))
     if missing:
-        raise SymbackpropError(f"no variant for {named_few(missing)}, who answered", source=source)
+        raise SymbackpropError(f"no variant for {named_few(missing)}, who answered")
