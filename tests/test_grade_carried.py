@@ -70,3 +70,14 @@ def test_a_gradient_equal_to_the_learning_rate_is_not_carried_either(two_branch)
     # dE/dy = 0.2/h2 makes dE/dw4 = 0.2, given nowhere: credited.
     found = verdicts(two_branch, [("q4", f"{0.2 / H2:.5f}"), ("q5", "0.2000")])
     assert found["q5"].verdict == "carried_forward"
+
+
+def test_an_unchanged_weight_is_named_as_itself_when_a_target_has_its_value(tmp_path):
+    # y_t = 1.5 = w4 (as for a student's variant): w4@1 = 1.5 − 0.1·0.0001 = 1.49999 is the old w4
+    # written down again at 4 figures, and the feedback names w4, not the target that happens to match.
+    source = (EXAMPLES / "two-branch-grading.toml").read_text().replace("y_t = 1.0\n", "y_t = 1.5\n", 1)
+    path = tmp_path / "ex.toml"
+    path.write_text(source)
+    assert round(1.5 - 0.1 * 0.0001, 4) == 1.5
+    found = verdicts(Grader(*load_for_grading(path)), [("q5", "0.0001"), ("q6", "1.500")])
+    assert found["q6"].verdict == "wrong" and "no carried-forward credit: w4 = 1.5 is given" in found["q6"].feedback

@@ -383,9 +383,11 @@ class Grader:
         given = {name: float(value) for name, value in (self.exercise.at() or {}).items()}
         if "lr" in self.exercise.train:
             given["the learning rate"] = float(self.exercise.train["lr"])
-        for name, value in given.items():
-            if self.within(question, written, value):
-                return f"{name} = {value:g} is given"
+        # The quantity's own value first: w4@1 = 1.5 left as w4 = 1.5 is named w4, even when y_t = 1.5 too.
+        own = question.quantity.name
+        for name in sorted(given, key=lambda name: name != own):
+            if self.within(question, written, given[name]):
+                return f"{name} = {given[name]:g} is given"
         return None
 
     def _carried_value(self, quantity: Quantity, used: Sequence[tuple[Question, Verdict]]) -> float | None:
