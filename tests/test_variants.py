@@ -292,3 +292,11 @@ def test_a_right_value_within_an_absolute_tolerance_of_zero_is_refused(tmp_path)
     report = json.loads(run("variants", path, "--roster", roster_file(tmp_path, list("abcdefgh")), "--json").stdout)
     assert {s["values"]["w"] for s in report["students"]} == {"0.75"}
     assert {r["reason"] for s in report["students"] for r in s["refused"]} == {"the right value is 0"}
+
+
+def test_an_empty_roster_is_one_error_and_writes_nothing(tmp_path):
+    out = tmp_path / "variants.csv"
+    roster = roster_file(tmp_path, [])
+    result = run("variants", exercise_file(tmp_path, MANY), "--roster", roster, "-o", out)
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output
+    assert f"{roster}: no students" in result.stderr and not out.exists()

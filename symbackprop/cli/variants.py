@@ -44,6 +44,8 @@ def variants(
         )
     check_outputs({"--output": output}, [str(find(exercise)), roster])
     students = read_roster(roster)
+    if not students:  # a header-only file would read as a variants file that grades nobody
+        raise SymbackpropError("no students: the roster has its header and no rows", source=roster)
     draws = student_variants(Diagnosability(Grader(ex, questions)), space, students, salt)
     text = variants_csv(space, draws)
     if output is not None:
