@@ -132,7 +132,7 @@ def _student_points(path: str, exercise) -> dict:
 def _roster_for_exports(roster_file, rows, answers: str, *, canvas, moodle, gradescope) -> list:
     """The roster (empty without --roster), checked against the answers and the exports before grading."""
     from symbackprop.grading import exports
-    from symbackprop.grading.roster import read_roster
+    from symbackprop.grading.roster import named_few, read_roster
 
     roster = read_roster(roster_file) if roster_file is not None else None
     students = list(dict.fromkeys(row.student for row in rows))
@@ -145,7 +145,7 @@ def _roster_for_exports(roster_file, rows, answers: str, *, canvas, moodle, grad
         roster_source=roster_file or "",
     )
     if absent:
-        named = exports.named_few(absent)
+        named = named_few(absent)
         given = ": the exports give them no grade" if canvas or moodle else ""
         warn([f"no answers from {named} on {roster_file}{given}"])
     return roster or []

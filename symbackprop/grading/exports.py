@@ -16,21 +16,11 @@ from symbackprop.errors import SymbackpropError
 from symbackprop.grading import spreadsheet
 from symbackprop.grading.classroom import ClassReport, GradedAnswer
 from symbackprop.grading.reports import points_text, student_results
-from symbackprop.grading.roster import Student
+from symbackprop.grading.roster import Student, named_few
 from symbackprop.grading.verdict import RIGHT, echo
 
 CANVAS_HEADER = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 FEEDBACK_SEPARATOR = " | "
-
-
-def named_few(names: Sequence[str], shown: int = 3) -> str:
-    """The first few names, quoted, and how many more there are (for one line of a message).
-
-    >>> named_few(["ana", "ben", "cho", "dev", "eve"])
-    "'ana', 'ben', 'cho' and 2 more"
-    """
-    named = ", ".join(repr(echo(name, 40)) for name in names[:shown])
-    return named + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def unknown_students(students: Iterable[str], roster: Sequence[Student]) -> list[str]:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from symbackprop.errors import SymbackpropError
 from symbackprop.grading.answers import read_bounded
+from symbackprop.grading.verdict import echo
 
 OPTIONAL_COLUMNS = ("name", "id", "sis_user_id", "sis_login_id", "section", "email")
 
@@ -87,3 +89,13 @@ def _columns(header: list[str], source: str) -> dict[str, int]:
             source=source,
         )
     return columns
+
+
+def named_few(names: Sequence[str], shown: int = 3) -> str:
+    """The first few names, quoted, and how many more there are (for one line of a message).
+
+    >>> named_few(["ana", "ben", "cho", "dev", "eve"])
+    "'ana', 'ben', 'cho' and 2 more"
+    """
+    named = ", ".join(repr(echo(name, 40)) for name in names[:shown])
+    return named + (f" and {len(names) - shown} more" if len(names) > shown else "")

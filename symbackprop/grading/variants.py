@@ -36,7 +36,7 @@ from symbackprop.exercise.variants import (
 from symbackprop.grading.answers import read_bounded
 from symbackprop.grading.grader import Grader
 from symbackprop.grading.questions import Question, load_for_grading
-from symbackprop.grading.roster import Student
+from symbackprop.grading.roster import Student, named_few
 from symbackprop.grading.spreadsheet import FORMULA_STARTS, csv_text, safe_cell
 from symbackprop.judge.equivalence import within_relative
 from symbackprop.judge.mistakes import OTHER_QUANTITY, Variant, first_match, quantity_value
@@ -333,8 +333,6 @@ def sheet_name(student: str) -> str:
 
 def check_every_student_has_one(students: Sequence[str], points: Mapping[str, object]) -> None:
     """A student with answers and no variant cannot be graded at their point: name them, grade nobody."""
-    from symbackprop.grading.exports import named_few  # exports reads graded classes: imported when needed
-
     missing = list(dict.fromkeys(student for student in students if student not in points))
     if missing:
         raise SymbackpropError(f"no variant for {named_few(missing)}, who answered")
