@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import itertools
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from symbackprop.engine.layer_forms import rule_forms
@@ -198,3 +200,56 @@ def test_evaluating_an_answer_has_a_bounded_number_of_steps(tmp_path, monkeypatc
     grader = _ask_every_rule(tmp_path, NETS[3])
     assert grader.grade("delta_hidden", right).verdict == "correct"
     assert grader.grade("delta_hidden", costly).verdict == "wrong"
+
+
+def _lecture_forward():
+    """Lecture 001's 2-2-1 sigmoid net (LECTURE) by NumPy: net¹, and W²ᵀδ² with δ = −∂L/∂net."""
+    weights = [np.array(w) for w in ast.literal_eval(_weights([2, 2, 1]))]
+    x0 = np.array([[0.4 - 0.3 * j] for j in (1, 2)])
+    t = np.array([[0.35]])
+    net1 = weights[0] @ x0
+    x1 = 1 / (1 + np.exp(-net1))
+    net2 = weights[1] @ x1
+    y = 1 / (1 + np.exp(-net2))
+    delta2 = (t - y) * y * (1 - y)  # half_sse, δ = −∂L/∂net
+    return net1, weights[1].T @ delta2
+
+
+@pytest.mark.parametrize(
+    ("answer", "slope"),
+    [
+        ("relu'(net^l_i) * sum_k W^{l+1}_{ki} delta^{l+1}_k", lambda net: (net > 0).astype(float)),
+        ("tanh'(net^l_i) * sum_k W^{l+1}_{ki} delta^{l+1}_k", lambda net: 1 - np.tanh(net) ** 2),
+        (r"\tanh'(net^l_i) \sum_k W^{l+1}_{ki} \delta^{l+1}_k", lambda net: 1 - np.tanh(net) ** 2),
+        ("(W^{l+1})^T delta^{l+1} .* softplus'(net^l)", lambda net: 1 / (1 + np.exp(-net))),
+    ],
+)
+def test_another_activations_derivative_is_that_function_not_the_layers(tmp_path, answer, slope):
+    grader = _ask_every_rule(tmp_path, LECTURE)
+    judge = grader.layer_judge
+    rule = next(rule for rule in judge.rules.rules if rule.name == "delta_hidden")
+    net1, back = _lecture_forward()
+    at_the_point = judge.values(parse_layer_rule(answer), rule)[0]
+    assert np.allclose(at_the_point, slope(net1) * back)
+    verdict = grader.grade("delta_hidden", answer)
+    assert verdict.verdict == "wrong" and verdict.diagnoses == ("activation_derivative",), verdict.feedback
+    assert "is not this layer's activation derivative" in verdict.feedback
+
+
+def test_softmax_derivative_on_a_sigmoid_layer_is_wrong(tmp_path):
+    verdict = _ask_every_rule(tmp_path, LECTURE).grade(
+        "delta_hidden", "softmax'(net^l_i) * sum_k W^{l+1}_{ki} delta^{l+1}_k"
+    )
+    assert verdict.verdict == "wrong" and verdict.diagnoses == ("activation_derivative",), verdict.feedback
+
+
+@pytest.mark.parametrize(
+    ("answer", "verdict"),
+    [
+        ("tanh'(net^l_i) * sum_k W^{l+1}_{ki} delta^{l+1}_k", "correct"),  # NETS[1]'s hidden layer is tanh
+        ("g'(net^l_i) * sum_k W^{l+1}_{ki} delta^{l+1}_k", "correct"),
+        ("sigma'(net^l_i) * sum_k W^{l+1}_{ki} delta^{l+1}_k", "wrong"),  # σ is the sigmoid, not tanh
+    ],
+)
+def test_the_layers_own_activation_name_is_its_derivative(tmp_path, answer, verdict):
+    assert _ask_every_rule(tmp_path, NETS[1]).grade("delta_hidden", answer).verdict == verdict

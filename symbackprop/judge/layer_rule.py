@@ -16,27 +16,30 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
-from symbackprop.core.activation import np  # NumPy on first use: audit and grade start without it
+import sympy
+
+from symbackprop.core.activation import conventions_in_force, np  # NumPy on first use: audit and grade start without it
 from symbackprop.engine.derivation import derive
-from symbackprop.engine.layer_rules import L as OUTPUT
 from symbackprop.engine.layer_rules import (
+    NET_SYMBOL,
     LayerRules,
     PointValues,
     Rule,
+    activation_derivative,
     derive_rules,
     instances,
     instantiate,
     layers_of,
 )
+from symbackprop.engine.layer_rules import L as OUTPUT
 from symbackprop.errors import SymbackpropError
 from symbackprop.exercise.model import Exercise
 from symbackprop.judge.mistakes import ACTIVATION, SIGN
-from symbackprop.parse.layer_rule import Layer, Node
+from symbackprop.parse.layer_rule import OWN_SLOPE, Layer, Node
 
 TRANSPOSE = "transpose"
 LAYER_INDEX = "layer_index"
 UNIT_INDEX = "unit_index"
-ACTIVATION_LAYER = "activation_layer"
 ACTIVATION_LAYER = "activation_layer"
 # Mistakes only a layer rule can have: the words of reports and of ``partial`` credit.
 LAYER_KINDS = (TRANSPOSE, LAYER_INDEX, UNIT_INDEX, ACTIVATION_LAYER)
@@ -76,12 +79,25 @@ class Point:
     """The net's numbers at one point, with the rules' δ at every unit."""
 
     def __init__(self, exercise: Exercise, rules: LayerRules, at: dict | None):
+        self.exercise = exercise
         derivation = derive(exercise, at=at)
         self.values = PointValues(exercise, rules, derivation)
         instances(exercise, rules, derivation, self.values)
         self.net = rules.net
         self.sizes = rules.net.sizes
         self.last = len(self.sizes) - 1
+
+    def is_own_slope(self, name: str, layer: int) -> bool:
+        """Whether f′ written with ``name`` is layer ``layer``'s own: f (or g), or its activation's name."""
+        return name in (OWN_SLOPE, self.net.activations[layer - 1])
+
+    def other_slope(self, name: str, layer: int, unit: int) -> float:
+        """Another activation's derivative at net^layer_unit: relu′ written on a sigmoid layer is relu′."""
+        derivative = activation_derivative(name)
+        if derivative is sympy.nan:
+            raise NotDefined(f"{name}′ is not elementwise")
+        with conventions_in_force(self.exercise.conventions):
+            return float(derivative.subs(NET_SYMBOL, self.values.known[f"net{layer}_{unit}"]))
 
     def reference(self, rule: Rule, layer: int) -> np.ndarray:
         """The rule's instances at one layer, as the matrix form shapes them: a column, or Wˡ's shape for ∂L/∂W."""
@@ -110,6 +126,15 @@ class Evaluator:
             raise NotDefined(f"there is no layer {value}")
         return value
 
+    def slope(self, name: str, layer: int, unit: int) -> float:
+        """f′ as written, at net^layer_unit: the layer's own (f, or its activation's name), else that function's."""
+        try:
+            if self.point.is_own_slope(name, layer):
+                return self.point.values.slope(layer, unit)
+            return self.point.other_slope(name, layer, unit)
+        except KeyError as error:
+            raise NotDefined(str(error)) from None
+
     # -- index form --------------------------------------------------------------------------
 
     def scalar(self, node: Node, bound: dict[str, int]) -> float:
@@ -129,10 +154,7 @@ class Evaluator:
             unit = self._units(node.indices or ("i",), bound)[0]
             if layer == 0 or unit > self.point.sizes[layer]:
                 raise NotDefined("f′ of an input")
-            try:
-                return self.point.values.slope(layer, unit)
-            except KeyError as error:
-                raise NotDefined(str(error)) from None
+            return self.slope(node.name, layer, unit)
         if kind == "sum":
             size = self._range(node.args[0], node.name)
             return sum(self.scalar(node.args[0], bound | {node.name: k}) for k in range(1, size + 1))
@@ -195,7 +217,7 @@ class Evaluator:
             layer = self.layer_of(node.layer)
             if layer == 0:
                 raise NotDefined("f′ of the input layer")
-            return np.array([[self.point.values.slope(layer, unit)] for unit in range(1, self.point.sizes[layer] + 1)])
+            return np.array([[self.slope(node.name, layer, unit)] for unit in range(1, self.point.sizes[layer] + 1)])
         if kind == "neg":
             return -self.array(node.args[0])
         if kind == "T":
@@ -366,13 +388,17 @@ def repairs(answer: Node, rule: Rule, rules: LayerRules) -> Iterator[tuple[str, 
                 moved = _replaced(answer, target, dataclasses.replace(target, indices=(other,)))
                 yield UNIT_INDEX, f"the wrong unit index on {name}: _{other}, not _{target.indices[0]}", moved
     for target, _ in _layered(answer, ("slope",)):
+        if target.name != OWN_SLOPE:
+            feedback = f"{target.name}′ is not this layer's activation derivative: f′ is the layer's own activation's"
+            yield ACTIVATION, feedback, _replaced(answer, target, dataclasses.replace(target, name=OWN_SLOPE))
+    for target, _ in _layered(answer, ("slope",)):
         for shift in (1, -1):
             moved = _replaced(answer, target, _shifted(target, shift))
             yield ACTIVATION_LAYER, f"f′ of the wrong layer: {_layer_words(target.layer, shift)}", moved
     if not contains(answer, lambda node: node.kind == "slope") and rule.kind == "delta":
         own = Layer("L" if rule.layer == OUTPUT else "l", 0)
         index_form = is_index_form(answer)
-        slope = Node("slope", layer=own, indices=("i",) if index_form else None)
+        slope = Node("slope", name=OWN_SLOPE, layer=own, indices=("i",) if index_form else None)
         feedback = "f′(net) of the unit's own layer is missing (the derivative of its activation)"
         yield ACTIVATION, feedback, Node("mul" if index_form else "had", (answer, slope))
 

@@ -7,10 +7,11 @@ Matrix form: ``(W^{l+1})^T delta^{l+1} .* f'(net^l)``,
 ``-delta^l (x^{l-1})^T`` for an outer product.
 
 Only the lecture's names are read: W, x, net, b, delta (δ), t, y, with a layer (``^l``,
-``^{l+1}``, ``^L``, ``^2``) and unit indices (``_i``, ``_{ki}``); f′ of a net as ``f'``,
-``sigma'``, ``σ'`` or an activation's name; ``sum_k``; numbers; + − * / ``.*`` ``./`` and
-``^T``. Anything else is an error naming the column. Nothing is evaluated here: the result is
-a small tree (:class:`Node`) that :mod:`symbackprop.judge.layer_rule` evaluates on a net.
+``^{l+1}``, ``^L``, ``^2``) and unit indices (``_i``, ``_{ki}``); f′ of a net as ``f'``
+or ``g'`` (the layer's own), ``sigma'``/``σ'`` (the sigmoid) or an activation's name; ``sum_k``;
+numbers; + − * / ``.*`` ``./`` and ``^T``. Anything else is an error naming the column. Nothing
+is evaluated here: the result is a small tree (:class:`Node`) that :mod:`symbackprop.judge.layer_rule`
+evaluates on a net.
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ MAX_SUMS = 3  # sums nested in one another: each multiplies the work of evaluati
 LAYERED = ("W", "x", "net", "b", "delta")  # names with a layer
 UNLAYERED = ("t", "y")  # the targets and outputs: indexed by unit only
 NAMES = {"delta": "delta", "δ": "delta", "W": "W", "w": "W", "x": "x", "net": "net", "b": "b", "t": "t", "y": "y"}
-SLOPES = {"f", "sigma", "σ", "g"}  # f′ of the layer, whatever its activation; an activation's own name works too
+# f′ as written → the function it names: f and g are the layer's own activation, whatever it is; σ is
+# the sigmoid (the lecture's σ); any other activation's name is that activation. The judge reads a
+# name as the layer's f′ only when it is f or that layer's activation: relu′ on a sigmoid layer is relu′.
+SLOPES = {"f": "f", "g": "f", "sigma": "sigmoid", "σ": "sigmoid"}
+OWN_SLOPE = "f"  # the slope's name for "the layer's own activation"
 MACROS = {
     "delta": "δ",
     "sigma": "σ",
@@ -69,9 +74,10 @@ class Layer:
 class Node:
     """One node of the tree: ``kind`` and its parts.
 
-    Kinds: ``num`` (value), ``q`` (name, layer, indices), ``slope`` (layer, indices: f′ of that
-    net), ``sum`` (index, body), ``sumvec`` (body: the sum of a vector's entries), ``neg``,
-    ``add``, ``sub``, ``mul`` (a product, or a matrix product), ``had`` (elementwise),
+    Kinds: ``num`` (value), ``q`` (name, layer, indices), ``slope`` (name, layer, indices: f′ of
+    that net, name :data:`OWN_SLOPE` for the layer's own activation or an activation's name),
+    ``sum`` (index, body), ``sumvec`` (body: the sum of a vector's entries), ``neg``, ``add``,
+    ``sub``, ``mul`` (a product, or a matrix product), ``had`` (elementwise),
     ``div``, ``hdiv`` (elementwise division), ``T`` (transpose).
     """
 
@@ -353,7 +359,7 @@ class _Reader:
         self.take(")")
         if argument.kind != "q" or argument.name != "net":
             raise ParseError(f"column {token.column}: {token.text}' is taken of a net, like {token.text}'(net^l_i)")
-        return Node("slope", layer=argument.layer, indices=argument.indices)
+        return Node("slope", name=SLOPES.get(token.text, token.text), layer=argument.layer, indices=argument.indices)
 
     def sum(self, token: Tok) -> Node:
         if self.at("("):
