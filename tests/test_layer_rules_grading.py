@@ -253,3 +253,30 @@ def test_softmax_derivative_on_a_sigmoid_layer_is_wrong(tmp_path):
 )
 def test_the_layers_own_activation_name_is_its_derivative(tmp_path, answer, verdict):
     assert _ask_every_rule(tmp_path, NETS[1]).grade("delta_hidden", answer).verdict == verdict
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind"),
+    [
+        # k = 5 … n² = 1 is an empty sum: δ¹ = 0, not the rule
+        (r"\sigma'(net^l_i) \sum_{k=5}^{n^{l+1}} W^{l+1}_{ki} \delta^{l+1}_k", "unit_index"),
+        (r"\sigma'(net^l_i) \sum_{k=0}^{n^{l+1}} W^{l+1}_{ki} \delta^{l+1}_k", "unit_index"),  # there is no unit 0
+        # k runs over layer l + 1 (1 unit); n^l = 2 reaches W²_{2i}, which does not exist
+        (r"\sigma'(net^l_i) \sum_{k=1}^{n^{l}} W^{l+1}_{ki} \delta^{l+1}_k", "layer_index"),
+    ],
+)
+def test_a_sums_bounds_are_read_as_written(tmp_path, answer, kind):
+    verdict = _ask_every_rule(tmp_path, LECTURE).grade("delta_hidden", answer)
+    assert verdict.verdict == "wrong" and verdict.diagnoses == (kind,), verdict.feedback
+
+
+def test_a_sum_from_two_leaves_out_the_first_unit(tmp_path):
+    # On the 3-2-2-1 net W² is 2×2 and δ² has 2 units: Σ_{k=2}^{2} is W²_{2i} δ²_2 alone, by NumPy below.
+    grader = _ask_every_rule(tmp_path, NETS[2])
+    judge = grader.layer_judge
+    rule = next(rule for rule in judge.rules.rules if rule.name == "delta_hidden")
+    whole = judge.values(parse_layer_rule("f'(net^l_i) * sum_{k=1}^{n^{l+1}} W^{l+1}_{ki} delta^{l+1}_k"), rule)
+    first = judge.values(parse_layer_rule("f'(net^l_i) * W^{l+1}_{1i} delta^{l+1}_1"), rule)
+    second = judge.values(parse_layer_rule("f'(net^l_i) * sum_{k=2}^{n^{l+1}} W^{l+1}_{ki} delta^{l+1}_k"), rule)
+    assert all(np.allclose(w - f, s) for w, f, s in zip(whole, first, second, strict=True))
+    assert not np.allclose(whole[0], second[0])

@@ -156,8 +156,8 @@ class Evaluator:
                 raise NotDefined("f′ of an input")
             return self.slope(node.name, layer, unit)
         if kind == "sum":
-            size = self._range(node.args[0], node.name)
-            return sum(self.scalar(node.args[0], bound | {node.name: k}) for k in range(1, size + 1))
+            first, last = self._bounds(node)
+            return sum(self.scalar(node.args[0], bound | {node.name: k}) for k in range(first, last + 1))
         if kind == "neg":
             return -self.scalar(node.args[0], bound)
         if kind in ("T", "sumvec"):
@@ -190,6 +190,13 @@ class Evaluator:
             return self.point.values.lookup(node.name, (*layer, *units))
         except KeyError as error:
             raise NotDefined(f"no {error}") from None
+
+    def _bounds(self, node: Node) -> tuple[int, int]:
+        """A sum's first and last index as written: k = 1 … n^{l+1} by default, the units of the layer k indexes."""
+        first = 1 if node.lower is None else node.lower
+        if node.upper is None:
+            return first, self._range(node.args[0], node.name)
+        return first, self.point.sizes[self.layer_of(node.upper)]
 
     def _range(self, body: Node, index: str) -> int:
         """How far a sum's index runs: the units of the layer it indexes in the body."""
@@ -387,6 +394,13 @@ def repairs(answer: Node, rule: Rule, rules: LayerRules) -> Iterator[tuple[str, 
             if other is not None:
                 moved = _replaced(answer, target, dataclasses.replace(target, indices=(other,)))
                 yield UNIT_INDEX, f"the wrong unit index on {name}: _{other}, not _{target.indices[0]}", moved
+    for target in _walk(answer):
+        if target.kind == "sum" and target.upper is not None:
+            words = f"the wrong layer in the sum's bound: n^{_layer_text(target.upper)} is not the units k runs over"
+            yield LAYER_INDEX, words, _replaced(answer, target, dataclasses.replace(target, upper=None))
+        if target.kind == "sum" and target.lower not in (None, 1):
+            words = f"the sum starts at {target.name} = {target.lower}: the units are numbered from 1"
+            yield UNIT_INDEX, words, _replaced(answer, target, dataclasses.replace(target, lower=None))
     for target, _ in _layered(answer, ("slope",)):
         if target.name != OWN_SLOPE:
             feedback = f"{target.name}′ is not this layer's activation derivative: f′ is the layer's own activation's"

@@ -87,6 +87,8 @@ class Node:
     layer: Layer | None = None
     indices: tuple[str, ...] | None = None
     value: float = 0.0
+    lower: int | None = None  # a sum's bounds as written: k = lower … n^upper (None: not written)
+    upper: Layer | None = None
 
 
 @dataclass(frozen=True)
@@ -368,38 +370,44 @@ class _Reader:
             self.take(")")
             return Node("sumvec", (body,))
         self.take("_")
+        lower, upper = None, None
         if self.at("{"):
             self.take("{")
             index = self.take()
-            if self.at("="):  # k=1 ... the bounds are the layer's units, whatever is written
+            if self.at("="):  # k=1: kept, and evaluated as written (k=0 is another sum)
                 self.take("=")
-                self.take()
+                lower = self._lower_bound()
             self.take("}")
         else:
             index = self.take()
         if index.kind != "word" or len(index.text) != 1:
             raise ParseError(f"column {index.column}: a sum runs over one index letter, like sum_k")
-        if self.at("^"):  # ^{n^{l+1}} or ^n: the upper bound, read and checked to be n of a layer
+        if self.at("^"):  # ^{n^{l+1}} or ^n: the upper bound, the units of the layer written (n alone: k's own)
             self.take("^")
             if self.at("{"):
                 self.take("{")
-                self._bound()
+                upper = self._bound()
                 self.take("}")
             else:
-                self._bound()
+                upper = self._bound()
         self.sums += 1
         if self.sums > MAX_SUMS:
             raise ParseError(f"column {token.column}: more than {MAX_SUMS} sums inside one another")
         body = self.term()
         self.sums -= 1
-        return Node("sum", (body,), name=index.text)
+        return Node("sum", (body,), name=index.text, lower=lower, upper=upper)
 
-    def _bound(self) -> None:
+    def _lower_bound(self) -> int:
+        token = self.take()
+        if token.kind != "number" or not token.text.isdigit():
+            raise ParseError(f"column {token.column}: a sum's lower bound is a whole number, like k=1")
+        return int(token.text)
+
+    def _bound(self) -> Layer | None:
         token = self.take()
         if token.text != "n":
             raise ParseError(f"column {token.column}: a sum's upper bound is n^l, the units of a layer")
-        if self.at("^"):
-            self.layer()
+        return self.layer() if self.at("^") else None
 
 
 def _right_side(text: str) -> str:
