@@ -280,3 +280,42 @@ def test_a_sum_from_two_leaves_out_the_first_unit(tmp_path):
     second = judge.values(parse_layer_rule("f'(net^l_i) * sum_{k=2}^{n^{l+1}} W^{l+1}_{ki} delta^{l+1}_k"), rule)
     assert all(np.allclose(w - f, s) for w, f, s in zip(whole, first, second, strict=True))
     assert not np.allclose(whole[0], second[0])
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        # On the 2-2-1 net l + 1 = L = 2: these equal the rule there, but not on a deeper net
+        ("delta_hidden", "sigma'(net^1_i) * sum_k W^{2}_{ki} delta^{2}_k"),
+        ("delta_hidden", "sigma'(net^l_i) * sum_k W^{L}_{ki} delta^{L}_k"),
+        ("delta_hidden", r"\sigma'(net^l_i) \sum_{k=1}^{n^{2}} W^{2}_{ki} \delta^{2}_k"),
+        ("dW_output", "-delta^L_i x^{1}_j"),
+        ("delta_output", "(t_i - y_i) f'(net^2_i)"),
+    ],
+)
+def test_concrete_layer_numbers_are_not_the_general_rule(tmp_path, question, answer):
+    verdict = _ask_every_rule(tmp_path, LECTURE).grade(question, answer)
+    assert verdict.verdict == "wrong" and verdict.diagnoses == ("layer_index",), verdict.feedback
+
+
+def test_the_deeper_net_a_rule_is_also_judged_on_is_backpropagated_right(tmp_path):
+    # The deeper net's δ at its own point, by an independent NumPy backprop (sigmoid, half_sse,
+    # δ = −∂L/∂net), equals what the judge holds each answer to.
+    from symbackprop.judge.layer_rule import deeper_net
+
+    grader = _ask_every_rule(tmp_path, LECTURE)
+    judge = grader.layer_judge
+    deeper = deeper_net(grader.exercise)
+    sizes = deeper.layers["sizes"]
+    assert len(sizes) == 5 and sizes[0] == 2 and sizes[-1] == 1
+    weights = [np.array(w) for w in deeper.layers["weights"]]
+    xs = [np.array([[0.4 - 0.3 * j] for j in (1, 2)])]
+    for w in weights:
+        xs.append(1 / (1 + np.exp(-(w @ xs[-1]))))
+    deltas = [(np.array([[0.35]]) - xs[-1]) * xs[-1] * (1 - xs[-1])]
+    for layer in range(len(weights) - 1, 0, -1):
+        deltas.insert(0, xs[layer] * (1 - xs[layer]) * (weights[layer].T @ deltas[0]))
+    rule = next(rule for rule in judge.rules.rules if rule.name == "delta_hidden")
+    own_points = 1 + judge.random_points  # the exercise's net first: its point and the random ones
+    on_deeper_point = judge.references(rule)[own_points : own_points + 3]
+    assert all(np.allclose(got, want) for got, want in zip(on_deeper_point, deltas[:3], strict=True))

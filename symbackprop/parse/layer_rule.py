@@ -17,6 +17,7 @@ evaluates on a net.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from symbackprop.core.functions import ACTIVATIONS
@@ -89,6 +90,29 @@ class Node:
     value: float = 0.0
     lower: int | None = None  # a sum's bounds as written: k = lower … n^upper (None: not written)
     upper: Layer | None = None
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Every node of the tree, the root first."""
+    yield node
+    for child in node.args:
+        yield from walk(child)
+
+
+def contains(node: Node, test: Callable[[Node], bool]) -> bool:
+    """Whether any node of the tree passes ``test``."""
+    return any(test(each) for each in walk(node))
+
+
+def is_index_form(node: Node) -> bool:
+    """Index form when the answer sums over an index or names a unit by a letter.
+
+    >>> is_index_form(parse_layer_rule("sum_k W^{l+1}_{ki} delta^{l+1}_k")), is_index_form(parse_layer_rule("(W^l)^T"))
+    (True, False)
+    """
+    return contains(
+        node, lambda n: n.kind == "sum" or (n.indices is not None and any(index.isalpha() for index in n.indices))
+    )
 
 
 @dataclass(frozen=True)
