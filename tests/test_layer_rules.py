@@ -173,7 +173,7 @@ def test_latex_form_layer_derives_case_1_case_2_and_an_instance():
     text = result.output
     assert text.index("Case 1") < text.index("Case 2") < text.index("Summary") < text.index("An instance")
     # case 2's chain rule through the downstream units, and the rule it ends on
-    assert r"\sum_{k=1}^{n^{l+1}} \frac{\partial \mathit{net}^{l+1}_{k}}{\partial \mathit{net}^{l}_{i}}" in text
+    assert r"\sum_{k=1}^{n^{l+1}} \frac{\partial \mathrm{net}^{l+1}_{k}}{\partial \mathrm{net}^{l}_{i}}" in text
     assert r"\left(W^{l+1}\right)^\top \delta^{l+1}" in text
     # δ¹₁ at lecture 001's point, with its sign, as the slide computes it: 0.68·(1 − 0.68)·0.3·(−0.0406) = −0.0027
     instance = text[text.index("An instance") :]
@@ -217,3 +217,13 @@ def test_the_readme_layer_sample_reruns_as_printed():
     printed = [line.rstrip() for line in result.output.splitlines()]
     start = printed.index(lines[0])
     assert printed[start : start + len(lines)] == lines
+
+
+def test_layer_latex_writes_net_upright_as_every_other_multi_letter_name():
+    # Issue 15: a multi-letter name is upright (\mathrm), in the scalar LaTeX and in the layer LaTeX alike;
+    # the grading tests read every rule's LaTeX back through the answer parser.
+    text = CliRunner().invoke(app, ["latex", "lecture001-general-rules", "--form", "layer"]).output
+    assert r"\mathrm{net}" in text and r"\mathit" not in text
+    forms = [rule_forms(rule) for rule in derive_rules(load("lecture001-general-rules")).rules]
+    hidden = next(form for form in forms if form["name"] == "delta_hidden")
+    assert r"\mathrm{net}" in hidden["latex"] and not any(r"\mathit" in form["latex"] for form in forms)

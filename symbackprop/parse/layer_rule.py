@@ -1,7 +1,7 @@
 """A layer rule as a student writes it, in index or matrix form, plain or LaTeX: a whitelist reader.
 
 Index form: ``sigma'(net^l_i) * sum_k W^{l+1}_{ki} delta^{l+1}_k``,
-``\\sigma'(\\mathit{net}^l_i) \\sum_{k=1}^{n^{l+1}} W^{l+1}_{ki} \\delta^{l+1}_k``.
+``\\sigma'(\\mathrm{net}^l_i) \\sum_{k=1}^{n^{l+1}} W^{l+1}_{ki} \\delta^{l+1}_k``.
 Matrix form: ``(W^{l+1})^T delta^{l+1} .* f'(net^l)``,
 ``\\left(W^{l+1}\\right)^\\top \\delta^{l+1} \\odot \\sigma'(net^l)``,
 ``-delta^l (x^{l-1})^T`` for an outer product.
@@ -162,7 +162,7 @@ def tokenize(text: str) -> list[Tok]:
 
 
 def _unwrap_words(tokens: list[Tok]) -> list[Tok]:
-    """``\\mathit{net}`` is the word net: the macro and the braces around its word are dropped."""
+    """``\\mathrm{net}`` is the word net: the macro and the braces around its word are dropped."""
     out: list[Tok] = []
     index = 0
     while index < len(tokens):

@@ -39,7 +39,7 @@ def _d(top: str, bottom: str) -> str:
 
 
 def _net(layer: str, unit: str) -> str:
-    return rf"\mathit{{net}}^{{{layer}}}_{{{unit}}}"
+    return rf"\mathrm{{net}}^{{{layer}}}_{{{unit}}}"
 
 
 def _gradient_of_net(layer: str, unit: str) -> str:
@@ -88,7 +88,7 @@ def layer_latex(rules: LayerRules, found: list[Instance] | None, values: PointVa
         + _align(
             [
                 rf"f^{{{layer}}} &= \text{{{latex_text(name)}}}"
-                + ("" if name == "softmax" else rf", & f^{{{layer}}}{{}}'(\mathit{{net}}) &= {latex(slope[name])}")
+                + ("" if name == "softmax" else rf", & f^{{{layer}}}{{}}'(\mathrm{{net}}) &= {latex(slope[name])}")
                 + r" \\"
                 for layer, name in enumerate(rules.net.activations, 1)
             ]
@@ -114,7 +114,7 @@ def _case_output(rules: LayerRules, sign: int) -> str:
     lines += [rf"{lhs(rule, 'latex')} &= {index_latex(rule.expr)} \\" for rule in rules.rules if rule.layer == OUTPUT]
     if rules.net.activations[-1] == "softmax":
         notes = (
-            r"Here $y = \operatorname{softmax}(\mathit{net}^L)$ with the cross-entropy; the second form of"
+            r"Here $y = \operatorname{softmax}(\mathrm{net}^L)$ with the cross-entropy; the second form of"
             r" $\delta^L$, $y - t$, holds only when $\sum_k t_k = 1$ (one-hot targets or a distribution)."
         )
     else:
@@ -130,7 +130,7 @@ def _case_output(rules: LayerRules, sign: int) -> str:
 
 
 def _case_hidden(rules: LayerRules, sign: int, bias: bool) -> str:
-    downstream = r"\mathit{net}^{l+1}_{k}"
+    downstream = r"\mathrm{net}^{l+1}_{k}"
     lines = [
         rf"{_gradient_of_net('l', 'i')} &= \sum_{{k=1}}^{{n^{{l+1}}}} {_d(downstream, _net('l', 'i'))}"
         rf" {_gradient_of_net('l+1', 'k')} \\",
