@@ -227,3 +227,19 @@ def test_layer_latex_writes_net_upright_as_every_other_multi_letter_name():
     forms = [rule_forms(rule) for rule in derive_rules(load("lecture001-general-rules")).rules]
     hidden = next(form for form in forms if form["name"] == "delta_hidden")
     assert r"\mathrm{net}" in hidden["latex"] and not any(r"\mathit" in form["latex"] for form in forms)
+
+
+def test_latex_form_layer_at_another_point_says_which_and_works_there():
+    result = CliRunner().invoke(app, ["latex", "lecture001-general-rules", "--form", "layer", "--at", "x0_1=0.5"])
+    assert result.exit_code == 0, result.output
+    instance = result.output[result.output.index("An instance") :]
+    assert instance.startswith(r"An instance} at the exercise's point with $x^{0}_{1} = 0.5$ (layer 1, unit 1)")
+    # δ¹₁ = σ′(net¹₁)·W²₁₁·δ²₁ with δ = −∂L/∂net, lecture 001's net (by NumPy) at x = (0.5, 0.9), t = 0.5
+    w1, w2 = np.array([[0.1, 0.8], [0.4, 0.6]]), np.array([[0.3, 0.9]])
+    x1 = 1 / (1 + np.exp(-(w1 @ np.array([0.5, 0.9]))))
+    y = 1 / (1 + np.exp(-(w2 @ x1)))
+    delta1 = x1 * (1 - x1) * (w2.T @ ((0.5 - y) * y * (1 - y)))
+    value = float(instance.split("&= ")[-1].split("\n")[0])
+    assert value == pytest.approx(delta1[0], rel=1e-5)
+    plain = CliRunner().invoke(app, ["latex", "lecture001-general-rules", "--form", "layer"]).output
+    assert r"An instance} at the exercise's point (layer 1" in plain
