@@ -207,3 +207,10 @@ def test_help_and_a_good_command_exit_0_through_main(capsys):
             main(args)
         assert exit_.value.code == 0, capsys.readouterr()
     assert "two-branch-sigmoid" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["derive", "latex"])
+def test_an_unknown_form_names_every_form_layer_too(command):
+    # The forms are those the commands take (README's table): the scalar ones, all, and layer.
+    line = one_error_line(runner.invoke(app, [command, "lecture001-general-rules", "--form", "bogus"]))
+    assert "--form: unknown form 'bogus' (one of chain, paths, delta, closed, all, layer)" in line, line

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from symbackprop.cli import app
 from symbackprop.exercise.model import load
-from symbackprop.render.forms import FORMS
+from symbackprop.render.forms import ALL, SCALAR_FORMS
 
 EXERCISES = EXERCISE_FILES
 
@@ -112,7 +112,7 @@ def test_a_fragment_compiles_inside_a_users_document(tmp_path):
     compile_ok(main)
 
 
-@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("form", [*SCALAR_FORMS, ALL])  # layer: a [layers] net's, compiled with the layer tests
 @pytest.mark.parametrize("exercise", ["bp-2-2-1-sigmoid", "bp-2-2-2-sigmoid-no-bias", "four-paths"])
 def test_every_form_compiles(exercise, form, tmp_path):
     # bp-2-2-2's closed forms, asked for alone, run to 175 nodes each: they too must stay on the page.

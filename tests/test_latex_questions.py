@@ -90,3 +90,27 @@ def test_questions_standalone_is_a_document_and_never_overwrites_the_exercise(tm
     before = source.read_text()
     assert "is an input of this command" in one_error_line("latex", str(source), "--questions", "-o", str(source))
     assert source.read_text() == before
+
+
+def test_a_layer_rule_question_says_what_is_asked_not_the_rules_internal_name(tmp_path):
+    # Lecture 001's symbols: δˡᵢ of a hidden unit, ∂L/∂Wᴸᵢⱼ of a weight into the output layer, δ = −∂L/∂net.
+    path = tmp_path / "rules.toml"
+    text = (Path(__file__).parent.parent / "exercises" / "lecture001-general-rules.toml").read_text()
+    asks = ["delta_hidden", "dW_output", "delta_output", "dW_hidden"]
+    path.write_text(text + "".join(f'\n[questions.q{n}]\nask = "rule:{name}"\n' for n, name in enumerate(asks, 1)))
+    invoke("latex", str(path), "--questions", "--standalone", "-o", str(tmp_path / "sheet.tex"))
+    sheet = (tmp_path / "sheet.tex").read_text()
+    items = [line for line in sheet.splitlines() if line.startswith(r"\item")]
+    assert items == [
+        r"\item the rule for $\delta^{l}_{i}$ of a hidden unit (in index or matrix form), as a formula (1 point).",
+        r"\item the rule for $\frac{\partial \mathcal{L}}{\partial W^{L}_{ij}}$ for a weight into the output layer"
+        r" (in index or matrix form), as a formula (1 point).",
+        r"\item the rule for $\delta^{L}_{i}$ of an output unit (in index or matrix form), as a formula (1 point).",
+        r"\item the rule for $\frac{\partial \mathcal{L}}{\partial W^{l}_{ij}}$ for a weight into a hidden layer"
+        r" (in index or matrix form), as a formula (1 point).",
+    ]
+    assert r"Here $\delta = -\partial \mathcal{L} / \partial \mathrm{net}$." in sheet
+    assert r"\mathrm{hidden}" not in sheet and r"\mathrm{dW}" not in sheet
+    from test_latex_compile import compile_ok
+
+    compile_ok(tmp_path / "sheet.tex")

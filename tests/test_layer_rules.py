@@ -173,7 +173,7 @@ def test_latex_form_layer_derives_case_1_case_2_and_an_instance():
     text = result.output
     assert text.index("Case 1") < text.index("Case 2") < text.index("Summary") < text.index("An instance")
     # case 2's chain rule through the downstream units, and the rule it ends on
-    assert r"\sum_{k=1}^{n^{l+1}} \frac{\partial \mathit{net}^{l+1}_{k}}{\partial \mathit{net}^{l}_{i}}" in text
+    assert r"\sum_{k=1}^{n^{l+1}} \frac{\partial \mathrm{net}^{l+1}_{k}}{\partial \mathrm{net}^{l}_{i}}" in text
     assert r"\left(W^{l+1}\right)^\top \delta^{l+1}" in text
     # δ¹₁ at lecture 001's point, with its sign, as the slide computes it: 0.68·(1 − 0.68)·0.3·(−0.0406) = −0.0027
     instance = text[text.index("An instance") :]
@@ -217,3 +217,29 @@ def test_the_readme_layer_sample_reruns_as_printed():
     printed = [line.rstrip() for line in result.output.splitlines()]
     start = printed.index(lines[0])
     assert printed[start : start + len(lines)] == lines
+
+
+def test_layer_latex_writes_net_upright_as_every_other_multi_letter_name():
+    # Issue 15: a multi-letter name is upright (\mathrm), in the scalar LaTeX and in the layer LaTeX alike;
+    # the grading tests read every rule's LaTeX back through the answer parser.
+    text = CliRunner().invoke(app, ["latex", "lecture001-general-rules", "--form", "layer"]).output
+    assert r"\mathrm{net}" in text and r"\mathit" not in text
+    forms = [rule_forms(rule) for rule in derive_rules(load("lecture001-general-rules")).rules]
+    hidden = next(form for form in forms if form["name"] == "delta_hidden")
+    assert r"\mathrm{net}" in hidden["latex"] and not any(r"\mathit" in form["latex"] for form in forms)
+
+
+def test_latex_form_layer_at_another_point_says_which_and_works_there():
+    result = CliRunner().invoke(app, ["latex", "lecture001-general-rules", "--form", "layer", "--at", "x0_1=0.5"])
+    assert result.exit_code == 0, result.output
+    instance = result.output[result.output.index("An instance") :]
+    assert instance.startswith(r"An instance} at the exercise's point with $x^{0}_{1} = 0.5$ (layer 1, unit 1)")
+    # δ¹₁ = σ′(net¹₁)·W²₁₁·δ²₁ with δ = −∂L/∂net, lecture 001's net (by NumPy) at x = (0.5, 0.9), t = 0.5
+    w1, w2 = np.array([[0.1, 0.8], [0.4, 0.6]]), np.array([[0.3, 0.9]])
+    x1 = 1 / (1 + np.exp(-(w1 @ np.array([0.5, 0.9]))))
+    y = 1 / (1 + np.exp(-(w2 @ x1)))
+    delta1 = x1 * (1 - x1) * (w2.T @ ((0.5 - y) * y * (1 - y)))
+    value = float(instance.split("&= ")[-1].split("\n")[0])
+    assert value == pytest.approx(delta1[0], rel=1e-5)
+    plain = CliRunner().invoke(app, ["latex", "lecture001-general-rules", "--form", "layer"]).output
+    assert r"An instance} at the exercise's point (layer 1" in plain

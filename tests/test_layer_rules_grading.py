@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import itertools
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from symbackprop.engine.layer_forms import rule_forms
@@ -198,3 +200,122 @@ def test_evaluating_an_answer_has_a_bounded_number_of_steps(tmp_path, monkeypatc
     grader = _ask_every_rule(tmp_path, NETS[3])
     assert grader.grade("delta_hidden", right).verdict == "correct"
     assert grader.grade("delta_hidden", costly).verdict == "wrong"
+
+
+def _lecture_forward():
+    """Lecture 001's 2-2-1 sigmoid net (LECTURE) by NumPy: net¹, and W²ᵀδ² with δ = −∂L/∂net."""
+    weights = [np.array(w) for w in ast.literal_eval(_weights([2, 2, 1]))]
+    x0 = np.array([[0.4 - 0.3 * j] for j in (1, 2)])
+    t = np.array([[0.35]])
+    net1 = weights[0] @ x0
+    x1 = 1 / (1 + np.exp(-net1))
+    net2 = weights[1] @ x1
+    y = 1 / (1 + np.exp(-net2))
+    delta2 = (t - y) * y * (1 - y)  # half_sse, δ = −∂L/∂net
+    return net1, weights[1].T @ delta2
+
+
+@pytest.mark.parametrize(
+    ("answer", "slope"),
+    [
+        ("relu'(net^l_i) * sum_k W^{l+1}_{ki} delta^{l+1}_k", lambda net: (net > 0).astype(float)),
+        ("tanh'(net^l_i) * sum_k W^{l+1}_{ki} delta^{l+1}_k", lambda net: 1 - np.tanh(net) ** 2),
+        (r"\tanh'(net^l_i) \sum_k W^{l+1}_{ki} \delta^{l+1}_k", lambda net: 1 - np.tanh(net) ** 2),
+        ("(W^{l+1})^T delta^{l+1} .* softplus'(net^l)", lambda net: 1 / (1 + np.exp(-net))),
+    ],
+)
+def test_another_activations_derivative_is_that_function_not_the_layers(tmp_path, answer, slope):
+    grader = _ask_every_rule(tmp_path, LECTURE)
+    judge = grader.layer_judge
+    rule = next(rule for rule in judge.rules.rules if rule.name == "delta_hidden")
+    net1, back = _lecture_forward()
+    at_the_point = judge.values(parse_layer_rule(answer), rule)[0]
+    assert np.allclose(at_the_point, slope(net1) * back)
+    verdict = grader.grade("delta_hidden", answer)
+    assert verdict.verdict == "wrong" and verdict.diagnoses == ("activation_derivative",), verdict.feedback
+    assert "is not this layer's activation derivative" in verdict.feedback
+
+
+def test_softmax_derivative_on_a_sigmoid_layer_is_wrong(tmp_path):
+    verdict = _ask_every_rule(tmp_path, LECTURE).grade(
+        "delta_hidden", "softmax'(net^l_i) * sum_k W^{l+1}_{ki} delta^{l+1}_k"
+    )
+    assert verdict.verdict == "wrong" and verdict.diagnoses == ("activation_derivative",), verdict.feedback
+
+
+@pytest.mark.parametrize(
+    ("answer", "verdict"),
+    [
+        ("tanh'(net^l_i) * sum_k W^{l+1}_{ki} delta^{l+1}_k", "correct"),  # NETS[1]'s hidden layer is tanh
+        ("g'(net^l_i) * sum_k W^{l+1}_{ki} delta^{l+1}_k", "correct"),
+        ("sigma'(net^l_i) * sum_k W^{l+1}_{ki} delta^{l+1}_k", "wrong"),  # σ is the sigmoid, not tanh
+    ],
+)
+def test_the_layers_own_activation_name_is_its_derivative(tmp_path, answer, verdict):
+    assert _ask_every_rule(tmp_path, NETS[1]).grade("delta_hidden", answer).verdict == verdict
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind"),
+    [
+        # k = 5 … n² = 1 is an empty sum: δ¹ = 0, not the rule
+        (r"\sigma'(net^l_i) \sum_{k=5}^{n^{l+1}} W^{l+1}_{ki} \delta^{l+1}_k", "unit_index"),
+        (r"\sigma'(net^l_i) \sum_{k=0}^{n^{l+1}} W^{l+1}_{ki} \delta^{l+1}_k", "unit_index"),  # there is no unit 0
+        # k runs over layer l + 1 (1 unit); n^l = 2 reaches W²_{2i}, which does not exist
+        (r"\sigma'(net^l_i) \sum_{k=1}^{n^{l}} W^{l+1}_{ki} \delta^{l+1}_k", "layer_index"),
+    ],
+)
+def test_a_sums_bounds_are_read_as_written(tmp_path, answer, kind):
+    verdict = _ask_every_rule(tmp_path, LECTURE).grade("delta_hidden", answer)
+    assert verdict.verdict == "wrong" and verdict.diagnoses == (kind,), verdict.feedback
+
+
+def test_a_sum_from_two_leaves_out_the_first_unit(tmp_path):
+    # On the 3-2-2-1 net W² is 2×2 and δ² has 2 units: Σ_{k=2}^{2} is W²_{2i} δ²_2 alone, by NumPy below.
+    grader = _ask_every_rule(tmp_path, NETS[2])
+    judge = grader.layer_judge
+    rule = next(rule for rule in judge.rules.rules if rule.name == "delta_hidden")
+    whole = judge.values(parse_layer_rule("f'(net^l_i) * sum_{k=1}^{n^{l+1}} W^{l+1}_{ki} delta^{l+1}_k"), rule)
+    first = judge.values(parse_layer_rule("f'(net^l_i) * W^{l+1}_{1i} delta^{l+1}_1"), rule)
+    second = judge.values(parse_layer_rule("f'(net^l_i) * sum_{k=2}^{n^{l+1}} W^{l+1}_{ki} delta^{l+1}_k"), rule)
+    assert all(np.allclose(w - f, s) for w, f, s in zip(whole, first, second, strict=True))
+    assert not np.allclose(whole[0], second[0])
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        # On the 2-2-1 net l + 1 = L = 2: these equal the rule there, but not on a deeper net
+        ("delta_hidden", "sigma'(net^1_i) * sum_k W^{2}_{ki} delta^{2}_k"),
+        ("delta_hidden", "sigma'(net^l_i) * sum_k W^{L}_{ki} delta^{L}_k"),
+        ("delta_hidden", r"\sigma'(net^l_i) \sum_{k=1}^{n^{2}} W^{2}_{ki} \delta^{2}_k"),
+        ("dW_output", "-delta^L_i x^{1}_j"),
+        ("delta_output", "(t_i - y_i) f'(net^2_i)"),
+    ],
+)
+def test_concrete_layer_numbers_are_not_the_general_rule(tmp_path, question, answer):
+    verdict = _ask_every_rule(tmp_path, LECTURE).grade(question, answer)
+    assert verdict.verdict == "wrong" and verdict.diagnoses == ("layer_index",), verdict.feedback
+
+
+def test_the_deeper_net_a_rule_is_also_judged_on_is_backpropagated_right(tmp_path):
+    # The deeper net's δ at its own point, by an independent NumPy backprop (sigmoid, half_sse,
+    # δ = −∂L/∂net), equals what the judge holds each answer to.
+    from symbackprop.judge.layer_rule import deeper_net
+
+    grader = _ask_every_rule(tmp_path, LECTURE)
+    judge = grader.layer_judge
+    deeper = deeper_net(grader.exercise)
+    sizes = deeper.layers["sizes"]
+    assert len(sizes) == 5 and sizes[0] == 2 and sizes[-1] == 1
+    weights = [np.array(w) for w in deeper.layers["weights"]]
+    xs = [np.array([[0.4 - 0.3 * j] for j in (1, 2)])]
+    for w in weights:
+        xs.append(1 / (1 + np.exp(-(w @ xs[-1]))))
+    deltas = [(np.array([[0.35]]) - xs[-1]) * xs[-1] * (1 - xs[-1])]
+    for layer in range(len(weights) - 1, 0, -1):
+        deltas.insert(0, xs[layer] * (1 - xs[layer]) * (weights[layer].T @ deltas[0]))
+    rule = next(rule for rule in judge.rules.rules if rule.name == "delta_hidden")
+    own_points = 1 + judge.random_points  # the exercise's net first: its point and the random ones
+    on_deeper_point = judge.references(rule)[own_points : own_points + 3]
+    assert all(np.allclose(got, want) for got, want in zip(on_deeper_point, deltas[:3], strict=True))

@@ -12,6 +12,7 @@ import tomllib
 from fractions import Fraction
 
 import pytest
+from conftest import EXERCISES
 from typer.testing import CliRunner
 
 from symbackprop.cli import app
@@ -21,7 +22,7 @@ from symbackprop.exercise.variants import read_variants
 from symbackprop.grading.grader import Grader
 from symbackprop.grading.questions import read_questions
 from symbackprop.grading.spreadsheet import safe_cell
-from symbackprop.grading.variants import draw_variant, read_cell
+from symbackprop.grading.variants import draw_variant, load_with_variants, read_cell
 
 # E = (t - w*x)²/2, so dE/dw = -(t - w*x)·x and dE/dx = -(t - w*x)·w (worked by hand): at the
 # point -3 and -1.125, so neither a factor nor its sign can be mistaken for another.
@@ -300,3 +301,23 @@ def test_an_empty_roster_is_one_error_and_writes_nothing(tmp_path):
     result = run("variants", exercise_file(tmp_path, MANY), "--roster", roster, "-o", out)
     assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output
     assert f"{roster}: no students" in result.stderr and not out.exists()
+
+
+def test_a_layer_rule_question_is_not_checked_per_draw_and_says_why(tmp_path):
+    # A rule is a formula over the whole net (issue 19): the draw cannot make it ambiguous, so only
+    # the quantity question is checked. dL/dW1_11 = -δ¹₁·x0_1 (lecture 001's sign) is 0 at
+    # x0_1 = 0 (by hand), so that draw is refused for q2, never for q1.
+    head = (EXERCISES / "lecture001-general-rules.toml").read_text()
+    head += '\n[questions.q1]\nask = "rule:delta_hidden"\n[questions.q2]\nask = "dL/dW1_11"\n'
+    path = exercise_file(tmp_path, "x0_1 = { choice = [0, 0.5] }\n", head=head)
+    result = run("variants", path, "--roster", roster_file(tmp_path, [f"s{k}" for k in range(6)]), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert [entry["question"] for entry in report["unchecked"]] == ["q1"]
+    assert "formula over the whole net" in report["unchecked"][0]["reason"]
+    students = report["students"]
+    assert {s["values"]["x0_1"] for s in students} == {"0.5"}
+    refusals = [r for s in students for r in s["refused"]]
+    assert all(r["question"] == "q2" and r["values"]["x0_1"] == "0" for r in refusals)
+    exercise, questions, space = load_with_variants(path)
+    assert draw_variant(Grader(exercise, questions), space, random.Random(1)).values == {"x0_1": Fraction(1, 2)}

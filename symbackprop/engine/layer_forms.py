@@ -16,7 +16,7 @@ from sympy.printing.latex import LatexPrinter
 from symbackprop.engine.layer_rules import Rule, i, j, n
 from symbackprop.parse.printer import PlainPrinter, lecture_order
 
-LATEX_NAMES = {"delta": r"\delta", "net": r"\mathit{net}", "W": "W", "x": "x", "b": "b", "t": "t", "y": "y"}
+LATEX_NAMES = {"delta": r"\delta", "net": r"\mathrm{net}", "W": "W", "x": "x", "b": "b", "t": "t", "y": "y"}
 
 
 def layer_text(layer: sympy.Expr) -> str:

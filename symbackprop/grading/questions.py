@@ -14,7 +14,7 @@ from symbackprop.errors import SymbackpropError, is_finite_number
 from symbackprop.exercise import catalog
 from symbackprop.exercise.model import Exercise, from_toml
 from symbackprop.exercise.quantities import Quantity, parse_quantity
-from symbackprop.judge.layer_rule import LAYER_KINDS
+from symbackprop.judge.layer_mistakes import LAYER_KINDS
 from symbackprop.judge.mistakes import KINDS
 
 FORMS = ("symbolic", "numeric", "auto")

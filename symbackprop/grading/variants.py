@@ -2,7 +2,10 @@
 
 A point is diagnosable when, for every question at its significant figures, the right value
 is not 0 and no mistake of the catalog (:mod:`symbackprop.judge.mistakes`) gives the right
-value: otherwise a student who made that mistake would be marked right. A draw that is not
+value: otherwise a student who made that mistake would be marked right. A layer-rule question
+(``ask = "rule:NAME"``) is not checked: it is a formula over the whole net, judged at the
+exercise's point and at seeded random points whatever the draw, so no draw makes it
+undiagnosable (see :data:`RULE_UNCHECKED`). A draw that is not
 is redrawn with the next draw number (or the RNG's next numbers), so the result is still
 determined by the student's inputs alone.
 """
@@ -44,6 +47,10 @@ from symbackprop.judge.precision import decimal_significant
 
 MAX_DRAWS = 100  # draws tried for one student before the sample space is called undiagnosable
 ZERO = 1e-12  # a right value this small is 0 (a float's noise around an exact 0)
+RULE_UNCHECKED = (
+    "a layer rule is a formula over the whole net, judged at several points whatever the draw: "
+    "no draw can make it undiagnosable, so it is not checked"
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,7 @@ class Draw:
     values: dict[str, sympy.Expr]
     draws: int
     refused: tuple[tuple[dict[str, sympy.Expr], Refusal], ...] = ()
+    unchecked: tuple[tuple[str, str], ...] = ()  # (question, why the draw was not checked for it)
 
     @property
     def variant(self) -> str:
@@ -86,14 +94,16 @@ class Diagnosability:
 
     def __init__(self, grader: Grader):
         self.grader = grader
+        self.unchecked = tuple((qid, RULE_UNCHECKED) for qid, q in grader.questions.items() if q.rule is not None)
+        checked = {qid: q for qid, q in grader.questions.items() if q.rule is None}
         # A "mistake" equal to the right value at every point (dE/dy for dE/ds4 when y = s4) is no
         # mistake: no point tells it apart, and grading cannot either. Only the others are checked.
         probes = grader.symbolic_points[1:]
         self.mistakes = {
             qid: [v for v in grader.variants(q.quantity, numeric=True) if not _always_right(q, v.value, probes)]
-            for qid, q in grader.questions.items()
+            for qid, q in checked.items()
         }
-        self.others = {qid: _other_names(grader, q, probes) for qid, q in grader.questions.items()}
+        self.others = {qid: _other_names(grader, q, probes) for qid, q in checked.items()}
         self._known: dict[str, Refusal | None] = {}
 
     def refusal(self, values: Mapping[str, sympy.Expr]) -> Refusal | None:
@@ -102,7 +112,7 @@ class Diagnosability:
         if key not in self._known:
             moved = self.grader.moved((self.grader.exercise.point or {}) | dict(values))
             self._known[key] = next(
-                filter(None, (self._question(moved, q) for q in self.grader.questions.values())), None
+                filter(None, (self._question(moved, q) for q in self.grader.questions.values() if q.rule is None)), None
             )
         return self._known[key]
 
@@ -132,7 +142,7 @@ class Diagnosability:
             values = space.draw(chooser(number))
             refusal = self.refusal(values)
             if refusal is None:
-                return Draw(self.grader.exercise.id, values, number + 1, tuple(refused))
+                return Draw(self.grader.exercise.id, values, number + 1, tuple(refused), self.unchecked)
             refused.append((values, refusal))
         raise SymbackpropError(
             f"no diagnosable point in {MAX_DRAWS} draws for {who} (the last: {refused[-1][1]}): widen the ranges",
@@ -239,11 +249,14 @@ def variants_csv(space: VariantSpace, draws: Mapping[str, Draw]) -> str:
 
 
 def variants_report(space: VariantSpace, draws: Mapping[str, Draw], salt: str) -> dict:
-    """``variants --json``: each student's values, how many draws they took, and why each refused draw was."""
+    """``variants --json``: each student's values, how many draws they took, why each refused draw was,
+    and the questions no draw is checked for (layer rules), with the reason."""
+    unchecked = dict(pair for draw in draws.values() for pair in draw.unchecked)
     return {
         "exercise": space.exercise_id,
         "salt": salt,
         "names": list(space.names),
+        "unchecked": [{"question": question, "reason": reason} for question, reason in unchecked.items()],
         "students": [
             {
                 "student": student,

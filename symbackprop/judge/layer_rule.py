@@ -5,42 +5,41 @@ rule is for: in index form unit by unit (``i``, and ``j`` for ∂L/∂W), in mat
 whole. Its values are compared with the rule's instances (:mod:`symbackprop.engine.layer_rules`)
 at the exercise's point and at seeded random points. A wrong answer is diagnosed by repairing
 it: if the answer with one thing changed (W's indices swapped or transposed, one layer index
-moved, f′ moved to another layer or put in, the sign flipped) is right, that was the mistake.
+moved, f′ moved to another layer or put in, the sign flipped) is right, that was the mistake
+(:mod:`symbackprop.judge.layer_mistakes`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import pairwise
 
-from symbackprop.core.activation import np  # NumPy on first use: audit and grade start without it
+import sympy
+
+from symbackprop.core.activation import conventions_in_force, np  # NumPy on first use: audit and grade start without it
 from symbackprop.engine.derivation import derive
-from symbackprop.engine.layer_rules import L as OUTPUT
 from symbackprop.engine.layer_rules import (
+    NET_SYMBOL,
     LayerRules,
     PointValues,
     Rule,
+    activation_derivative,
     derive_rules,
     instances,
     instantiate,
     layers_of,
 )
 from symbackprop.errors import SymbackpropError
-from symbackprop.exercise.model import Exercise
-from symbackprop.judge.mistakes import ACTIVATION, SIGN
-from symbackprop.parse.layer_rule import Layer, Node
+from symbackprop.exercise.layers import structure
+from symbackprop.exercise.model import Exercise, from_toml
+from symbackprop.judge.layer_mistakes import repairs
+from symbackprop.parse.layer_rule import OWN_SLOPE, Layer, Node, is_index_form, walk
 
-TRANSPOSE = "transpose"
-LAYER_INDEX = "layer_index"
-UNIT_INDEX = "unit_index"
-ACTIVATION_LAYER = "activation_layer"
-ACTIVATION_LAYER = "activation_layer"
-# Mistakes only a layer rule can have: the words of reports and of ``partial`` credit.
-LAYER_KINDS = (TRANSPOSE, LAYER_INDEX, UNIT_INDEX, ACTIVATION_LAYER)
 RANDOM_POINTS = 2
+EXTRA_WIDTHS = (3, 2)  # the hidden layers the deeper net adds: widths unlike each other, so shapes tell layers apart
 # Nodes evaluated for one answer at one point and layer: the parser bounds its size and its
 # nested sums; this bounds their product too (a sum of 5000 terms over a layer of 2000 units).
 MAX_STEPS = 200_000
@@ -60,22 +59,44 @@ class Judgement:
     feedback: str = ""
 
 
-def contains(node: Node, test: Callable[[Node], bool]) -> bool:
-    """Whether any node of the tree passes ``test``."""
-    return test(node) or any(contains(child, test) for child in node.args)
+def deeper_net(exercise: Exercise) -> Exercise:
+    """The exercise's net with two more hidden layers (3 and 2 units) before its output layer, seeded weights.
 
+    A general rule holds on any net: on the exercise's own, l + 1 may be L and layer 2, so
+    ``W^{2}`` or ``W^L`` written for ``W^{l+1}`` would pass there; on this one they do not. The
+    inputs, targets, activations (the new layers take the last hidden layer's, or the sigmoid
+    when there is none), loss, bias and conventions are the exercise's.
 
-def is_index_form(node: Node) -> bool:
-    """Index form when the answer sums over an index or names a unit by a letter."""
-    return contains(
-        node, lambda n: n.kind == "sum" or (n.indices is not None and any(index.isalpha() for index in n.indices))
-    )
+    >>> from symbackprop.exercise.model import from_toml
+    >>> table = {"layers": {"sizes": [2, 1], "activation": "tanh", "weights": [[[0.5, -1]]]}}
+    >>> net = deeper_net(from_toml(table | {"at": {"x0_1": 1, "x0_2": 2, "t_1": 0}}, source="f", default_id="e"))
+    >>> net.layers["sizes"], net.layers["activation"]
+    ([2, 3, 2, 1], ['sigmoid', 'sigmoid', 'tanh'])
+    """
+    shape = structure(exercise.layers, source=exercise.path)
+    sizes = [*shape.sizes[:-1], *EXTRA_WIDTHS, shape.sizes[-1]]
+    hidden = shape.activations[-2] if len(shape.activations) > 1 else "sigmoid"
+    activations = [*shape.activations[:-1], *[hidden] * len(EXTRA_WIDTHS), shape.activations[-1]]
+    generator = random.Random(f"{exercise.id}:deeper")
+
+    def number() -> float:
+        return round(generator.choice((-1, 1)) * generator.uniform(0.1, 1.0), 2)  # never 0: no unit is cut off
+
+    table: dict = {"sizes": sizes, "activation": activations, "bias": shape.bias, "loss": shape.loss}
+    table["weights"] = [[[number() for _ in range(before)] for _ in range(after)] for before, after in pairwise(sizes)]
+    if shape.bias:
+        table["biases"] = [[number() for _ in range(units)] for units in sizes[1:]]
+    point = exercise.point or {}
+    given = {name: float(point[name]) for name in exercise.inputs if name in point}
+    deeper = from_toml({"layers": table, "at": given}, source=exercise.path or exercise.id, default_id=exercise.id)
+    return dataclasses.replace(deeper, id=f"{exercise.id}:deeper", conventions=exercise.conventions)
 
 
 class Point:
     """The net's numbers at one point, with the rules' δ at every unit."""
 
     def __init__(self, exercise: Exercise, rules: LayerRules, at: dict | None):
+        self.exercise, self.rules = exercise, rules
         derivation = derive(exercise, at=at)
         self.values = PointValues(exercise, rules, derivation)
         instances(exercise, rules, derivation, self.values)
@@ -83,8 +104,21 @@ class Point:
         self.sizes = rules.net.sizes
         self.last = len(self.sizes) - 1
 
+    def is_own_slope(self, name: str, layer: int) -> bool:
+        """Whether f′ written with ``name`` is layer ``layer``'s own: f (or g), or its activation's name."""
+        return name in (OWN_SLOPE, self.net.activations[layer - 1])
+
+    def other_slope(self, name: str, layer: int, unit: int) -> float:
+        """Another activation's derivative at net^layer_unit: relu′ written on a sigmoid layer is relu′."""
+        derivative = activation_derivative(name)
+        if derivative is sympy.nan:
+            raise NotDefined(f"{name}′ is not elementwise")
+        with conventions_in_force(self.exercise.conventions):
+            return float(derivative.subs(NET_SYMBOL, self.values.known[f"net{layer}_{unit}"]))
+
     def reference(self, rule: Rule, layer: int) -> np.ndarray:
         """The rule's instances at one layer, as the matrix form shapes them: a column, or Wˡ's shape for ∂L/∂W."""
+        rule = next(own for own in self.rules.rules if own.name == rule.name)  # as derived on this net
         rows = self.sizes[layer]
         columns = self.sizes[layer - 1] if rule.kind == "dW" else 1
         table = np.empty((rows, columns))
@@ -110,6 +144,15 @@ class Evaluator:
             raise NotDefined(f"there is no layer {value}")
         return value
 
+    def slope(self, name: str, layer: int, unit: int) -> float:
+        """f′ as written, at net^layer_unit: the layer's own (f, or its activation's name), else that function's."""
+        try:
+            if self.point.is_own_slope(name, layer):
+                return self.point.values.slope(layer, unit)
+            return self.point.other_slope(name, layer, unit)
+        except KeyError as error:
+            raise NotDefined(str(error)) from None
+
     # -- index form --------------------------------------------------------------------------
 
     def scalar(self, node: Node, bound: dict[str, int]) -> float:
@@ -129,13 +172,10 @@ class Evaluator:
             unit = self._units(node.indices or ("i",), bound)[0]
             if layer == 0 or unit > self.point.sizes[layer]:
                 raise NotDefined("f′ of an input")
-            try:
-                return self.point.values.slope(layer, unit)
-            except KeyError as error:
-                raise NotDefined(str(error)) from None
+            return self.slope(node.name, layer, unit)
         if kind == "sum":
-            size = self._range(node.args[0], node.name)
-            return sum(self.scalar(node.args[0], bound | {node.name: k}) for k in range(1, size + 1))
+            first, last = self._bounds(node)
+            return sum(self.scalar(node.args[0], bound | {node.name: k}) for k in range(first, last + 1))
         if kind == "neg":
             return -self.scalar(node.args[0], bound)
         if kind in ("T", "sumvec"):
@@ -169,9 +209,16 @@ class Evaluator:
         except KeyError as error:
             raise NotDefined(f"no {error}") from None
 
+    def _bounds(self, node: Node) -> tuple[int, int]:
+        """A sum's first and last index as written: k = 1 … n^{l+1} by default, the units of the layer k indexes."""
+        first = 1 if node.lower is None else node.lower
+        if node.upper is None:
+            return first, self._range(node.args[0], node.name)
+        return first, self.point.sizes[self.layer_of(node.upper)]
+
     def _range(self, body: Node, index: str) -> int:
         """How far a sum's index runs: the units of the layer it indexes in the body."""
-        for node in _walk(body):
+        for node in walk(body):
             if node.kind in ("q", "slope") and node.indices and index in node.indices:
                 position = node.indices.index(index)
                 if node.name in ("t", "y"):
@@ -195,7 +242,7 @@ class Evaluator:
             layer = self.layer_of(node.layer)
             if layer == 0:
                 raise NotDefined("f′ of the input layer")
-            return np.array([[self.point.values.slope(layer, unit)] for unit in range(1, self.point.sizes[layer] + 1)])
+            return np.array([[self.slope(node.name, layer, unit)] for unit in range(1, self.point.sizes[layer] + 1)])
         if kind == "neg":
             return -self.array(node.args[0])
         if kind == "T":
@@ -256,12 +303,6 @@ def _shape(value: np.ndarray) -> str:
     return f"{value.shape[0]}×{value.shape[1]}"
 
 
-def _walk(node: Node) -> Iterator[Node]:
-    yield node
-    for child in node.args:
-        yield from _walk(child)
-
-
 class LayerRuleJudge:
     """Judges answers to one exercise's layer-rule questions."""
 
@@ -277,15 +318,20 @@ class LayerRuleJudge:
 
     @cached_property
     def points(self) -> list[Point]:
-        """The exercise's point, then seeded random points: every param and input moved."""
-        base = {name: float(value) for name, value in (self.exercise.at() or {}).items()}
-        if not base:
+        """On the exercise's net and a deeper one (:func:`deeper_net`): each net's point, then seeded random ones."""
+        if not self.exercise.at():
             raise SymbackpropError(f"{self.exercise.id} has no point to check a layer rule at", key="at")
-        generator = random.Random(f"{self.exercise.id}:layer")
-        points = [Point(self.exercise, self.rules, None)]
+        deeper = deeper_net(self.exercise)
+        return [*self._points_on(self.exercise, self.rules), *self._points_on(deeper, derive_rules(deeper))]
+
+    def _points_on(self, exercise: Exercise, rules: LayerRules) -> list[Point]:
+        """The net's point, then seeded random points: every param and input moved."""
+        base = {name: float(value) for name, value in (exercise.at() or {}).items()}
+        generator = random.Random(f"{exercise.id}:layer")
+        points = [Point(exercise, rules, None)]
         for _ in range(self.random_points):
             moved = {name: value + generator.uniform(-0.5, 0.5) for name, value in base.items()}
-            points.append(Point(self.exercise, self.rules, moved))
+            points.append(Point(exercise, rules, moved))
         return points
 
     def values(self, answer: Node, rule: Rule) -> list[np.ndarray] | None:
@@ -293,7 +339,7 @@ class LayerRuleJudge:
         index_form = is_index_form(answer)
         found = []
         for point in self.points:
-            for layer in layers_of(rule, self.rules.net):
+            for layer in layers_of(rule, point.net):
                 evaluator = Evaluator(point, layer)
                 try:
                     if index_form:
@@ -319,9 +365,8 @@ class LayerRuleJudge:
     def references(self, rule: Rule) -> list[np.ndarray]:
         """The rule's instances at every point and layer (worked out once per rule)."""
         if rule.name not in self._references:
-            net = self.rules.net
             self._references[rule.name] = [
-                point.reference(rule, layer) for point in self.points for layer in layers_of(rule, net)
+                point.reference(rule, layer) for point in self.points for layer in layers_of(rule, point.net)
             ]
         return self._references[rule.name]
 
@@ -343,93 +388,3 @@ class LayerRuleJudge:
             if self.same(repaired, rule):
                 return Judgement(False, kind, feedback)
         return Judgement(False, None, "not the rule: its values on the net differ")
-
-
-def repairs(answer: Node, rule: Rule, rules: LayerRules) -> Iterator[tuple[str, str, Node]]:
-    """The answer with one typical mistake undone, with the mistake's kind and words."""
-    convention = "δ = −∂L/∂net" if rules.sign < 0 else "δ = ∂L/∂net"
-    words = f'the sign: the rule is the negative of this under {convention} (delta_sign = "{rules.convention}")'
-    yield SIGN, words, Node("neg", (answer,))
-    yield (
-        TRANSPOSE,
-        "the transpose is missing: W^{l+1}_{ki} (in matrix form (W^{l+1})^T), not W^{l+1}_{ik}",
-        _map(answer, _transposed),
-    )
-    for target, name in _layered(answer, ("W", "delta", "x", "net", "b")):
-        for shift in (1, -1):
-            moved = _replaced(answer, target, _shifted(target, shift))
-            yield LAYER_INDEX, f"the wrong layer index on {name}: {_layer_words(target.layer, shift)}", moved
-    for target, name in _layered(answer, ("W", "delta", "x", "net", "b")):
-        if target.indices is not None and len(target.indices) == 1 and rule.kind == "dW":
-            other = {"i": "j", "j": "i"}.get(target.indices[0])
-            if other is not None:
-                moved = _replaced(answer, target, dataclasses.replace(target, indices=(other,)))
-                yield UNIT_INDEX, f"the wrong unit index on {name}: _{other}, not _{target.indices[0]}", moved
-    for target, _ in _layered(answer, ("slope",)):
-        for shift in (1, -1):
-            moved = _replaced(answer, target, _shifted(target, shift))
-            yield ACTIVATION_LAYER, f"f′ of the wrong layer: {_layer_words(target.layer, shift)}", moved
-    if not contains(answer, lambda node: node.kind == "slope") and rule.kind == "delta":
-        own = Layer("L" if rule.layer == OUTPUT else "l", 0)
-        index_form = is_index_form(answer)
-        slope = Node("slope", layer=own, indices=("i",) if index_form else None)
-        feedback = "f′(net) of the unit's own layer is missing (the derivative of its activation)"
-        yield ACTIVATION, feedback, Node("mul" if index_form else "had", (answer, slope))
-
-
-def _replaced(answer: Node, target: Node, new: Node) -> Node:
-    """The answer with the node ``target`` (that very node) replaced by ``new``."""
-
-    def change(node: Node) -> Node | None:
-        return new if node is target else None
-
-    return _map(answer, change)
-
-
-def _layer_words(layer: Layer | None, shift: int) -> str:
-    if layer is None:
-        return "its layer"
-    wrong, right = _layer_text(layer), _layer_text(Layer(layer.symbol, layer.offset + shift))
-    return f"layer {right}, not {wrong}"
-
-
-def _layer_text(layer: Layer) -> str:
-    if layer.symbol is None:
-        return str(layer.offset)
-    return layer.symbol + (f"{layer.offset:+d}" if layer.offset else "")
-
-
-def _layered(answer: Node, kinds: tuple[str, ...]) -> list[tuple[Node, str]]:
-    found = []
-    for node in _walk(answer):
-        if (node.kind == "q" and node.name in kinds and node.layer is not None) or (
-            node.kind == "slope" and "slope" in kinds
-        ):
-            found.append((node, node.name or "f′"))
-    return found
-
-
-def _shifted(node: Node, shift: int) -> Node:
-    layer = node.layer or Layer(None, 0)
-    return dataclasses.replace(node, layer=Layer(layer.symbol, layer.offset + shift))
-
-
-def _transposed(node: Node) -> Node | None:
-    """W_{ik} for W_{ki} in index form; W for Wᵀ (and Wᵀ for W) in matrix form."""
-    if node.kind == "q" and node.name == "W" and node.indices is not None and len(node.indices) == 2:
-        return dataclasses.replace(node, indices=node.indices[::-1])
-    if node.kind == "T" and node.args[0].kind == "q" and node.args[0].name == "W":
-        return node.args[0]
-    if node.kind == "q" and node.name == "W" and node.indices is None:
-        return Node("T", (node,))
-    return None
-
-
-def _map(node: Node, change: Callable[[Node], Node | None]) -> Node:
-    """The tree with ``change`` applied top-down: where it gives a node, that node replaces the subtree."""
-    changed = change(node)
-    if changed is not None:
-        return changed
-    if not node.args:
-        return node
-    return dataclasses.replace(node, args=tuple(_map(child, change) for child in node.args))

@@ -1,21 +1,23 @@
 """A layer rule as a student writes it, in index or matrix form, plain or LaTeX: a whitelist reader.
 
 Index form: ``sigma'(net^l_i) * sum_k W^{l+1}_{ki} delta^{l+1}_k``,
-``\\sigma'(\\mathit{net}^l_i) \\sum_{k=1}^{n^{l+1}} W^{l+1}_{ki} \\delta^{l+1}_k``.
+``\\sigma'(\\mathrm{net}^l_i) \\sum_{k=1}^{n^{l+1}} W^{l+1}_{ki} \\delta^{l+1}_k``.
 Matrix form: ``(W^{l+1})^T delta^{l+1} .* f'(net^l)``,
 ``\\left(W^{l+1}\\right)^\\top \\delta^{l+1} \\odot \\sigma'(net^l)``,
 ``-delta^l (x^{l-1})^T`` for an outer product.
 
 Only the lecture's names are read: W, x, net, b, delta (δ), t, y, with a layer (``^l``,
-``^{l+1}``, ``^L``, ``^2``) and unit indices (``_i``, ``_{ki}``); f′ of a net as ``f'``,
-``sigma'``, ``σ'`` or an activation's name; ``sum_k``; numbers; + − * / ``.*`` ``./`` and
-``^T``. Anything else is an error naming the column. Nothing is evaluated here: the result is
-a small tree (:class:`Node`) that :mod:`symbackprop.judge.layer_rule` evaluates on a net.
+``^{l+1}``, ``^L``, ``^2``) and unit indices (``_i``, ``_{ki}``); f′ of a net as ``f'``
+or ``g'`` (the layer's own), ``sigma'``/``σ'`` (the sigmoid) or an activation's name; ``sum_k``;
+numbers; + − * / ``.*`` ``./`` and ``^T``. Anything else is an error naming the column. Nothing
+is evaluated here: the result is a small tree (:class:`Node`) that :mod:`symbackprop.judge.layer_rule`
+evaluates on a net.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from symbackprop.core.functions import ACTIVATIONS
@@ -26,7 +28,11 @@ MAX_SUMS = 3  # sums nested in one another: each multiplies the work of evaluati
 LAYERED = ("W", "x", "net", "b", "delta")  # names with a layer
 UNLAYERED = ("t", "y")  # the targets and outputs: indexed by unit only
 NAMES = {"delta": "delta", "δ": "delta", "W": "W", "w": "W", "x": "x", "net": "net", "b": "b", "t": "t", "y": "y"}
-SLOPES = {"f", "sigma", "σ", "g"}  # f′ of the layer, whatever its activation; an activation's own name works too
+# f′ as written → the function it names: f and g are the layer's own activation, whatever it is; σ is
+# the sigmoid (the lecture's σ); any other activation's name is that activation. The judge reads a
+# name as the layer's f′ only when it is f or that layer's activation: relu′ on a sigmoid layer is relu′.
+SLOPES = {"f": "f", "g": "f", "sigma": "sigmoid", "σ": "sigmoid"}
+OWN_SLOPE = "f"  # the slope's name for "the layer's own activation"
 MACROS = {
     "delta": "δ",
     "sigma": "σ",
@@ -69,9 +75,10 @@ class Layer:
 class Node:
     """One node of the tree: ``kind`` and its parts.
 
-    Kinds: ``num`` (value), ``q`` (name, layer, indices), ``slope`` (layer, indices: f′ of that
-    net), ``sum`` (index, body), ``sumvec`` (body: the sum of a vector's entries), ``neg``,
-    ``add``, ``sub``, ``mul`` (a product, or a matrix product), ``had`` (elementwise),
+    Kinds: ``num`` (value), ``q`` (name, layer, indices), ``slope`` (name, layer, indices: f′ of
+    that net, name :data:`OWN_SLOPE` for the layer's own activation or an activation's name),
+    ``sum`` (index, body), ``sumvec`` (body: the sum of a vector's entries), ``neg``, ``add``,
+    ``sub``, ``mul`` (a product, or a matrix product), ``had`` (elementwise),
     ``div``, ``hdiv`` (elementwise division), ``T`` (transpose).
     """
 
@@ -81,6 +88,31 @@ class Node:
     layer: Layer | None = None
     indices: tuple[str, ...] | None = None
     value: float = 0.0
+    lower: int | None = None  # a sum's bounds as written: k = lower … n^upper (None: not written)
+    upper: Layer | None = None
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Every node of the tree, the root first."""
+    yield node
+    for child in node.args:
+        yield from walk(child)
+
+
+def contains(node: Node, test: Callable[[Node], bool]) -> bool:
+    """Whether any node of the tree passes ``test``."""
+    return any(test(each) for each in walk(node))
+
+
+def is_index_form(node: Node) -> bool:
+    """Index form when the answer sums over an index or names a unit by a letter.
+
+    >>> is_index_form(parse_layer_rule("sum_k W^{l+1}_{ki} delta^{l+1}_k")), is_index_form(parse_layer_rule("(W^l)^T"))
+    (True, False)
+    """
+    return contains(
+        node, lambda n: n.kind == "sum" or (n.indices is not None and any(index.isalpha() for index in n.indices))
+    )
 
 
 @dataclass(frozen=True)
@@ -130,7 +162,7 @@ def tokenize(text: str) -> list[Tok]:
 
 
 def _unwrap_words(tokens: list[Tok]) -> list[Tok]:
-    """``\\mathit{net}`` is the word net: the macro and the braces around its word are dropped."""
+    """``\\mathrm{net}`` is the word net: the macro and the braces around its word are dropped."""
     out: list[Tok] = []
     index = 0
     while index < len(tokens):
@@ -353,7 +385,7 @@ class _Reader:
         self.take(")")
         if argument.kind != "q" or argument.name != "net":
             raise ParseError(f"column {token.column}: {token.text}' is taken of a net, like {token.text}'(net^l_i)")
-        return Node("slope", layer=argument.layer, indices=argument.indices)
+        return Node("slope", name=SLOPES.get(token.text, token.text), layer=argument.layer, indices=argument.indices)
 
     def sum(self, token: Tok) -> Node:
         if self.at("("):
@@ -362,38 +394,44 @@ class _Reader:
             self.take(")")
             return Node("sumvec", (body,))
         self.take("_")
+        lower, upper = None, None
         if self.at("{"):
             self.take("{")
             index = self.take()
-            if self.at("="):  # k=1 ... the bounds are the layer's units, whatever is written
+            if self.at("="):  # k=1: kept, and evaluated as written (k=0 is another sum)
                 self.take("=")
-                self.take()
+                lower = self._lower_bound()
             self.take("}")
         else:
             index = self.take()
         if index.kind != "word" or len(index.text) != 1:
             raise ParseError(f"column {index.column}: a sum runs over one index letter, like sum_k")
-        if self.at("^"):  # ^{n^{l+1}} or ^n: the upper bound, read and checked to be n of a layer
+        if self.at("^"):  # ^{n^{l+1}} or ^n: the upper bound, the units of the layer written (n alone: k's own)
             self.take("^")
             if self.at("{"):
                 self.take("{")
-                self._bound()
+                upper = self._bound()
                 self.take("}")
             else:
-                self._bound()
+                upper = self._bound()
         self.sums += 1
         if self.sums > MAX_SUMS:
             raise ParseError(f"column {token.column}: more than {MAX_SUMS} sums inside one another")
         body = self.term()
         self.sums -= 1
-        return Node("sum", (body,), name=index.text)
+        return Node("sum", (body,), name=index.text, lower=lower, upper=upper)
 
-    def _bound(self) -> None:
+    def _lower_bound(self) -> int:
+        token = self.take()
+        if token.kind != "number" or not token.text.isdigit():
+            raise ParseError(f"column {token.column}: a sum's lower bound is a whole number, like k=1")
+        return int(token.text)
+
+    def _bound(self) -> Layer | None:
         token = self.take()
         if token.text != "n":
             raise ParseError(f"column {token.column}: a sum's upper bound is n^l, the units of a layer")
-        if self.at("^"):
-            self.layer()
+        return self.layer() if self.at("^") else None
 
 
 def _right_side(text: str) -> str:

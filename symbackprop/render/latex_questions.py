@@ -56,6 +56,39 @@ def quantity_latex(quantity: Quantity, loss: str) -> str:
     return f"${math}${after}"
 
 
+# What each kind of layer rule gives, for the sheet: the left side's unit or weight, in words.
+_RULE_WHAT = {"delta": "of {unit} unit", "dW": "for a weight into {layer}", "db": "for a bias of {unit} unit"}
+
+
+def rule_question_latex(exercise: Exercise, quantity: Quantity) -> str | None:
+    r"""What a layer-rule question (``ask = "rule:NAME"``) asks, in words and symbols; None for a quantity.
+
+    >>> from symbackprop.exercise.model import load
+    >>> from symbackprop.exercise.quantities import Quantity
+    >>> ex = load("lecture001-general-rules")
+    >>> print(rule_question_latex(ex, Quantity("rule:delta_hidden", "delta_hidden", gradient=False)))
+    the rule for $\delta^{l}_{i}$ of a hidden unit (in index or matrix form)
+    """
+    from symbackprop.engine.layer_forms import lhs  # SymPy's layer rules: only a sheet that asks one needs them
+    from symbackprop.engine.layer_rules import derive_rules, rule_key
+
+    name = rule_key(quantity.key)
+    if name is None:
+        return None
+    rule = derive_rules(exercise).rule(name)
+    output = rule.name.endswith("_output")
+    what = _RULE_WHAT[rule.kind].format(
+        unit="an output" if output else "a hidden", layer="the output layer" if output else "a hidden layer"
+    )
+    return f"the rule for ${lhs(rule, 'latex')}$ {what} (in index or matrix form)"
+
+
+def _convention_latex(exercise: Exercise) -> str:
+    """The sign of δ a layer-rule answer is written under."""
+    sign = "-" if exercise.conventions.delta_sign == "-dL/dnet" else ""
+    return rf"Here $\delta = {sign}\partial \mathcal{{L}} / \partial \mathrm{{net}}$."
+
+
 def _points(points: float) -> str:
     """2.0 → "2 points", 0.5 → "0.5 points", 1 → "1 point"."""
     text = f"{points:g}"
@@ -116,8 +149,12 @@ def questions_latex(
     if any(question.quantity.step for question in asked) and "lr" in exercise.train:
         rate = tex.doprint(sympy.sympify(exercise.train["lr"]))
         parts.append(rf"Gradient descent takes steps of $\eta = {rate}$ against the gradient.")
+    rules = {id(q): rule_question_latex(exercise, q.quantity) for q in asked}
+    if any(rules.values()):
+        parts.append(_convention_latex(exercise))
     items = [
-        rf"\item {quantity_latex(q.quantity, exercise.loss)}, as {_ANSWER[q.form]} ({_points(q.points)})."
+        rf"\item {rules[id(q)] or quantity_latex(q.quantity, exercise.loss)}, as {_ANSWER[q.form]}"
+        f" ({_points(q.points)})."
         for q in asked
     ]
     parts.append("\\begin{enumerate}\n" + "\n".join(items) + "\n\\end{enumerate}")

@@ -1,8 +1,9 @@
 """``latex --form layer``: lecture 001's general derivation of the layer rules, with one instance in numbers.
 
 Case 1 (the output units), case 2 (a hidden unit, the chain rule through the units downstream),
-the summary in index and matrix form, and one rule put to a unit of the exercise's net. Each
-step is the engine's: the local derivatives come from differentiating the layer's definition.
+the summary in index and matrix form, and one rule put to a unit of the exercise's net (at its
+point, or at the point ``--at`` gives). Each step is the engine's: the local derivatives come from
+differentiating the layer's definition.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from symbackprop.engine.layer_rules import (
     L as OUTPUT,
 )
 from symbackprop.exercise.model import Exercise
-from symbackprop.render.latex import latex
+from symbackprop.render.latex import latex, latex_name
 from symbackprop.render.latex_document import latex_text
 
 LOSS = r"\mathcal{L}"
@@ -39,7 +40,7 @@ def _d(top: str, bottom: str) -> str:
 
 
 def _net(layer: str, unit: str) -> str:
-    return rf"\mathit{{net}}^{{{layer}}}_{{{unit}}}"
+    return rf"\mathrm{{net}}^{{{layer}}}_{{{unit}}}"
 
 
 def _gradient_of_net(layer: str, unit: str) -> str:
@@ -88,7 +89,7 @@ def layer_latex(rules: LayerRules, found: list[Instance] | None, values: PointVa
         + _align(
             [
                 rf"f^{{{layer}}} &= \text{{{latex_text(name)}}}"
-                + ("" if name == "softmax" else rf", & f^{{{layer}}}{{}}'(\mathit{{net}}) &= {latex(slope[name])}")
+                + ("" if name == "softmax" else rf", & f^{{{layer}}}{{}}'(\mathrm{{net}}) &= {latex(slope[name])}")
                 + r" \\"
                 for layer, name in enumerate(rules.net.activations, 1)
             ]
@@ -114,7 +115,7 @@ def _case_output(rules: LayerRules, sign: int) -> str:
     lines += [rf"{lhs(rule, 'latex')} &= {index_latex(rule.expr)} \\" for rule in rules.rules if rule.layer == OUTPUT]
     if rules.net.activations[-1] == "softmax":
         notes = (
-            r"Here $y = \operatorname{softmax}(\mathit{net}^L)$ with the cross-entropy; the second form of"
+            r"Here $y = \operatorname{softmax}(\mathrm{net}^L)$ with the cross-entropy; the second form of"
             r" $\delta^L$, $y - t$, holds only when $\sum_k t_k = 1$ (one-hot targets or a distribution)."
         )
     else:
@@ -130,7 +131,7 @@ def _case_output(rules: LayerRules, sign: int) -> str:
 
 
 def _case_hidden(rules: LayerRules, sign: int, bias: bool) -> str:
-    downstream = r"\mathit{net}^{l+1}_{k}"
+    downstream = r"\mathrm{net}^{l+1}_{k}"
     lines = [
         rf"{_gradient_of_net('l', 'i')} &= \sum_{{k=1}}^{{n^{{l+1}}}} {_d(downstream, _net('l', 'i'))}"
         rf" {_gradient_of_net('l+1', 'k')} \\",
@@ -174,12 +175,33 @@ def _instance(rules: LayerRules, found: list[Instance], values: PointValues) -> 
     gradient = _gradient_of_net(str(layer), "1")
     check = rf"The scalar engine's chain rule gives ${'-' if rules.sign < 0 else ''}{gradient} = {engine:.6g}$."
     return (
-        rf"\paragraph{{An instance}} at the exercise's point (layer {layer}, unit 1):"
+        rf"\paragraph{{An instance}} at {point_words(values)} (layer {layer}, unit 1):"
         + "\n"
         + _align(lines)
         + "\n"
         + check
     )
+
+
+def point_words(values: PointValues) -> str:
+    """The point an instance is worked at: the exercise's, or the exercise's with the values ``--at`` moved.
+
+    >>> from symbackprop.engine.derivation import derive
+    >>> from symbackprop.engine.layer_rules import derive_rules
+    >>> from symbackprop.exercise.model import load
+    >>> ex = load("lecture001-general-rules")
+    >>> rules = derive_rules(ex)
+    >>> point_words(PointValues(ex, rules, derive(ex)))
+    "the exercise's point"
+    >>> point_words(PointValues(ex, rules, derive(ex, at={"x0_1": 0.5, "W2_11": -1})))
+    "the exercise's point with $x^{0}_{1} = 0.5$, $W^{2}_{11} = -1$"
+    """
+    given = values.exercise.point or {}
+    moved = [name for name, value in given.items() if values.known.get(name) != float(value)]
+    if not moved:
+        return "the exercise's point"
+    changes = (f"${latex_name(name)} = {values.known[name]:.6g}$" for name in moved)
+    return "the exercise's point with " + ", ".join(changes)
 
 
 def _align(lines: list[str]) -> str:
