@@ -164,8 +164,10 @@ def _break_between_factors(product: str, width: int) -> str:
     """
     from rich.cells import cell_len
 
+    from symbackprop.parse.forms import split_top_level
+
     lines = [""]
-    for factor in _top_level_factors(product):
+    for factor in split_top_level(product, "·"):
         if not lines[-1]:
             lines[-1] = factor
         elif cell_len(lines[-1]) + 1 + cell_len(factor) <= width:
@@ -173,20 +175,6 @@ def _break_between_factors(product: str, width: int) -> str:
         else:
             lines.append("·" + factor)
     return "\n".join(lines)
-
-
-def _top_level_factors(product: str) -> list[str]:
-    """``product`` split at each · outside parentheses and brackets."""
-    factors, depth, start = [], 0, 0
-    for position, char in enumerate(product):
-        if char in "([":
-            depth += 1
-        elif char in ")]":
-            depth -= 1
-        elif char == "·" and depth == 0:
-            factors.append(product[start:position])
-            start = position + 1
-    return [*factors, product[start:]]
 
 
 def _render(

@@ -183,3 +183,21 @@ def hint(char: str) -> str:
     ('write only the right-hand side, not ∂E/∂w =', '')
     """
     return HINTS.get(char, "")
+
+
+def split_top_level(text: str, separator: str) -> list[str]:
+    """``text`` split at each ``separator`` outside (), [] and {}: a product's factors, an equation's sides.
+
+    >>> split_top_level("a·(b·c)·d", "·"), split_top_level("y = f(x = 1)", "=")
+    (['a', '(b·c)', 'd'], ['y ', ' f(x = 1)'])
+    """
+    parts, depth, start = [], 0, 0
+    for position, char in enumerate(text):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == separator and depth == 0:
+            parts.append(text[start:position])
+            start = position + 1
+    return [*parts, text[start:]]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from symbackprop.core.functions import ACTIVATIONS
 from symbackprop.errors import ParseError
+from symbackprop.parse.forms import split_top_level
 from symbackprop.parse.plain import MAX_DEPTH, MAX_LENGTH
 
 MAX_SUMS = 3  # sums nested in one another: each multiplies the work of evaluating the answer by a layer's size
@@ -440,15 +441,7 @@ def _right_side(text: str) -> str:
     >>> _right_side(r"\\delta^l_i = \\sum_{k=1}^{n} W")
     '\\\\sum_{k=1}^{n} W'
     """
-    depth, cut = 0, 0
-    for position, char in enumerate(text):
-        if char in "({[":
-            depth += 1
-        elif char in ")}]":
-            depth -= 1
-        elif char == "=" and depth == 0:
-            cut = position + 1
-    return text[cut:].strip()
+    return split_top_level(text, "=")[-1].strip()
 
 
 def parse_layer_rule(text: str) -> Node:
