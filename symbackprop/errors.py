@@ -14,6 +14,19 @@ def is_finite_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def refuse_unknown_keys(table: dict, known: tuple[str, ...], *, source: str | None, prefix: str) -> None:
+    """An error at the first key of a file's ``table`` that is not ``known``, naming the known ones.
+
+    >>> refuse_unknown_keys({"choice": [1], "steps": 2}, ("choice", "range"), source="ex.toml", prefix="variants.w")
+    Traceback (most recent call last):
+    ...
+    symbackprop.errors.SymbackpropError: ex.toml: variants.w.steps: unknown key (known: choice, range)
+    """
+    for key in table:
+        if key not in known:
+            raise SymbackpropError(f"unknown key (known: {', '.join(known)})", source=source, key=f"{prefix}.{key}")
+
+
 class SymbackpropError(Exception):
     """Bad input: says where (file, key) and what is wrong, in one line.
 

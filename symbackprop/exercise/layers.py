@@ -16,7 +16,7 @@ import sympy
 
 from symbackprop.core.functions import RegistryView
 from symbackprop.core.losses import LOSSES
-from symbackprop.errors import SymbackpropError, is_finite_number
+from symbackprop.errors import SymbackpropError, is_finite_number, refuse_unknown_keys
 from symbackprop.parse.printer import plain
 
 LOSS_NAME = "L"
@@ -61,9 +61,7 @@ def expand(table: dict, *, source: str | None = None) -> Expansion:
     >>> e.params, e.point
     (['W1_11', 'W1_12'], {'W1_11': 0.5, 'W1_12': -1})
     """
-    for key in table:
-        if key not in _KEYS:
-            raise SymbackpropError(f"unknown key (known: {', '.join(_KEYS)})", source=source, key=f"layers.{key}")
+    refuse_unknown_keys(table, _KEYS, source=source, prefix="layers")
     sizes = _sizes(table, source)
     activations = _activations(table, len(sizes) - 1, source)
     bias = table.get("bias", False)

@@ -21,11 +21,11 @@ from typing import Protocol
 
 import sympy
 
-from symbackprop.errors import SymbackpropError
+from symbackprop.errors import SymbackpropError, refuse_unknown_keys
 from symbackprop.exercise.model import Exercise, exact_number
 
 MAX_RANGE_VALUES = 1_000_000  # a range of more values than this is a slip (a step of 0.0001), not a plan
-_ENTRY_KEYS = {"choice", "range", "step", "exclude"}
+_ENTRY_KEYS = ("choice", "exclude", "range", "step")
 
 Chooser = Callable[[str, int], int]  # (name, how many values) → the index of the value drawn
 
@@ -128,11 +128,7 @@ def _domain(entry: object, *, source: str | None, key: str) -> Domain:
     """One entry of ``[variants]``, checked key by key."""
     if not isinstance(entry, dict):
         raise SymbackpropError("expected { choice = [...] } or { range = [lo, hi], step = s }", source=source, key=key)
-    for name in entry:
-        if name not in _ENTRY_KEYS:
-            raise SymbackpropError(
-                f"unknown key (known: {', '.join(sorted(_ENTRY_KEYS))})", source=source, key=f"{key}.{name}"
-            )
+    refuse_unknown_keys(entry, _ENTRY_KEYS, source=source, prefix=key)
     if ("choice" in entry) == ("range" in entry):
         raise SymbackpropError("give choice = [...] or range = [lo, hi], one of them", source=source, key=key)
     if "choice" in entry:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from symbackprop.errors import SymbackpropError, is_finite_number
+from symbackprop.errors import SymbackpropError, is_finite_number, refuse_unknown_keys
 from symbackprop.exercise import catalog
 from symbackprop.exercise.model import Exercise, from_toml
 from symbackprop.exercise.quantities import Quantity, parse_quantity
@@ -20,7 +20,7 @@ from symbackprop.judge.mistakes import KINDS
 FORMS = ("symbolic", "numeric", "auto")
 MODES = ("sigfigs", "relative", "absolute")
 UNASKED_POINTS = 0.0  # what a key the exercise does not ask is worth
-_QUESTION_KEYS = {"ask", "form", "points", "mode", "tolerance", "sigfigs", "partial"}
+_QUESTION_KEYS = ("ask", "form", "mode", "partial", "points", "sigfigs", "tolerance")
 
 
 @dataclass(frozen=True)
@@ -73,11 +73,7 @@ def _question(exercise: Exercise, qid: str, spec: object, source: str | None) ->
     key = f"questions.{qid}"
     if not isinstance(spec, dict):
         raise SymbackpropError("expected a table with ask, form, points", source=source, key=key)
-    for name in spec:
-        if name not in _QUESTION_KEYS:
-            raise SymbackpropError(
-                f"unknown key (known: {', '.join(sorted(_QUESTION_KEYS))})", source=source, key=f"{key}.{name}"
-            )
+    refuse_unknown_keys(spec, _QUESTION_KEYS, source=source, prefix=key)
     ask = spec.get("ask")
     if not isinstance(ask, str):
         raise SymbackpropError('expected ask = a quantity key such as "dE/dw3"', source=source, key=f"{key}.ask")
