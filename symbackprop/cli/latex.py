@@ -93,6 +93,7 @@ def latex(
         text = sheet.render(parse_assignments(at, "--at"), questions)
     else:
         files: dict[Path, tuple[str, str, dict[str, str], bool]] = {}
+        taken: set[str] = set()  # the files' names case-folded
         for path, name, variant, point in _variant_sheets(ex, variants_file, student, out_dir, at=at, output=output):
             if path is None:  # the one --student sheet, written below as any sheet
                 text = _owned(sheet.render(point, questions), name, variant, standalone)
@@ -100,7 +101,7 @@ def latex(
             # The worked solution, and beside it the sheet the student gets (only that one with --questions).
             kinds = {path: questions} if questions else {path: False, path.with_suffix(".questions.tex"): True}
             for file, questions_only in kinds.items():
-                _check_sheet_file(file, files, inputs)
+                _check_sheet_file(file, taken, inputs)
                 files[file] = (name, variant, point, questions_only)
         for file, (name, variant, point, questions_only) in files.items():
             write_atomic(file, _owned(sheet.render(point, questions_only), name, variant, standalone))
@@ -128,13 +129,15 @@ def _owned(text: str, student: str, variant: str, standalone: bool) -> str:
     return f"% variant {variant}\n{owned}"
 
 
-def _check_sheet_file(file: Path, planned: dict[Path, Any], inputs: list[str]) -> None:
+def _check_sheet_file(file: Path, taken: set[str], inputs: list[str]) -> None:
     """Refuse a sheet's file that another sheet already takes or that would lose an input, before any is written."""
     from symbackprop.errors import SymbackpropError
 
     # Case-folded: on macOS and Windows "Ana.tex" and "ana.tex" are one file, and "a" meets "a.questions".
-    if any(str(file).casefold() == str(other).casefold() for other in planned):
+    folded = str(file).casefold()
+    if folded in taken:
         raise SymbackpropError(f"{file} would hold two students' sheets", key="--out-dir")
+    taken.add(folded)
     check_outputs({"--out-dir": str(file)}, inputs)
 
 
