@@ -32,15 +32,12 @@ class RuleAudit:
     def __call__(self, key: str, text: str) -> AuditEntry:
         """The verdict on one stated rule: match, or mismatch with the mistake named and the derived rule."""
         name = rule_key(key)
+        assert name is not None, f"{key!r} is no rule: key"  # the checker sends rule: keys only
         ex = self.exercise
         try:
-            rules = {rule.name: rule for rule in self.judge.rules.rules}
+            rule = self.judge.rules.rule(name)
         except SymbackpropError as error:
             raise SymbackpropError(error.message, source=ex.path or ex.id, key=f"stated.{key}") from None
-        if name not in rules:
-            message = f"no layer rule {name!r} (this net's: {', '.join(rules)})"
-            raise SymbackpropError(message, source=ex.path or ex.id, key=f"stated.{key}")
-        rule = rules[name]
         forms = rule_forms(rule)
         try:
             tree = parse_layer_rule(text)

@@ -87,8 +87,11 @@ class LayerRules:
         return SIGNS[self.convention]
 
     def rule(self, name: str) -> Rule:
-        """The rule called ``name``."""
-        return next(rule for rule in self.rules if rule.name == name)
+        """The rule called ``name``; another name is an error that lists this net's rules."""
+        for rule in self.rules:
+            if rule.name == name:
+                return rule
+        raise SymbackpropError(f"no layer rule {name!r} (this net's: {', '.join(rule.name for rule in self.rules)})")
 
 
 def collapse(expr: sympy.Expr) -> sympy.Expr:

@@ -118,7 +118,7 @@ class Point:
 
     def reference(self, rule: Rule, layer: int) -> np.ndarray:
         """The rule's instances at one layer, as the matrix form shapes them: a column, or Wˡ's shape for ∂L/∂W."""
-        rule = next(own for own in self.rules.rules if own.name == rule.name)  # as derived on this net
+        rule = self.rules.rule(rule.name)  # as derived on this net
         rows = self.sizes[layer]
         columns = self.sizes[layer - 1] if rule.kind == "dW" else 1
         table = np.empty((rows, columns))
