@@ -319,3 +319,16 @@ def test_the_deeper_net_a_rule_is_also_judged_on_is_backpropagated_right(tmp_pat
     own_points = 1 + judge.random_points  # the exercise's net first: its point and the random ones
     on_deeper_point = judge.references(rule)[own_points : own_points + 3]
     assert all(np.allclose(got, want) for got, want in zip(on_deeper_point, deltas[:3], strict=True))
+
+
+def test_a_grader_moved_to_a_students_point_judges_rules_there(tmp_path):
+    # A variant's grader is a copy of the class's (Grader.moved): a rule judge the class's grader
+    # already built at its own point must not be the one the student's copy uses.
+    grader = _ask_every_rule(tmp_path, NETS[0])
+    name = next(iter(grader.questions))
+    grader.grade_rule(grader.questions[name], "0")  # builds and caches the class's judge
+    point = dict(grader.exercise.point or {})
+    moved_to = {key: value * 2 for key, value in point.items()}
+    moved = grader.moved(moved_to)
+    assert moved.layer_judge is not grader.layer_judge
+    assert moved.layer_judge.exercise.point == moved_to and grader.layer_judge.exercise.point == point

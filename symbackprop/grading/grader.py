@@ -64,6 +64,10 @@ CARRIED_SOURCES = 16
 MAX_FIXED_LEAVES = 20  # leaves tried, one at a time, as what makes an answer right only at the point
 
 
+# The cached properties a grader works out at its exercise's point: a moved grader works them out again.
+_AT_ITS_POINT = ("symbolic_points", "layer_judge")
+
+
 class Grader:
     """Everything one exercise needs to grade answers, computed once and shared by the workers."""
 
@@ -82,7 +86,8 @@ class Grader:
         moved = copy.copy(self)
         moved.exercise = replace(self.exercise, point=dict(point))
         moved._steps = {}  # (the mistakes' list, _variants, is the same at every point: shared)
-        moved.__dict__.pop("symbolic_points", None)  # the cached points were this grader's
+        for cached in _AT_ITS_POINT:  # what this grader cached was worked at its own point
+            moved.__dict__.pop(cached, None)
         return moved
 
     # -- the points answers are checked at ------------------------------------------------
