@@ -10,7 +10,6 @@ exercise and point (a few graders are kept), so that the forked worker inherits 
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -86,10 +85,8 @@ def _at(exercise: Exercise, point: tuple[tuple[str, str], ...]) -> Exercise:
     """The exercise with the given values in place of its ``[at]`` ones (a name not given keeps its value)."""
     if not point:
         return exercise
-    values = exercise.at(dict(point))
-    if values is None or not all(math.isfinite(float(v)) for v in values.values()):
-        raise SymbackpropError(f"{exercise.id}: the point {dict(point)} leaves a value unknown or not finite", key="at")
-    return replace(exercise, point=values)
+    # Exercise.at refuses an unknown name, a value that is not a finite number and a name left without one.
+    return replace(exercise, point=exercise.at(dict(point)))
 
 
 def _prepared(exercise: Exercise, questions: Mapping[str, Question]) -> Grader:
