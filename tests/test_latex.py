@@ -430,3 +430,16 @@ def test_the_handouts_formulas_read_back_as_answers(exercise):
         # equal at a point with every name a different rational (σ(βx) and σ(x, β) are one function)
         point = {symbol: sympy.Rational(index + 2, 7) for index, symbol in enumerate(names)}
         assert abs(float((read - expected).xreplace(point).evalf())) < 1e-12, text
+
+
+def test_numbers_on_the_figure_and_in_the_layer_instance_are_latex_numbers():
+    # 1.5e-07 is no number in LaTeX math: the worked solution writes 1.5 \times 10^{-7}, and -0.0 as 0.
+    from symbackprop.exercise.model import load
+    from symbackprop.render.latex_figure import tikz_figure
+    from symbackprop.render.layer_latex import NumberPrinter
+
+    ex = load("two-branch-sigmoid")
+    text = tikz_figure(ex, values={name: (1.5e-7, -0.0) for name in ex.graph.names})
+    assert r"value $1.5 \times 10^{-7}$" in text and "grad $0$" in text and "e-07" not in text
+    x = sympy.IndexedBase("x")[1]  # the printer puts numbers for the rule's indexed quantities
+    assert NumberPrinter({x: -2.5e-8}).doprint(x) == r"\left(-2.5 \times 10^{-8}\right)"

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from symbackprop.engine.local import local_derivatives
 from symbackprop.exercise.model import Exercise
-from symbackprop.render.dot import columns, short_number
+from symbackprop.render.dot import columns
 from symbackprop.render.latex import latex_name, printer
 
 
@@ -38,6 +38,7 @@ def tikz_figure(
     """
     # A cases block does not fit on an edge: the compact [x > 0] there.
     tex = printer(**{"heaviside": "iverson", **settings})
+    number = printer(digits=4).number  # four figures on a node, as the DOT graph's short_number
     local = local_derivatives(exercise) if edge_labels else {}
     ids = {name: f"n{index}" for index, name in enumerate(exercise.graph.names)}
     lines = [
@@ -61,7 +62,7 @@ def tikz_figure(
             text = f"${latex_name(name)}$"
             if values is not None:
                 value, grad = values[name]
-                text += rf"\\{{\scriptsize value ${short_number(value)}$}}\\{{\scriptsize grad ${short_number(grad)}$}}"
+                text += rf"\\{{\scriptsize value ${number(value)}$}}\\{{\scriptsize grad ${number(grad)}$}}"
             placed.append((name, rf"\node[{style}] ({ids[name]}) at ({x}, {y:g}) {{{text}}};"))
     lines += [line for _, line in sorted(placed, key=lambda item: list(ids).index(item[0]))]
     for name in exercise.graph.nodes:

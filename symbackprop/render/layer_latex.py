@@ -28,7 +28,7 @@ from symbackprop.engine.layer_rules import (
     L as OUTPUT,
 )
 from symbackprop.exercise.model import Exercise
-from symbackprop.render.latex import latex, latex_name
+from symbackprop.render.latex import latex, latex_name, printer
 from symbackprop.render.latex_document import latex_text
 
 LOSS = r"\mathcal{L}"
@@ -56,7 +56,7 @@ class NumberPrinter(IndexLatexPrinter):
 
     def _number(self, expr):
         value = self.values[expr]
-        text = f"{value:.6g}"
+        text = printer().number(value)
         return rf"\left({text}\right)" if value < 0 else text
 
     def _print_Indexed(self, expr):
@@ -165,15 +165,16 @@ def _instance(rules: LayerRules, found: list[Instance], values: PointValues) -> 
     layer = layers_of(rule, rules.net)[-1]
     expr = instantiate(rule, rules.net, layer, 1)
     numbers = NumberPrinter({item: values(item) for item in expr.atoms(Indexed, Derivative)})
+    number = printer().number
     lines = [
         rf"\delta^{{{layer}}}_{{1}} &= {index_latex(expr)} \\",
         rf"&= {numbers.doprint(expr)} \\",
-        rf"&= {values(DELTA[layer, 1]):.6g}",
+        rf"&= {number(values(DELTA[layer, 1]))}",
     ]
     key = f"/dnet{layer}_1"
     engine = next(item.engine for item in found if item.quantity.endswith(key) and item.rule == rule.name)
     gradient = _gradient_of_net(str(layer), "1")
-    check = rf"The scalar engine's chain rule gives ${'-' if rules.sign < 0 else ''}{gradient} = {engine:.6g}$."
+    check = rf"The scalar engine's chain rule gives ${'-' if rules.sign < 0 else ''}{gradient} = {number(engine)}$."
     return (
         rf"\paragraph{{An instance}} at {point_words(values)} (layer {layer}, unit 1):"
         + "\n"
@@ -200,7 +201,7 @@ def point_words(values: PointValues) -> str:
     moved = [name for name, value in given.items() if values.known.get(name) != float(value)]
     if not moved:
         return "the exercise's point"
-    changes = (f"${latex_name(name)} = {values.known[name]:.6g}$" for name in moved)
+    changes = (f"${latex_name(name)} = {printer().number(values.known[name])}$" for name in moved)
     return "the exercise's point with " + ", ".join(changes)
 
 

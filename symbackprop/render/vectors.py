@@ -6,12 +6,12 @@ import itertools
 
 from symbackprop.engine.vectors import VectorGradient, vector_gradients
 from symbackprop.parse.printer import plain
-from symbackprop.render.latex import latex, latex_name
+from symbackprop.render.latex import latex, latex_name, printer
 from symbackprop.render.plain import pretty_name, unicode
 
 
 def _number(value: float) -> str:
-    return f"{value:.6g}"
+    return f"{value + 0.0:.6g}"  # + 0.0: never "-0"
 
 
 def vector_lines(gradient: VectorGradient, loss: str) -> list[str]:
@@ -52,6 +52,7 @@ def vector_dict(gradient: VectorGradient) -> dict:
 
 def vector_latex(gradients: list[VectorGradient], loss: str) -> str:
     """Each vector's ∂L/∂w as an align* block: chain rule, ∂a/∂w, value, update."""
+    number = printer().number  # in math as the worked solution prints values: 1.5 \times 10^{-7}, never -0
     blocks = []
     for gradient in gradients:
         bold = rf"\mathbf{{{latex_name(gradient.name)}}}"
@@ -72,13 +73,13 @@ def vector_latex(gradients: list[VectorGradient], loss: str) -> str:
                 rf"\frac{{\partial {node}}}{{\partial {bold}}} &= {equals}\begin{{bmatrix}} {column} \end{{bmatrix}}"
             )
         if gradient.values is not None:
-            column = r" \\ ".join(_number(value) for value in gradient.values)
+            column = r" \\ ".join(number(value) for value in gradient.values)
             lines.append(rf"{lhs} &= \begin{{bmatrix}} {column} \end{{bmatrix}}")
         if gradient.updated is not None:
-            column = r" \\ ".join(_number(value) for value in gradient.updated)
+            column = r" \\ ".join(number(value) for value in gradient.updated)
             lines.append(
                 rf"{bold} &\leftarrow {bold} - \gamma {lhs} = \begin{{bmatrix}} {column} \end{{bmatrix}}"
-                rf" \quad (\gamma = {_number(gradient.lr or 0.0)})"
+                rf" \quad (\gamma = {number(gradient.lr or 0.0)})"
             )
         if lines:
             blocks.append("\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}")
