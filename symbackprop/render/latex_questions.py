@@ -17,6 +17,7 @@ from symbackprop.exercise.model import Exercise
 from symbackprop.exercise.quantities import Quantity
 from symbackprop.render.latex import LecturePrinter, latex_name, printer
 from symbackprop.render.latex_solution import assignments_latex
+from symbackprop.render.plain import delta_negated
 
 # How each answer form of a question reads on the sheet.
 _ANSWER = {"symbolic": "a formula", "numeric": "a number", "auto": "a formula or a number"}
@@ -85,7 +86,7 @@ def rule_question_latex(exercise: Exercise, quantity: Quantity) -> str | None:
 
 def _convention_latex(exercise: Exercise) -> str:
     """The sign of δ a layer-rule answer is written under."""
-    sign = "-" if exercise.conventions.delta_sign == "-dL/dnet" else ""
+    sign = "-" if delta_negated(exercise.conventions.delta_sign) else ""
     return rf"Here $\delta = {sign}\partial \mathcal{{L}} / \partial \mathrm{{net}}$."
 
 
