@@ -37,12 +37,12 @@ from symbackprop.exercise.variants import (
     variant_id,
 )
 from symbackprop.grading.answers import read_bounded
-from symbackprop.grading.grader import Grader
+from symbackprop.grading.grader import Grader, within_tolerance
 from symbackprop.grading.questions import Question, load_for_grading
 from symbackprop.grading.roster import Student, named_few
 from symbackprop.grading.spreadsheet import FORMULA_STARTS, csv_text, safe_cell
 from symbackprop.judge.equivalence import within_relative
-from symbackprop.judge.mistakes import OTHER_QUANTITY, Variant, first_match, quantity_value
+from symbackprop.judge.mistakes import Variant, first_match, quantity_value
 from symbackprop.judge.precision import decimal_significant
 
 MAX_DRAWS = 100  # draws tried for one student before the sample space is called undiagnosable
@@ -99,11 +99,15 @@ class Diagnosability:
         # A "mistake" equal to the right value at every point (dE/dy for dE/ds4 when y = s4) is no
         # mistake: no point tells it apart, and grading cannot either. Only the others are checked.
         probes = grader.symbolic_points[1:]
+        # In the order grading tries them (Grader._numeric): the catalog's mistakes, then another name's gradient.
         self.mistakes = {
-            qid: [v for v in grader.variants(q.quantity, numeric=True) if not _always_right(q, v.value, probes)]
+            qid: [
+                v
+                for v in [*grader.variants(q.quantity, numeric=True), *grader.other_quantity_variants(q.quantity)]
+                if not _always_right(q, v.value, probes)
+            ]
             for qid, q in checked.items()
         }
-        self.others = {qid: _other_names(grader, q, probes) for qid, q in checked.items()}
         self._known: dict[str, Refusal | None] = {}
 
     def refusal(self, values: Mapping[str, sympy.Expr]) -> Refusal | None:
@@ -129,8 +133,6 @@ class Diagnosability:
             return _alike(question, value, right)
 
         found: Variant | None = first_match(self.mistakes[question.id], lambda v: alike(v.value(point)))
-        if found is None:
-            found = first_match(self.others[question.id], lambda v: alike(v.value(point)))
         if found is None:
             return None
         return Refusal(question.id, found.kinds, f"{found.feedback} gives the right value {right:.{question.sigfigs}g}")
@@ -161,34 +163,11 @@ def _always_right(question: Question, rule: Callable[[Pass], float], points: Seq
         return False
 
 
-def _other_names(grader: Grader, question: Question, probes: Sequence[Pass]) -> list[Variant]:
-    """The gradient for another name taken for the question's (as grading diagnoses it), one per name."""
-    quantity = question.quantity
-    if not quantity.gradient:
-        return []
-    exercise = grader.exercise
-    sign = -1.0 if quantity.negated else 1.0
-    found = []
-    for name in dict.fromkeys([*exercise.params, *exercise.graph.names]):
-        if name in (quantity.name, exercise.loss):
-            continue
-        variant = Variant((OTHER_QUANTITY,), f"this is d{exercise.loss}/d{name}", _scaled_adjoint(name, sign))
-        if not _always_right(question, variant.value, probes):
-            found.append(variant)
-    return found
-
-
-def _scaled_adjoint(name: str, sign: float) -> Callable[[Pass], float]:
-    return lambda point: sign * point.adjoints[name]
-
-
 def _alike(question: Question, value: float, right: float) -> bool:
     """Whether a mistaken value cannot be told from the right one at the question's precision."""
-    difference = abs(value - right)
-    if question.mode == "absolute" and question.tolerance is not None:
-        return difference <= question.tolerance
-    if question.mode == "relative" and question.tolerance is not None:
-        return difference <= question.tolerance * abs(right)
+    by_tolerance = within_tolerance(question, value, right)
+    if by_tolerance is not None:
+        return by_tolerance
     return decimal_significant(value, question.sigfigs) == decimal_significant(right, question.sigfigs)
 
 
