@@ -12,9 +12,7 @@ determined by the student's inputs alone.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,10 +34,9 @@ from symbackprop.exercise.variants import (
     rng_chooser,
     variant_id,
 )
-from symbackprop.grading.answers import read_bounded
 from symbackprop.grading.grader import Grader, within_tolerance
 from symbackprop.grading.questions import Question, load_for_grading
-from symbackprop.grading.roster import Student, named_few
+from symbackprop.grading.roster import Student, csv_records, named_few, read_csv_text, rows_under_header
 from symbackprop.grading.spreadsheet import FORMULA_STARTS, csv_text, safe_cell
 from symbackprop.judge.equivalence import within_relative
 from symbackprop.judge.mistakes import Variant, first_match, quantity_value
@@ -273,11 +270,7 @@ class StudentPoint:
 def read_variants_file(path: str | Path, exercise: Exercise) -> dict[str, StudentPoint]:
     """A variants file (as ``symbackprop variants`` writes it) checked against the exercise: student → point."""
     source = str(path)
-    text = read_bounded(Path(path), "a variants file").decode("utf-8-sig", errors="replace")
-    try:
-        records = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as error:
-        raise SymbackpropError(f"not valid CSV: {error}", source=source) from None
+    records = csv_records(read_csv_text(path, "a variants file"), source=source)
     if not records or [cell.strip() for cell in records[0][:2]] != ["student", "variant"]:
         raise SymbackpropError("expected the header student,variant,<names> (symbackprop variants writes it)",
                                source=source)  # fmt: skip
@@ -288,12 +281,7 @@ def read_variants_file(path: str | Path, exercise: Exercise) -> dict[str, Studen
             why = "appears twice" if name in leaves else f"is not an input or param of {exercise.id}"
             raise SymbackpropError(f"the column {name!r} {why}", source=source)
     found: dict[str, StudentPoint] = {}
-    for number, record in enumerate(records[1:], start=2):
-        if not any(cell.strip() for cell in record):
-            continue
-        if len(record) != len(names) + 2:
-            raise SymbackpropError(f"row {number}: {len(record)} cells under a header of {len(names) + 2}",
-                                   source=source)  # fmt: skip
+    for number, record in rows_under_header(records, source=source):
         student, variant = read_cell(record[0]), record[1].strip()
         if student in found:
             raise SymbackpropError(f"row {number}: student {student!r} has a variant already", source=source)
