@@ -28,7 +28,7 @@ from symbackprop.grading.answers import Row
 from symbackprop.grading.classroom import grade_class
 from symbackprop.grading.grader import Grader
 from symbackprop.grading.roster import Student
-from symbackprop.grading.variants import Diagnosability, load_with_variants, student_variants
+from symbackprop.grading.variants import Diagnosability, StudentPoint, load_with_variants, student_variants
 from symbackprop.judge.mistakes import quantity_value
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "two-branch-variants.toml"
@@ -36,12 +36,12 @@ QUESTIONS = ("q1", "q2", "q3", "q4", "q5", "q7")  # three formulas, three number
 SLIPS = (-1, 2, 0.5, 1.1)
 
 
-def make_class(grader: Grader, points: dict[str, tuple[str, dict]], seed: int = 3) -> list[Row]:
+def make_class(grader: Grader, points: dict[str, StudentPoint], seed: int = 3) -> list[Row]:
     """One answer per student and question: a formula as bench_grade writes them, or the student's own number."""
     rng = random.Random(seed)
     rows = []
-    for student, (_, values) in points.items():
-        at = grader.moved((grader.exercise.point or {}) | values)
+    for student, point in points.items():
+        at = grader.moved((grader.exercise.point or {}) | point.values)
         for question in QUESTIONS:
             asked = grader.questions[question]
             if asked.form == "symbolic":
@@ -71,14 +71,14 @@ def main() -> None:
     print(f"variants for {len(roster)} students: {drawing:.2f} s ({taken} draws, {taken - len(roster)} refused)")
     whole_command(len(roster))
 
-    points = {student: (draw.variant, draw.values) for student, draw in draws.items()}
+    points = {student: StudentPoint(draw.variant, draw.values) for student, draw in draws.items()}
     grader = Grader(exercise, questions)
     grader.symbolic_points  # noqa: B018 — as the command prepares it before the workers fork
     rows = make_class(grader, points)
     plain = _timed(lambda: grade_class(grader, rows, jobs=args.jobs, timeout=10))
     varied = _timed(lambda: grade_class(grader, rows, jobs=args.jobs, timeout=10, variants=points))
     # A course without variants: the same kind of class, its numbers worked at the exercise's one point.
-    one_point = make_class(grader, {student: ("", {}) for student in points})
+    one_point = make_class(grader, {student: StudentPoint("", {}) for student in points})
     single = _timed(lambda: grade_class(grader, one_point, jobs=args.jobs, timeout=10))
     print(f"grading {len(rows)} answers ({len(roster)} students × {len(QUESTIONS)} questions), {args.jobs} workers:")
     print(f"  each at their own point (--variants): {varied:.2f} s")

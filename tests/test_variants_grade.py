@@ -178,10 +178,11 @@ def test_grade_class_refuses_a_student_without_a_variant(tmp_path):
     from symbackprop.grading.classroom import grade_class
     from symbackprop.grading.grader import Grader
     from symbackprop.grading.questions import load_for_grading
+    from symbackprop.grading.variants import StudentPoint
 
     grader = Grader(*load_for_grading(str(EXERCISE)))
     rows = read_answers(str(answers_file(tmp_path, [("ana", "q4", "1"), ("bob", "q4", "1")])))
     with pytest.raises(SymbackpropError, match="no variant for 'bob', who answered"):
-        grade_class(grader, rows, jobs=0, variants={"ana": ("id", {})})
+        grade_class(grader, rows, jobs=0, variants={"ana": StudentPoint("id", {})})
     with pytest.raises(SymbackpropError, match="no variant for 'ana', 'bob', who answered"):
         grade_class(grader, rows, jobs=0, variants={})  # an empty variants file grades nobody at [at]

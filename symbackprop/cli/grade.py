@@ -105,7 +105,11 @@ def grade(
     roster = _roster_for_exports(roster_file, rows, answers, canvas=canvas, moodle=moodle, gradescope=gradescope)
     grader = Grader(ex, questions)
     grader.symbolic_points  # noqa: B018 — computed once here, inherited by every worker
-    points = _student_points(variants_file, ex) if variants_file is not None else None
+    points = None
+    if variants_file is not None:
+        from symbackprop.grading.variants import read_variants_file  # the variants' sampler: only with --variants
+
+        points = read_variants_file(variants_file, ex)  # grade_class refuses a student with answers and none
     report = _run(grader, rows, jobs, timeout, functools.partial(grade_class, variants=points))
     if json_file is not None:
         write_atomic(json_file, json_text(report))
@@ -119,14 +123,6 @@ def grade(
             "--json and --csv have every answer"
         )
     _print(report, tables=not summary_only and len(students) <= TABLES_UP_TO)
-
-
-def _student_points(path: str, exercise) -> dict:
-    """Each student's variant (id and values); grade_class refuses a student with answers and none."""
-    from symbackprop.grading.variants import read_variants_file
-
-    points = read_variants_file(path, exercise)
-    return {student: (point.variant, point.values) for student, point in points.items()}
 
 
 def _roster_for_exports(roster_file, rows, answers: str, *, canvas, moodle, gradescope) -> list:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from symbackprop.errors import SymbackpropError
 from symbackprop.grading import workers
@@ -15,6 +16,9 @@ from symbackprop.grading.answers import Row
 from symbackprop.grading.grader import Grader
 from symbackprop.grading.questions import Question
 from symbackprop.grading.verdict import FEEDBACK_LIMIT, Verdict, echo
+
+if TYPE_CHECKING:
+    from symbackprop.grading.variants import StudentPoint  # sympy's sampler: imported only with variants
 
 
 @dataclass(frozen=True, slots=True)  # one per answer: a large class holds millions
@@ -125,7 +129,7 @@ def grade_class(
     jobs: int = 2,
     timeout: float = workers.TIMEOUT,
     progress: Progress | None = None,
-    variants: Mapping[str, tuple[str, Mapping[str, object]]] | None = None,
+    variants: Mapping[str, StudentPoint] | None = None,
 ) -> ClassReport:
     """Grade every row of an answers file (:func:`symbackprop.grading.answers.read_answers`).
 
@@ -139,8 +143,8 @@ def grade_class(
         from symbackprop.grading.variants import check_every_student_has_one  # sympy's sampler: only with variants
 
         check_every_student_has_one([row.student for row in rows], variants)
-    at = Graders(grader, {variant: values for variant, values in variants.values()}) if variants else None
-    variant_of = {student: variant for student, (variant, _) in (variants or {}).items()}
+    at = Graders(grader, {point.variant: point.values for point in variants.values()}) if variants else None
+    variant_of = {student: point.variant for student, point in (variants or {}).items()}
     unique: dict[tuple[str, str, str | None], int] = {}
     for row in rows:
         if not row.unreadable:

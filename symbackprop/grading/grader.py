@@ -235,21 +235,30 @@ class Grader:
         self, quantity: Quantity, points: Sequence[Pass], matches: Callable[[list[float]], bool]
     ) -> Variant | None:
         """The answer is the gradient for another name of the graph (params first): "this is ∂E/∂w2"."""
-        if not quantity.gradient:
+        found = first_match(self.other_quantity_variants(quantity), lambda v: matches([v.value(p) for p in points]))
+        if found is None:
             return None
+        return replace(found, feedback=f"{found.feedback}, not {_named(quantity)}")
+
+    def other_quantity_variants(self, quantity: Quantity) -> list[Variant]:
+        """The gradient for each other name of the graph (params first) taken for ``quantity``'s, one per name.
+
+        >>> from symbackprop.exercise.model import from_equations
+        >>> from symbackprop.exercise.quantities import parse_quantity
+        >>> ex = from_equations({"f": "w*x"}, params=["w"], at={"w": 2, "x": 5})
+        >>> grader = Grader(ex, {})
+        >>> [v.feedback for v in grader.other_quantity_variants(parse_quantity("df/dw", ex))]
+        ['this is df/dx']
+        """
+        if not quantity.gradient:
+            return []
         sign = -1.0 if quantity.negated else 1.0
-        names = [*self.exercise.params, *self.exercise.graph.names]
-        for name in dict.fromkeys(names):
-            if name in (quantity.name, self.exercise.loss):
-                continue
-            try:
-                values = [sign * point.adjoints[name] for point in points]
-            except KeyError:
-                continue
-            if matches(values):
-                label = f"d{self.exercise.loss}/d{name}"
-                return Variant((OTHER_QUANTITY,), f"this is {label}, not {_named(quantity)}", lambda point: 0.0)
-        return None
+        loss = self.exercise.loss
+        return [
+            Variant((OTHER_QUANTITY,), f"this is d{loss}/d{name}", _scaled_adjoint(name, sign))
+            for name in dict.fromkeys([*self.exercise.params, *self.exercise.graph.names])
+            if name not in (quantity.name, loss)
+        ]
 
     def _only_at_the_point(self, question: Question, expr: sympy.Expr, value: float) -> str:
         """Why an answer equal at the point is still wrong, and which value of the point makes it equal there."""
@@ -329,14 +338,12 @@ class Grader:
 
     def within(self, question: Question, written: Written, target: float) -> bool:
         """Whether a written number stands for ``target`` under the question's tolerance."""
-        difference = abs(written.value - target)
-        if question.mode == "absolute" and question.tolerance is not None:
-            return difference <= question.tolerance
-        if question.mode == "relative" and question.tolerance is not None:
-            return difference <= question.tolerance * abs(target)
+        by_tolerance = within_tolerance(question, written.value, target)
+        if by_tolerance is not None:
+            return by_tolerance
         if written.half_unit is None:
             return within_relative(written.value, target, 1e-3)  # an expression of decimals: no digits to count
-        return difference <= written.half_unit * (1 + 1e-9)
+        return abs(written.value - target) <= written.half_unit * (1 + 1e-9)
 
     def _wrong(self, question: Question, variant: Variant) -> Verdict:
         fractions = [question.partial.get(kind, 0.0) for kind in variant.kinds]
@@ -426,6 +433,30 @@ def _looks_numeric(answer: str) -> bool:
     """
     letters = re.sub(r"\\?(pi|e|exp|frac|cdot|left|right|sqrt|times)", "", answer)
     return not re.search(r"[A-Za-z_]", letters)
+
+
+def within_tolerance(question: Question, value: float, target: float) -> bool | None:
+    """Whether ``value`` is within the question's absolute or relative tolerance of ``target``; None without one.
+
+    >>> from types import SimpleNamespace
+    >>> within_tolerance(SimpleNamespace(mode="relative", tolerance=0.1), 10.5, 10.0)
+    True
+    >>> within_tolerance(SimpleNamespace(mode="absolute", tolerance=0.1), 10.5, 10.0)
+    False
+    >>> within_tolerance(SimpleNamespace(mode="sigfigs", tolerance=None), 10.5, 10.0) is None
+    True
+    """
+    difference = abs(value - target)
+    if question.mode == "absolute" and question.tolerance is not None:
+        return difference <= question.tolerance
+    if question.mode == "relative" and question.tolerance is not None:
+        return difference <= question.tolerance * abs(target)
+    return None
+
+
+def _scaled_adjoint(name: str, sign: float) -> Callable[[Pass], float]:
+    """The loss's gradient for ``name`` at a point, times ``sign``."""
+    return lambda point: sign * point.adjoints[name]
 
 
 def _named(quantity: Quantity) -> str:

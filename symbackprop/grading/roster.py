@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,8 +35,40 @@ class Student:
 
 def read_roster(path: str | Path) -> list[Student]:
     """Every student of a roster CSV, in file order; a flaw is an error naming the file and row."""
-    raw = read_bounded(Path(path), "a roster")
-    return parse_roster(raw.decode("utf-8-sig", errors="replace"), source=str(path))
+    return parse_roster(read_csv_text(path, "a roster"), source=str(path))
+
+
+def read_csv_text(path: str | Path, what: str) -> str:
+    """A CSV file's text, bounded in size; a spreadsheet's byte-order mark dropped, bad UTF-8 replaced."""
+    return read_bounded(Path(path), what).decode("utf-8-sig", errors="replace")
+
+
+def csv_records(text: str, *, source: str) -> list[list[str]]:
+    """The records of a CSV's text; text that is not CSV is an error naming the source.
+
+    >>> csv_records("student,name\\ns1,Ada\\n", source="roster")
+    [['student', 'name'], ['s1', 'Ada']]
+    """
+    try:
+        return list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as error:
+        raise SymbackpropError(f"not valid CSV: {error}", source=source) from None
+
+
+def rows_under_header(records: Sequence[list[str]], *, source: str) -> Iterator[tuple[int, list[str]]]:
+    """Each row under the header with its row number, blank rows skipped; one of another width is an error.
+
+    >>> list(rows_under_header([["student"], ["s1"], [], ["s2"]], source="roster"))
+    [(2, ['s1']), (4, ['s2'])]
+    """
+    for number, record in enumerate(records[1:], start=2):
+        if not any(cell.strip() for cell in record):
+            continue  # a blank line between blocks of a spreadsheet export
+        if len(record) != len(records[0]):
+            raise SymbackpropError(
+                f"row {number}: {len(record)} cells under a header of {len(records[0])}", source=source
+            )
+        yield number, record
 
 
 def parse_roster(text: str, *, source: str = "roster") -> list[Student]:
@@ -45,22 +77,13 @@ def parse_roster(text: str, *, source: str = "roster") -> list[Student]:
     >>> [s.name for s in parse_roster("student,name\\ns1,Ada\\ns2,Alan\\n")]
     ['Ada', 'Alan']
     """
-    try:
-        records = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as error:
-        raise SymbackpropError(f"not valid CSV: {error}", source=source) from None
+    records = csv_records(text, source=source)
     if not records:
         raise SymbackpropError("empty: expected a header with a 'student' column", source=source)
     columns = _columns(records[0], source)
     students: list[Student] = []
     seen: dict[str, int] = {}
-    for number, record in enumerate(records[1:], start=2):
-        if not any(cell.strip() for cell in record):
-            continue  # a blank line between blocks of a spreadsheet export
-        if len(record) != len(records[0]):
-            raise SymbackpropError(
-                f"row {number}: {len(record)} cells under a header of {len(records[0])}", source=source
-            )
+    for number, record in rows_under_header(records, source=source):
         fields = {name: record[index] for name, index in columns.items()}
         if not fields["student"].strip():
             raise SymbackpropError(f"row {number}: the student cell is empty", source=source)

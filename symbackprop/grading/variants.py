@@ -12,9 +12,7 @@ determined by the student's inputs alone.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,13 +34,12 @@ from symbackprop.exercise.variants import (
     rng_chooser,
     variant_id,
 )
-from symbackprop.grading.answers import read_bounded
-from symbackprop.grading.grader import Grader
+from symbackprop.grading.grader import Grader, within_tolerance
 from symbackprop.grading.questions import Question, load_for_grading
-from symbackprop.grading.roster import Student, named_few
+from symbackprop.grading.roster import Student, csv_records, named_few, read_csv_text, rows_under_header
 from symbackprop.grading.spreadsheet import FORMULA_STARTS, csv_text, safe_cell
 from symbackprop.judge.equivalence import within_relative
-from symbackprop.judge.mistakes import OTHER_QUANTITY, Variant, first_match, quantity_value
+from symbackprop.judge.mistakes import Variant, first_match, quantity_value
 from symbackprop.judge.precision import decimal_significant
 
 MAX_DRAWS = 100  # draws tried for one student before the sample space is called undiagnosable
@@ -99,11 +96,15 @@ class Diagnosability:
         # A "mistake" equal to the right value at every point (dE/dy for dE/ds4 when y = s4) is no
         # mistake: no point tells it apart, and grading cannot either. Only the others are checked.
         probes = grader.symbolic_points[1:]
+        # In the order grading tries them (Grader._numeric): the catalog's mistakes, then another name's gradient.
         self.mistakes = {
-            qid: [v for v in grader.variants(q.quantity, numeric=True) if not _always_right(q, v.value, probes)]
+            qid: [
+                v
+                for v in [*grader.variants(q.quantity, numeric=True), *grader.other_quantity_variants(q.quantity)]
+                if not _always_right(q, v.value, probes)
+            ]
             for qid, q in checked.items()
         }
-        self.others = {qid: _other_names(grader, q, probes) for qid, q in checked.items()}
         self._known: dict[str, Refusal | None] = {}
 
     def refusal(self, values: Mapping[str, sympy.Expr]) -> Refusal | None:
@@ -129,8 +130,6 @@ class Diagnosability:
             return _alike(question, value, right)
 
         found: Variant | None = first_match(self.mistakes[question.id], lambda v: alike(v.value(point)))
-        if found is None:
-            found = first_match(self.others[question.id], lambda v: alike(v.value(point)))
         if found is None:
             return None
         return Refusal(question.id, found.kinds, f"{found.feedback} gives the right value {right:.{question.sigfigs}g}")
@@ -161,34 +160,11 @@ def _always_right(question: Question, rule: Callable[[Pass], float], points: Seq
         return False
 
 
-def _other_names(grader: Grader, question: Question, probes: Sequence[Pass]) -> list[Variant]:
-    """The gradient for another name taken for the question's (as grading diagnoses it), one per name."""
-    quantity = question.quantity
-    if not quantity.gradient:
-        return []
-    exercise = grader.exercise
-    sign = -1.0 if quantity.negated else 1.0
-    found = []
-    for name in dict.fromkeys([*exercise.params, *exercise.graph.names]):
-        if name in (quantity.name, exercise.loss):
-            continue
-        variant = Variant((OTHER_QUANTITY,), f"this is d{exercise.loss}/d{name}", _scaled_adjoint(name, sign))
-        if not _always_right(question, variant.value, probes):
-            found.append(variant)
-    return found
-
-
-def _scaled_adjoint(name: str, sign: float) -> Callable[[Pass], float]:
-    return lambda point: sign * point.adjoints[name]
-
-
 def _alike(question: Question, value: float, right: float) -> bool:
     """Whether a mistaken value cannot be told from the right one at the question's precision."""
-    difference = abs(value - right)
-    if question.mode == "absolute" and question.tolerance is not None:
-        return difference <= question.tolerance
-    if question.mode == "relative" and question.tolerance is not None:
-        return difference <= question.tolerance * abs(right)
+    by_tolerance = within_tolerance(question, value, right)
+    if by_tolerance is not None:
+        return by_tolerance
     return decimal_significant(value, question.sigfigs) == decimal_significant(right, question.sigfigs)
 
 
@@ -294,11 +270,7 @@ class StudentPoint:
 def read_variants_file(path: str | Path, exercise: Exercise) -> dict[str, StudentPoint]:
     """A variants file (as ``symbackprop variants`` writes it) checked against the exercise: student → point."""
     source = str(path)
-    text = read_bounded(Path(path), "a variants file").decode("utf-8-sig", errors="replace")
-    try:
-        records = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as error:
-        raise SymbackpropError(f"not valid CSV: {error}", source=source) from None
+    records = csv_records(read_csv_text(path, "a variants file"), source=source)
     if not records or [cell.strip() for cell in records[0][:2]] != ["student", "variant"]:
         raise SymbackpropError("expected the header student,variant,<names> (symbackprop variants writes it)",
                                source=source)  # fmt: skip
@@ -309,12 +281,7 @@ def read_variants_file(path: str | Path, exercise: Exercise) -> dict[str, Studen
             why = "appears twice" if name in leaves else f"is not an input or param of {exercise.id}"
             raise SymbackpropError(f"the column {name!r} {why}", source=source)
     found: dict[str, StudentPoint] = {}
-    for number, record in enumerate(records[1:], start=2):
-        if not any(cell.strip() for cell in record):
-            continue
-        if len(record) != len(names) + 2:
-            raise SymbackpropError(f"row {number}: {len(record)} cells under a header of {len(names) + 2}",
-                                   source=source)  # fmt: skip
+    for number, record in rows_under_header(records, source=source):
         student, variant = read_cell(record[0]), record[1].strip()
         if student in found:
             raise SymbackpropError(f"row {number}: student {student!r} has a variant already", source=source)
