@@ -204,7 +204,7 @@ def derive_rules(exercise: Exercise) -> LayerRules:
     sign = SIGNS[convention]
     rules = [Rule("delta_output", "delta", L, output_delta(net.loss, softmax, sign), _output_note(net, softmax))]
     if softmax:
-        one_hot = output_delta(net.loss, softmax, sign).subs(Sum(T[k], (k, 1, n(L))), 1)
+        one_hot = rules[0].expr.subs(Sum(T[k], (k, 1, n(L))), 1)  # delta_output, just derived
         rules.append(Rule("delta_output_sum_t_1", "delta", L, one_hot, "only when Σ_k t_k = 1", instantiated=False))
     rules.append(Rule("dW_output", "dW", L, weight_gradient(L, net.bias, sign)))
     if net.bias:
