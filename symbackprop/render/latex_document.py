@@ -87,7 +87,7 @@ def document(
     """
     body = derivation_latex(derivation, wrt, form, **settings)
     numbers = node_numbers(derivation) if values else None
-    return wrapped(derivation.exercise, body, figure, edge_labels, numbers, **settings)
+    return wrapped(derivation.exercise, body, figure, edge_labels, numbers, settings)
 
 
 def questions_document(
@@ -101,7 +101,7 @@ def questions_document(
 ) -> str:
     r"""The questions-only sheet (:func:`~symbackprop.render.latex_questions.questions_latex`) as a whole document."""
     body = questions_latex(exercise, questions, wrt, at, **settings)
-    return wrapped(exercise, body, figure, edge_labels, None, **settings)
+    return wrapped(exercise, body, figure, edge_labels, None, settings)
 
 
 def wrapped(
@@ -110,10 +110,12 @@ def wrapped(
     figure: bool = False,
     edge_labels: bool = False,
     values: Mapping[str, tuple[float, float]] | None = None,
+    settings: Mapping[str, object] | None = None,
     packages: tuple[str, ...] = ("amsmath",),
-    **settings: object,
 ) -> str:
     r"""``body_text`` in a document: ``packages`` (amsmath), the title, the source, and the figure when asked for.
+
+    ``settings`` are the printer's, for the figure.
 
     >>> from symbackprop.exercise.model import from_toml
     >>> exercise = from_toml({"graph": {"y": "2*x"}, "at": {"x": 1}}, source="f", default_id="double")
@@ -135,7 +137,7 @@ def wrapped(
         body.append(rf"\noindent Source: {latex_text(exercise.source)}")
     if figure:
         used += [r"\usepackage{tikz}"]
-        body.append(figure_latex(exercise, edge_labels, values, **settings))
+        body.append(figure_latex(exercise, edge_labels, values, **(settings or {})))
     body.append(body_text.rstrip("\n"))
     return "\n".join(
         [
