@@ -204,7 +204,7 @@ def derive_rules(exercise: Exercise) -> LayerRules:
     sign = SIGNS[convention]
     rules = [Rule("delta_output", "delta", L, output_delta(net.loss, softmax, sign), _output_note(net, softmax))]
     if softmax:
-        one_hot = output_delta(net.loss, softmax, sign).subs(Sum(T[k], (k, 1, n(L))), 1)
+        one_hot = rules[0].expr.subs(Sum(T[k], (k, 1, n(L))), 1)  # delta_output, just derived
         rules.append(Rule("delta_output_sum_t_1", "delta", L, one_hot, "only when Σ_k t_k = 1", instantiated=False))
     rules.append(Rule("dW_output", "dW", L, weight_gradient(L, net.bias, sign)))
     if net.bias:
@@ -263,7 +263,8 @@ class PointValues:
     """The value of each quantity a rule instance names, at a derivation's point.
 
     W, b, x, net, t and y come from the forward pass; δ from the rules' own instances, as
-    :func:`instances` computes them, from the output layer back.
+    :func:`instances` computes them, from the output layer back. Each instance's value is kept
+    (:meth:`rule_value`): the layer-rule judge reads them instead of working them out again.
     """
 
     def __init__(self, exercise: Exercise, rules: LayerRules, derivation):
@@ -272,6 +273,7 @@ class PointValues:
         self.wide = max(rules.net.sizes) > 9
         self.known = derivation.values | {name: float(value) for name, value in derivation.point.items()}
         self.deltas: dict[tuple[int, int], float] = {}
+        self.rule_values: dict[tuple[str, int, int, int | None], float] = {}  # (rule, layer, unit, column)
         self.activation = dict(zip(range(1, self.last + 1), rules.net.activations, strict=True))
 
     def __call__(self, item: sympy.Expr) -> float:
@@ -297,6 +299,13 @@ class PointValues:
         if base in ("y", "t"):
             return known[f"x{self.last}_{indices[0]}" if base == "y" else f"t_{indices[0]}"]
         return known[f"{base}{indices[0]}_{indices[1]}"]
+
+    def rule_value(self, rule: Rule, layer: int, unit: int, column: int | None = None) -> float:
+        """The rule's instance at one layer, unit i (and column j for ∂L/∂W), worked out once."""
+        key = (rule.name, layer, unit, column)
+        if key not in self.rule_values:
+            self.rule_values[key] = self.evaluate(instantiate(rule, self.rules.net, layer, unit, column))
+        return self.rule_values[key]
 
     def evaluate(self, expr: sympy.Expr) -> float:
         """An instantiated rule's value."""
@@ -327,7 +336,7 @@ def instances(exercise: Exercise, rules: LayerRules, derivation, values: PointVa
             for unit in range(1, net.sizes[layer] + 1):
                 columns = range(1, net.sizes[layer - 1] + 1) if rule.kind == "dW" else [None]
                 for column in columns:
-                    value = values.evaluate(instantiate(rule, net, layer, unit, column))
+                    value = values.rule_value(rule, layer, unit, column)
                     if rule.kind == "delta":
                         values.deltas[(layer, unit)] = value
                         key, name, negated = f"{prefix}d{loss}/dnet{layer}_{unit}", f"net{layer}_{unit}", rules.sign < 0

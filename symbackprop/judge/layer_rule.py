@@ -29,7 +29,6 @@ from symbackprop.engine.layer_rules import (
     activation_derivative,
     derive_rules,
     instances,
-    instantiate,
     layers_of,
 )
 from symbackprop.errors import SymbackpropError
@@ -99,7 +98,7 @@ class Point:
         self.exercise, self.rules = exercise, rules
         derivation = derive(exercise, at=at)
         self.values = PointValues(exercise, rules, derivation)
-        instances(exercise, rules, derivation, self.values)
+        instances(exercise, rules, derivation, self.values)  # fills values: every δ, and each instance's value
         self.net = rules.net
         self.sizes = rules.net.sizes
         self.last = len(self.sizes) - 1
@@ -124,8 +123,10 @@ class Point:
         table = np.empty((rows, columns))
         for unit in range(1, rows + 1):
             for column in range(1, columns + 1):
-                expr = instantiate(rule, self.net, layer, unit, column if rule.kind == "dW" else None)
-                table[unit - 1, column - 1] = self.values.evaluate(expr)
+                # As instances() found it; a rule it skips (Σ_k t_k = 1's) is worked out here.
+                table[unit - 1, column - 1] = self.values.rule_value(
+                    rule, layer, unit, column if rule.kind == "dW" else None
+                )
         return table
 
 

@@ -87,7 +87,7 @@ def document(
     """
     body = derivation_latex(derivation, wrt, form, **settings)
     numbers = node_numbers(derivation) if values else None
-    return _wrapped(derivation.exercise, body, figure, edge_labels, numbers, **settings)
+    return wrapped(derivation.exercise, body, figure, edge_labels, numbers, settings)
 
 
 def questions_document(
@@ -101,31 +101,48 @@ def questions_document(
 ) -> str:
     r"""The questions-only sheet (:func:`~symbackprop.render.latex_questions.questions_latex`) as a whole document."""
     body = questions_latex(exercise, questions, wrt, at, **settings)
-    return _wrapped(exercise, body, figure, edge_labels, None, **settings)
+    return wrapped(exercise, body, figure, edge_labels, None, settings)
 
 
-def _wrapped(
+def wrapped(
     exercise: Exercise,
     body_text: str,
-    figure: bool,
-    edge_labels: bool,
-    values: Mapping[str, tuple[float, float]] | None,
-    **settings: object,
+    figure: bool = False,
+    edge_labels: bool = False,
+    values: Mapping[str, tuple[float, float]] | None = None,
+    settings: Mapping[str, object] | None = None,
+    packages: tuple[str, ...] = ("amsmath",),
 ) -> str:
-    """``body_text`` in a document: amsmath, the title, the source, and the figure when asked for."""
-    packages = [r"\usepackage{amsmath}"]
+    r"""``body_text`` in a document: ``packages`` (amsmath), the title, the source, and the figure when asked for.
+
+    ``settings`` are the printer's, for the figure.
+
+    >>> from symbackprop.exercise.model import from_toml
+    >>> exercise = from_toml({"graph": {"y": "2*x"}, "at": {"x": 1}}, source="f", default_id="double")
+    >>> print(wrapped(exercise, "$y = 2x$", packages=("amsmath", "amssymb")))
+    \documentclass{article}
+    \usepackage{amsmath,amssymb}
+    \allowdisplaybreaks
+    \begin{document}
+    \section*{\raggedright double}
+    <BLANKLINE>
+    $y = 2x$
+    \end{document}
+    <BLANKLINE>
+    """
+    used = [rf"\usepackage{{{','.join(packages)}}}"]
     # Ragged right: a long title then wraps at a word instead of running past the margin.
     body = [rf"\section*{{\raggedright {latex_text(exercise.title or exercise.id)}}}"]
     if exercise.source:
         body.append(rf"\noindent Source: {latex_text(exercise.source)}")
     if figure:
-        packages += [r"\usepackage{tikz}"]
-        body.append(figure_latex(exercise, edge_labels, values, **settings))
+        used += [r"\usepackage{tikz}"]
+        body.append(figure_latex(exercise, edge_labels, values, **(settings or {})))
     body.append(body_text.rstrip("\n"))
     return "\n".join(
         [
             r"\documentclass{article}",
-            *packages,
+            *used,
             r"\allowdisplaybreaks",
             r"\begin{document}",
             "\n\n".join(body),

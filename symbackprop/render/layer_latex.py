@@ -29,7 +29,7 @@ from symbackprop.engine.layer_rules import (
 )
 from symbackprop.exercise.model import Exercise
 from symbackprop.render.latex import latex, latex_name, printer
-from symbackprop.render.latex_document import latex_text
+from symbackprop.render.latex_document import latex_text, wrapped
 
 LOSS = r"\mathcal{L}"
 PARTIAL_L = r"\partial \mathcal{L}"
@@ -212,17 +212,4 @@ def _align(lines: list[str]) -> str:
 
 def layer_document(exercise: Exercise, body: str) -> str:
     """The derivation as a document ``pdflatex`` compiles: the exercise's title and source, then ``body``."""
-    heading = [rf"\section*{{\raggedright {latex_text(exercise.title or exercise.id)}}}"]
-    if exercise.source:
-        heading.append(rf"\noindent Source: {latex_text(exercise.source)}")
-    return "\n".join(
-        [
-            r"\documentclass{article}",
-            r"\usepackage{amsmath,amssymb}",
-            r"\allowdisplaybreaks",
-            r"\begin{document}",
-            "\n\n".join([*heading, body.rstrip("\n")]),
-            r"\end{document}",
-            "",
-        ]
-    )
+    return wrapped(exercise, body, packages=("amsmath", "amssymb"))
